@@ -1,0 +1,171 @@
+//! The client factory.
+//!
+//! The base config follows the standard chain (`--profile`, environment, SSO, ...) and the
+//! standard endpoint overrides (`--endpoint-url`, `AWS_ENDPOINT_URL`,
+//! `AWS_ENDPOINT_URL_<SERVICE>`). `AssumeRoleProvider` does not cache by itself, so the factory
+//! keeps one config per account: STS is called once per account, not once per region, and the
+//! SDK's identity cache refreshes the credentials before they expire.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::sts::AssumeRoleProvider;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::SharedCredentialsProvider;
+use tokio::sync::OnceCell;
+
+use super::AwsError;
+
+/// How to reach AWS: the flags and environment every command shares.
+#[derive(Debug, Clone, Default)]
+pub struct AwsOptions {
+    pub profile: Option<String>,
+    /// The home region: where STS and the management calls go.
+    pub region: Option<String>,
+    pub endpoint_url: Option<String>,
+    /// The role assumed in every account (default `OrganizationAccountAccessRole`).
+    pub role_name: String,
+    pub external_id: Option<String>,
+    /// Attempts per call, first included (SDK standard retry mode, exponential backoff).
+    pub max_attempts: u32,
+    /// Lifetime asked for assumed-role sessions.
+    pub session_duration: Option<Duration>,
+}
+
+/// The default home region when neither flag, env nor profile gives one.
+pub const DEFAULT_REGION: &str = "us-east-1";
+
+/// Builds clients: the caller's own, and one assumed-role config per account.
+pub struct ClientFactory {
+    base: SdkConfig,
+    options: AwsOptions,
+    /// Account id -> its assumed-role config, built once (the cell serialises concurrent
+    /// first uses, so a burst of regions for one account makes a single AssumeRole).
+    accounts: Mutex<HashMap<String, Arc<OnceCell<SdkConfig>>>>,
+}
+
+impl ClientFactory {
+    /// Load the base config from the standard chain.
+    pub async fn load(options: AwsOptions) -> ClientFactory {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(RetryConfig::standard().with_max_attempts(options.max_attempts.max(1)));
+        if let Some(p) = &options.profile {
+            loader = loader.profile_name(p);
+        }
+        if let Some(r) = &options.region {
+            loader = loader.region(Region::new(r.clone()));
+        }
+        if let Some(e) = &options.endpoint_url {
+            loader = loader.endpoint_url(e);
+        }
+        let mut base = loader.load().await;
+        if base.region().is_none() {
+            base = base
+                .into_builder()
+                .region(Region::from_static(DEFAULT_REGION))
+                .build();
+        }
+        ClientFactory::from_config(base, options)
+    }
+
+    /// A factory over an already built base config (tests and the demo give explicit keys).
+    pub fn from_config(base: SdkConfig, options: AwsOptions) -> ClientFactory {
+        ClientFactory {
+            base,
+            options,
+            accounts: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The caller's own config.
+    pub fn base(&self) -> &SdkConfig {
+        &self.base
+    }
+
+    pub fn home_region(&self) -> String {
+        self.base
+            .region()
+            .map(|r| r.to_string())
+            .unwrap_or_else(|| DEFAULT_REGION.into())
+    }
+
+    /// The config of `account`, assuming the execution role on first use.
+    pub async fn account(&self, account: &str) -> Result<SdkConfig, AwsError> {
+        let cell = self
+            .accounts
+            .lock()
+            .expect("factory poisoned")
+            .entry(account.to_string())
+            .or_default()
+            .clone();
+        cell.get_or_try_init(|| self.assume(account)).await.cloned()
+    }
+
+    async fn assume(&self, account: &str) -> Result<SdkConfig, AwsError> {
+        let arn = format!("arn:aws:iam::{account}:role/{}", self.options.role_name);
+        let mut builder = AssumeRoleProvider::builder(arn)
+            .session_name("gdorg")
+            .configure(&self.base);
+        if let Some(id) = &self.options.external_id {
+            builder = builder.external_id(id);
+        }
+        if let Some(d) = self.options.session_duration {
+            builder = builder.session_length(d);
+        }
+        let provider = builder.build().await;
+        // Resolve once now, so an account without the role fails here, named, rather than on
+        // its first GuardDuty call in every region.
+        use aws_credential_types::provider::ProvideCredentials;
+        provider.provide_credentials().await.map_err(|e| AwsError {
+            operation: "AssumeRole",
+            code: credential_error_code(&e),
+            message: aws_smithy_types::error::display::DisplayErrorContext(&e).to_string(),
+        })?;
+        Ok(self
+            .base
+            .to_builder()
+            .credentials_provider(SharedCredentialsProvider::new(provider))
+            .build())
+    }
+
+    /// A GuardDuty client of `config` in `region`.
+    pub fn guardduty(config: &SdkConfig, region: &str) -> aws_sdk_guardduty::Client {
+        let conf = aws_sdk_guardduty::config::Builder::from(config)
+            .region(Region::new(region.to_string()))
+            .build();
+        aws_sdk_guardduty::Client::from_conf(conf)
+    }
+
+    /// An Organizations client of `config`.
+    pub fn organizations(config: &SdkConfig) -> aws_sdk_organizations::Client {
+        aws_sdk_organizations::Client::new(config)
+    }
+
+    /// An STS client of `config`.
+    pub fn sts(config: &SdkConfig) -> aws_sdk_sts::Client {
+        aws_sdk_sts::Client::new(config)
+    }
+
+    /// An IAM client of `config`.
+    pub fn iam(config: &SdkConfig) -> aws_sdk_iam::Client {
+        aws_sdk_iam::Client::new(config)
+    }
+}
+
+/// The AWS error code inside a credentials error, when STS gave one.
+fn credential_error_code(e: &aws_credential_types::provider::error::CredentialsError) -> String {
+    let text = format!("{e:?}");
+    for code in [
+        "AccessDenied",
+        "RegionDisabledException",
+        "ExpiredToken",
+        "InvalidClientTokenId",
+    ] {
+        if text.contains(code) {
+            return code.to_string();
+        }
+    }
+    "AssumeRoleFailed".to_string()
+}

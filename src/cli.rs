@@ -1,0 +1,82 @@
+//! The command line, as clap derives it. Doc comments are the help text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Run Amazon GuardDuty across a whole AWS organization from one administrator account.
+#[derive(Debug, Parser)]
+#[command(name = "gdorg", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// How to reach AWS, and how much to say.
+#[derive(Debug, Args, Clone)]
+pub struct GlobalArgs {
+    /// Named profile from the shared AWS config (credentials, SSO, region).
+    #[arg(long, global = true, env = "AWS_PROFILE")]
+    pub profile: Option<String>,
+    /// Home region: where STS and organization-wide calls go.
+    #[arg(long, global = true)]
+    pub region: Option<String>,
+    /// Send every AWS call to this endpoint (e.g. a `gdorg sandbox`). AWS_ENDPOINT_URL and
+    /// AWS_ENDPOINT_URL_<SERVICE> are honoured too.
+    #[arg(long, global = true)]
+    pub endpoint_url: Option<String>,
+    /// Role assumed in every account.
+    #[arg(long, global = true, default_value = "OrganizationAccountAccessRole")]
+    pub role_name: String,
+    /// External id required by the role's trust policy.
+    #[arg(long, global = true)]
+    pub external_id: Option<String>,
+    /// Attempts per AWS call (retries with backoff on throttling and server errors).
+    #[arg(long, global = true, default_value_t = 5)]
+    pub max_attempts: u32,
+    /// More logging (-v info, -vv debug); RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Only errors.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the whole story on an in-process sandbox organization (no AWS needed).
+    Demo(DemoArgs),
+    /// The local AWS organization that tests and demos run against.
+    #[command(subcommand)]
+    Sandbox(SandboxCommand),
+    /// List the GuardDuty commercial regions gdorg knows.
+    Regions,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Member accounts of the demo organization.
+    #[arg(long, default_value_t = 6)]
+    pub accounts: usize,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SandboxCommand {
+    /// Serve a sandbox organization on 127.0.0.1 and print the environment to reach it.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, default_value_t = 4566)]
+    pub port: u16,
+    /// Org file (TOML) describing accounts, state and faults; see examples/org.toml.
+    #[arg(long)]
+    pub org: Option<PathBuf>,
+    /// Generated member accounts (added to those of the org file).
+    #[arg(long)]
+    pub accounts: Option<usize>,
+}

@@ -1,0 +1,54 @@
+//! `gdorg demo`: start a sandbox organization in-process and show what it serves, through the
+//! same client code that talks to AWS.
+
+use std::io::Write;
+
+use aws_config::{BehaviorVersion, Region};
+use aws_credential_types::Credentials;
+
+use crate::aws::{AwsOptions, ClientFactory};
+use crate::cli::DemoArgs;
+use crate::run::Outcome;
+use crate::sandbox::org_file::OrgSpec;
+use crate::sandbox::Sandbox;
+
+pub async fn run(args: &DemoArgs) -> anyhow::Result<Outcome> {
+    let spec = OrgSpec::generated(args.accounts);
+    let sandbox = Sandbox::start(&spec, 0).await?;
+    let management = sandbox.management_account();
+    let keys = sandbox.keys_of(&management).expect("management keys");
+    let base = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::from_static(crate::aws::factory::DEFAULT_REGION))
+        .endpoint_url(sandbox.endpoint())
+        .credentials_provider(Credentials::new(
+            keys.access_key_id,
+            keys.secret_access_key,
+            None,
+            None,
+            "gdorg-demo",
+        ))
+        .load()
+        .await;
+    let factory = ClientFactory::from_config(
+        base,
+        AwsOptions {
+            role_name: "OrganizationAccountAccessRole".into(),
+            max_attempts: 3,
+            ..Default::default()
+        },
+    );
+    let who = ClientFactory::sts(factory.base())
+        .get_caller_identity()
+        .send()
+        .await?;
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "sandbox at {}; caller {}",
+        sandbox.endpoint(),
+        who.arn().unwrap_or_default()
+    )?;
+    drop(out);
+    sandbox.shutdown().await;
+    Ok(Outcome::Success)
+}

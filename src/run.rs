@@ -1,0 +1,97 @@
+//! `run()`: dispatch a parsed command line to its command. Errors come back typed; `main`
+//! turns them into a message and an exit code.
+
+use std::io::Write;
+
+use anyhow::Context;
+
+use crate::cli::{Cli, Command, SandboxCommand, ServeArgs};
+use crate::sandbox::org_file::OrgSpec;
+use crate::sandbox::Sandbox;
+
+/// How a run ended, for the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Everything done (exit 0).
+    Success,
+    /// Some accounts or regions failed, the rest done (exit 2).
+    Partial,
+    /// A check found what it looks for (gaps, drift) (exit 3).
+    Findings,
+}
+
+impl Outcome {
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Outcome::Success => 0,
+            Outcome::Partial => 2,
+            Outcome::Findings => 3,
+        }
+    }
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    match cli.command {
+        Command::Demo(args) => crate::demo::run(&args).await,
+        Command::Sandbox(SandboxCommand::Serve(args)) => serve(&args).await,
+        Command::Regions => {
+            let mut out = std::io::stdout().lock();
+            for r in crate::regions::COMMERCIAL {
+                writeln!(
+                    out,
+                    "{}{}",
+                    r.name,
+                    if r.opt_in { "\t(opt-in)" } else { "" }
+                )?;
+            }
+            Ok(Outcome::Success)
+        }
+    }
+}
+
+async fn serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
+    let started = std::time::Instant::now();
+    let mut spec = match &args.org {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading org file {}", path.display()))?;
+            OrgSpec::parse(&text)
+                .map_err(|e| anyhow::anyhow!("org file {}: {e}", path.display()))?
+        }
+        None => OrgSpec::generated(10),
+    };
+    if let Some(n) = args.accounts {
+        spec.member_accounts = n;
+    }
+    let sandbox = Sandbox::start(&spec, args.port).await?;
+    let management = sandbox.management_account();
+    let keys = sandbox
+        .keys_of(&management)
+        .context("management account has no keys")?;
+    let accounts = sandbox.world(|w| w.accounts.len());
+    let mut out = std::io::stdout().lock();
+    // Shell lines a user can `eval`: the whole point of this command is to hand these out.
+    writeln!(out, "export AWS_ENDPOINT_URL={}", sandbox.endpoint())?;
+    writeln!(out, "export AWS_ACCESS_KEY_ID={}", keys.access_key_id)?;
+    writeln!(
+        out,
+        "export AWS_SECRET_ACCESS_KEY={}",
+        keys.secret_access_key
+    )?;
+    writeln!(
+        out,
+        "export AWS_REGION={}",
+        crate::aws::factory::DEFAULT_REGION
+    )?;
+    writeln!(
+        out,
+        "# gdorg sandbox: organization of {accounts} accounts (management {management}) x {} regions, ready in {} ms; Ctrl-C stops it",
+        crate::regions::COMMERCIAL.len(),
+        started.elapsed().as_millis()
+    )?;
+    out.flush()?;
+    drop(out);
+    tokio::signal::ctrl_c().await?;
+    sandbox.shutdown().await;
+    Ok(Outcome::Success)
+}

@@ -1,0 +1,321 @@
+//! GuardDuty (restJson1): routes, and the rules shared by every operation (detector ownership,
+//! pagination, time formats). One submodule per group of operations.
+
+pub mod detectors;
+pub mod filters;
+pub mod findings;
+pub mod findings_store;
+pub mod invitations;
+pub mod members;
+pub mod organization;
+
+use axum::http::Method;
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use super::auth::Caller;
+use super::error::ApiError;
+use super::state::{Detector, World};
+
+/// A matched GuardDuty route: the operation and its path labels.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    pub op: &'static str,
+    pub detector_id: Option<String>,
+    pub filter_name: Option<String>,
+}
+
+impl Route {
+    /// Match a method and path against GuardDuty's REST routes (from the service model).
+    pub fn parse(method: &Method, path: &str) -> Option<Route> {
+        let segs: Vec<String> = path
+            .trim_matches('/')
+            .split('/')
+            .map(percent_decode)
+            .collect();
+        let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
+        let m = method.as_str();
+        let (op, detector, filter): (&'static str, Option<&str>, Option<&str>) =
+            match (m, segs.as_slice()) {
+                ("GET", ["detector"]) => ("ListDetectors", None, None),
+                ("POST", ["detector"]) => ("CreateDetector", None, None),
+                ("GET", ["detector", d]) => ("GetDetector", Some(d), None),
+                ("POST", ["detector", d]) => ("UpdateDetector", Some(d), None),
+                ("DELETE", ["detector", d]) => ("DeleteDetector", Some(d), None),
+                ("POST", ["detector", d, "member"]) => ("CreateMembers", Some(d), None),
+                ("GET", ["detector", d, "member"]) => ("ListMembers", Some(d), None),
+                ("POST", ["detector", d, "member", "get"]) => ("GetMembers", Some(d), None),
+                ("POST", ["detector", d, "member", "invite"]) => ("InviteMembers", Some(d), None),
+                ("POST", ["detector", d, "member", "disassociate"]) => {
+                    ("DisassociateMembers", Some(d), None)
+                }
+                ("POST", ["detector", d, "member", "delete"]) => ("DeleteMembers", Some(d), None),
+                ("POST", ["detector", d, "member", "start"]) => {
+                    ("StartMonitoringMembers", Some(d), None)
+                }
+                ("POST", ["detector", d, "member", "stop"]) => {
+                    ("StopMonitoringMembers", Some(d), None)
+                }
+                ("GET", ["invitation"]) => ("ListInvitations", None, None),
+                ("GET", ["invitation", "count"]) => ("GetInvitationsCount", None, None),
+                ("POST", ["invitation", "decline"]) => ("DeclineInvitations", None, None),
+                ("POST", ["invitation", "delete"]) => ("DeleteInvitations", None, None),
+                ("POST", ["detector", d, "administrator"]) => {
+                    ("AcceptAdministratorInvitation", Some(d), None)
+                }
+                ("GET", ["detector", d, "administrator"]) => {
+                    ("GetAdministratorAccount", Some(d), None)
+                }
+                ("POST", ["detector", d, "administrator", "disassociate"]) => {
+                    ("DisassociateFromAdministratorAccount", Some(d), None)
+                }
+                ("POST", ["detector", d, "master"]) => ("AcceptInvitation", Some(d), None),
+                ("GET", ["detector", d, "master"]) => ("GetMasterAccount", Some(d), None),
+                ("POST", ["detector", d, "master", "disassociate"]) => {
+                    ("DisassociateFromMasterAccount", Some(d), None)
+                }
+                ("POST", ["admin", "enable"]) => ("EnableOrganizationAdminAccount", None, None),
+                ("POST", ["admin", "disable"]) => ("DisableOrganizationAdminAccount", None, None),
+                ("GET", ["admin"]) => ("ListOrganizationAdminAccounts", None, None),
+                ("GET", ["detector", d, "admin"]) => {
+                    ("DescribeOrganizationConfiguration", Some(d), None)
+                }
+                ("POST", ["detector", d, "admin"]) => {
+                    ("UpdateOrganizationConfiguration", Some(d), None)
+                }
+                ("POST", ["detector", d, "findings", "create"]) => {
+                    ("CreateSampleFindings", Some(d), None)
+                }
+                ("POST", ["detector", d, "findings"]) => ("ListFindings", Some(d), None),
+                ("POST", ["detector", d, "findings", "get"]) => ("GetFindings", Some(d), None),
+                ("POST", ["detector", d, "findings", "statistics"]) => {
+                    ("GetFindingsStatistics", Some(d), None)
+                }
+                ("POST", ["detector", d, "findings", "archive"]) => {
+                    ("ArchiveFindings", Some(d), None)
+                }
+                ("POST", ["detector", d, "findings", "unarchive"]) => {
+                    ("UnarchiveFindings", Some(d), None)
+                }
+                ("POST", ["detector", d, "findings", "feedback"]) => {
+                    ("UpdateFindingsFeedback", Some(d), None)
+                }
+                ("POST", ["detector", d, "filter"]) => ("CreateFilter", Some(d), None),
+                ("GET", ["detector", d, "filter"]) => ("ListFilters", Some(d), None),
+                ("GET", ["detector", d, "filter", f]) => ("GetFilter", Some(d), Some(f)),
+                ("POST", ["detector", d, "filter", f]) => ("UpdateFilter", Some(d), Some(f)),
+                ("DELETE", ["detector", d, "filter", f]) => ("DeleteFilter", Some(d), Some(f)),
+                _ => return None,
+            };
+        Some(Route {
+            op,
+            detector_id: detector.map(String::from),
+            filter_name: filter.map(String::from),
+        })
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    // Path labels are percent-encoded by the SDKs; form_urlencoded decodes %XX (and '+', which
+    // never appears in a GuardDuty label).
+    form_urlencoded::parse(format!("x={s}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
+/// One GuardDuty request.
+#[derive(Debug)]
+pub struct Request {
+    pub route: Route,
+    /// Query string parameters.
+    pub query: Vec<(String, String)>,
+    /// The JSON body (`{}` when there was none).
+    pub body: Value,
+}
+
+impl Request {
+    pub fn query(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The `{detectorId}` path label (every route that has one has it).
+    pub fn detector_id(&self) -> &str {
+        self.route.detector_id.as_deref().unwrap_or_default()
+    }
+
+    /// A string list body member, required.
+    pub fn string_list(&self, name: &str) -> Result<Vec<String>, ApiError> {
+        match self.body.get(name) {
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|v| {
+                    v.as_str()
+                        .map(String::from)
+                        .ok_or_else(|| ApiError::invalid_param(name))
+                })
+                .collect(),
+            _ => Err(ApiError::invalid_param(name)),
+        }
+    }
+
+    /// `maxResults` from the query string or the body, checked against `1..=limit`.
+    pub fn max_results(&self, default: usize, limit: usize) -> Result<usize, ApiError> {
+        let raw = match self.query("maxResults") {
+            Some(v) => Some(
+                v.parse::<i64>()
+                    .map_err(|_| ApiError::invalid_param("maxResults"))?,
+            ),
+            None => self.body.get("maxResults").and_then(Value::as_i64),
+        };
+        match raw {
+            None => Ok(default),
+            Some(n) if n >= 1 && n as usize <= limit => Ok(n as usize),
+            Some(_) => Err(ApiError::invalid_param("maxResults")),
+        }
+    }
+
+    /// `nextToken` from the query string or the body.
+    pub fn next_token(&self) -> Option<&str> {
+        self.query("nextToken")
+            .or_else(|| self.body.get("nextToken").and_then(Value::as_str))
+            .filter(|t| !t.is_empty())
+    }
+}
+
+/// Dispatch one GuardDuty call.
+pub fn handle(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, ApiError> {
+    match req.route.op {
+        "ListDetectors" | "CreateDetector" | "GetDetector" | "UpdateDetector"
+        | "DeleteDetector" => detectors::handle(world, caller, req),
+        "CreateMembers"
+        | "ListMembers"
+        | "GetMembers"
+        | "InviteMembers"
+        | "DisassociateMembers"
+        | "DeleteMembers"
+        | "StartMonitoringMembers"
+        | "StopMonitoringMembers" => members::handle(world, caller, req),
+        "ListInvitations"
+        | "GetInvitationsCount"
+        | "DeclineInvitations"
+        | "DeleteInvitations"
+        | "AcceptAdministratorInvitation"
+        | "AcceptInvitation"
+        | "GetAdministratorAccount"
+        | "GetMasterAccount"
+        | "DisassociateFromAdministratorAccount"
+        | "DisassociateFromMasterAccount" => invitations::handle(world, caller, req),
+        "EnableOrganizationAdminAccount"
+        | "DisableOrganizationAdminAccount"
+        | "ListOrganizationAdminAccounts"
+        | "DescribeOrganizationConfiguration"
+        | "UpdateOrganizationConfiguration" => organization::handle(world, caller, req),
+        "CreateSampleFindings"
+        | "ListFindings"
+        | "GetFindings"
+        | "GetFindingsStatistics"
+        | "ArchiveFindings"
+        | "UnarchiveFindings"
+        | "UpdateFindingsFeedback" => findings::handle(world, caller, req),
+        "CreateFilter" | "ListFilters" | "GetFilter" | "UpdateFilter" | "DeleteFilter" => {
+            filters::handle(world, caller, req)
+        }
+        other => Err(ApiError::bad_request(format!(
+            "The sandbox does not implement {other}"
+        ))),
+    }
+}
+
+/// The caller's detector named by the path, or GuardDuty's refusal when the caller does not
+/// own a detector of that id in this region.
+pub fn owned_detector<'w>(
+    world: &'w World,
+    caller: &Caller,
+    detector_id: &str,
+) -> Result<&'w Detector, ApiError> {
+    world
+        .detector(&caller.account, &caller.region)
+        .filter(|d| d.id == detector_id)
+        .ok_or_else(not_owned)
+}
+
+/// The error GuardDuty gives for a detector id the caller does not own.
+pub fn not_owned() -> ApiError {
+    ApiError::bad_request(
+        "The request is rejected because the input detectorId is not owned by the current account.",
+    )
+}
+
+/// One page of `items` from the opaque offset token, and the token of the next page.
+pub fn page<T: Clone>(
+    items: &[T],
+    max: usize,
+    token: Option<&str>,
+) -> Result<(Vec<T>, Option<String>), ApiError> {
+    let start = match token {
+        None => 0,
+        Some(t) => decode_token(t)
+            .filter(|s| *s <= items.len())
+            .ok_or_else(|| ApiError::invalid_param("nextToken"))?,
+    };
+    let end = (start + max).min(items.len());
+    let next = (end < items.len()).then(|| encode_token(end));
+    Ok((items[start..end].to_vec(), next))
+}
+
+/// Offsets travel as opaque tokens, so clients cannot come to depend on their shape.
+pub fn encode_token(offset: usize) -> String {
+    format!("gdsbx{offset:x}")
+}
+
+pub fn decode_token(token: &str) -> Option<usize> {
+    usize::from_str_radix(token.strip_prefix("gdsbx")?, 16).ok()
+}
+
+/// GuardDuty's string-typed dates: ISO-8601 with milliseconds.
+pub fn iso(t: &DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+/// Model `timestamp` members: epoch seconds as a JSON number.
+pub fn epoch(t: &DateTime<Utc>) -> Value {
+    Value::from(t.timestamp_millis() as f64 / 1000.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_match_the_model() {
+        let r = Route::parse(&Method::POST, "/detector/abc/member/invite").unwrap();
+        assert_eq!(
+            (r.op, r.detector_id.as_deref()),
+            ("InviteMembers", Some("abc"))
+        );
+        let r = Route::parse(&Method::GET, "/detector/abc/filter/my%20filter").unwrap();
+        assert_eq!(
+            (r.op, r.filter_name.as_deref()),
+            ("GetFilter", Some("my filter"))
+        );
+        assert_eq!(
+            Route::parse(&Method::GET, "/admin").unwrap().op,
+            "ListOrganizationAdminAccounts"
+        );
+        assert!(Route::parse(&Method::PUT, "/detector").is_none());
+    }
+
+    #[test]
+    fn pages_round_trip() {
+        let items: Vec<u32> = (0..5).collect();
+        let (p1, t1) = page(&items, 2, None).unwrap();
+        let (p2, t2) = page(&items, 2, t1.as_deref()).unwrap();
+        let (p3, t3) = page(&items, 2, t2.as_deref()).unwrap();
+        assert_eq!((p1, p2, p3, t3), (vec![0, 1], vec![2, 3], vec![4], None));
+        assert!(page(&items, 2, Some("bogus")).is_err());
+    }
+}

@@ -1,0 +1,422 @@
+//! The sandbox's world: the organization, its accounts, their credentials and IAM, and the
+//! GuardDuty state of every (account, region) cell.
+//!
+//! One `World` sits behind one mutex (see [`super::Shared`]); every handler takes the lock, does
+//! its microseconds of work and releases it before anything slow (latency injection, encoding).
+//! GuardDuty cells are created lazily, so 1000 accounts x 32 regions cost nothing until touched.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::{DateTime, Utc};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use super::guardduty::findings_store::FindingStore;
+
+/// The GuardDuty service principal, as Organizations knows it.
+pub const GUARDDUTY_PRINCIPAL: &str = "guardduty.amazonaws.com";
+/// The role Organizations creates in every account it creates; gdorg's default execution role.
+pub const DEFAULT_EXECUTION_ROLE: &str = "OrganizationAccountAccessRole";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountStatus {
+    Active,
+    Suspended,
+}
+
+impl AccountStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountStatus::Active => "ACTIVE",
+            AccountStatus::Suspended => "SUSPENDED",
+        }
+    }
+}
+
+/// An account of the organization.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub status: AccountStatus,
+    pub joined: DateTime<Utc>,
+    /// Opt-in regions this account has enabled; default regions are always enabled.
+    pub opted_in: BTreeSet<String>,
+    /// Default regions this account has been made to refuse (a test lever for "disabled region").
+    pub disabled: BTreeSet<String>,
+    pub iam: Iam,
+}
+
+impl Account {
+    /// Whether calls in `region` are served for this account.
+    pub fn region_enabled(&self, region: &str) -> bool {
+        if self.disabled.contains(region) {
+            return false;
+        }
+        match crate::regions::lookup(region) {
+            Some(info) if info.opt_in => self.opted_in.contains(region),
+            _ => true,
+        }
+    }
+
+    pub fn arn(&self, org_id: &str, management: &str) -> String {
+        format!(
+            "arn:aws:organizations::{management}:account/{org_id}/{}",
+            self.id
+        )
+    }
+}
+
+/// IAM entities of one account (IAM is global: not per region).
+#[derive(Debug, Clone, Default)]
+pub struct Iam {
+    pub roles: BTreeMap<String, Role>,
+    /// Customer managed policies by ARN.
+    pub policies: BTreeMap<String, ManagedPolicy>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Role {
+    pub name: String,
+    pub id: String,
+    pub path: String,
+    pub arn: String,
+    pub description: Option<String>,
+    /// The trust policy, as JSON text (decoded).
+    pub trust_policy: String,
+    pub max_session_duration: i64,
+    pub created: DateTime<Utc>,
+    /// Attached managed policy ARNs.
+    pub attached: BTreeSet<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ManagedPolicy {
+    pub name: String,
+    pub id: String,
+    pub path: String,
+    pub arn: String,
+    pub description: Option<String>,
+    pub created: DateTime<Utc>,
+    pub updated: DateTime<Utc>,
+    pub versions: Vec<PolicyVersion>,
+    /// The next version number to hand out (`v{n}`); IAM never reuses a number.
+    pub next_version: u32,
+    pub attachment_count: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct PolicyVersion {
+    pub id: String,
+    pub document: String,
+    pub is_default: bool,
+    pub created: DateTime<Utc>,
+}
+
+/// Who holds an access key.
+#[derive(Debug, Clone)]
+pub enum Principal {
+    /// A long-term key of an IAM user of the account (the sandbox gives each account one).
+    User { name: String },
+    /// Temporary credentials from STS AssumeRole.
+    AssumedRole {
+        role: String,
+        session: String,
+        expires: DateTime<Utc>,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct Credential {
+    pub account: String,
+    pub secret: String,
+    pub session_token: Option<String>,
+    pub principal: Principal,
+}
+
+impl Credential {
+    pub fn arn(&self) -> String {
+        match &self.principal {
+            Principal::User { name } => format!("arn:aws:iam::{}:user/{name}", self.account),
+            Principal::AssumedRole { role, session, .. } => {
+                format!(
+                    "arn:aws:sts::{}:assumed-role/{role}/{session}",
+                    self.account
+                )
+            }
+        }
+    }
+}
+
+/// The organization's own settings (Organizations is global).
+#[derive(Debug, Clone)]
+pub struct Organization {
+    pub id: String,
+    pub management: String,
+    /// Service principals with trusted access enabled, with the date enabled.
+    pub service_access: BTreeMap<String, DateTime<Utc>>,
+    /// (service principal, account id) -> date delegated.
+    pub delegated_admins: BTreeMap<(String, String), DateTime<Utc>>,
+}
+
+/// A GuardDuty detector.
+#[derive(Debug, Clone)]
+pub struct Detector {
+    pub id: String,
+    pub enabled: bool,
+    pub finding_publishing_frequency: String,
+    /// Feature name -> (status ENABLED|DISABLED, updated).
+    pub features: BTreeMap<String, FeatureState>,
+    pub tags: BTreeMap<String, String>,
+    pub created: DateTime<Utc>,
+    pub updated: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct FeatureState {
+    pub status: String,
+    pub updated: DateTime<Utc>,
+    /// Additional configuration name -> status.
+    pub additional: BTreeMap<String, String>,
+}
+
+/// A member account as its administrator sees it (one region).
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub account_id: String,
+    pub email: String,
+    /// Created, Invited, Enabled, Disabled, Removed, Resigned, EmailVerificationFailed ...
+    pub relationship: String,
+    pub invited_at: Option<DateTime<Utc>>,
+    pub updated: DateTime<Utc>,
+    /// Whether the administrator monitors the member (StopMonitoringMembers turns it off).
+    pub monitoring: bool,
+}
+
+/// An invitation a member account has received (one region).
+#[derive(Debug, Clone)]
+pub struct Invitation {
+    pub administrator: String,
+    pub invitation_id: String,
+    pub invited_at: DateTime<Utc>,
+}
+
+/// The administrator a member account is associated with (one region).
+#[derive(Debug, Clone)]
+pub struct AdministratorLink {
+    pub account_id: String,
+    pub invitation_id: String,
+    pub invited_at: DateTime<Utc>,
+    /// Enabled while associated.
+    pub relationship: String,
+}
+
+/// A saved GuardDuty filter.
+#[derive(Debug, Clone)]
+pub struct SavedFilter {
+    pub name: String,
+    pub description: Option<String>,
+    pub action: String,
+    pub rank: i32,
+    /// The `findingCriteria` JSON exactly as given.
+    pub criteria: serde_json::Value,
+    pub tags: BTreeMap<String, String>,
+    pub created: DateTime<Utc>,
+    pub updated: DateTime<Utc>,
+    pub version: i64,
+}
+
+/// Organization-wide GuardDuty settings of one region, held by the delegated administrator.
+#[derive(Debug, Clone, Default)]
+pub struct OrgConfig {
+    /// NEW | ALL | NONE
+    pub auto_enable_members: String,
+    /// Feature name -> NEW | ALL | NONE
+    pub features: BTreeMap<String, String>,
+}
+
+/// GuardDuty state of one account in one region.
+#[derive(Debug, Default)]
+pub struct Cell {
+    pub detector: Option<Detector>,
+    /// Members this account administers, by account id.
+    pub members: BTreeMap<String, Member>,
+    /// Invitations received, by inviting administrator.
+    pub invitations: BTreeMap<String, Invitation>,
+    /// The administrator this account is associated with, if any.
+    pub administrator: Option<AdministratorLink>,
+    pub filters: BTreeMap<String, SavedFilter>,
+    pub findings: FindingStore,
+}
+
+/// GuardDuty's organization settings of one region.
+#[derive(Debug, Default, Clone)]
+pub struct GuardDutyOrgRegion {
+    /// The delegated GuardDuty administrator of the organization in this region.
+    pub admin: Option<String>,
+    pub config: OrgConfig,
+}
+
+/// Everything the sandbox serves.
+#[derive(Debug)]
+pub struct World {
+    pub org: Organization,
+    pub accounts: BTreeMap<String, Account>,
+    /// Access key id -> credential.
+    pub keys: HashMap<String, Credential>,
+    /// Account id -> the long-term access key id of its IAM user `sandbox-admin`.
+    pub user_keys: BTreeMap<String, String>,
+    /// Regions the sandbox serves.
+    pub regions: Vec<String>,
+    cells: HashMap<(String, String), Cell>,
+    pub guardduty_org: HashMap<String, GuardDutyOrgRegion>,
+    /// Lifetime of AssumeRole credentials when the caller gives no DurationSeconds.
+    pub session_lifetime: chrono::Duration,
+    /// Seeded randomness: ids, keys, sample data. The same seed gives the same world.
+    pub rng: ChaCha8Rng,
+}
+
+impl World {
+    /// An empty world: an organization whose only account is `management`.
+    pub fn new(seed: u64, management: Account, regions: Vec<String>) -> World {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let org_id = format!("o-{}", random_chars(&mut rng, LOWER_DIGITS, 10));
+        let mut world = World {
+            org: Organization {
+                id: org_id,
+                management: management.id.clone(),
+                service_access: BTreeMap::new(),
+                delegated_admins: BTreeMap::new(),
+            },
+            accounts: BTreeMap::new(),
+            keys: HashMap::new(),
+            user_keys: BTreeMap::new(),
+            regions,
+            cells: HashMap::new(),
+            guardduty_org: HashMap::new(),
+            session_lifetime: chrono::Duration::hours(1),
+            rng,
+        };
+        world.add_account(management);
+        world
+    }
+
+    /// Adds an account with a long-term user key (`sandbox-admin`).
+    pub fn add_account(&mut self, account: Account) {
+        let key = self.new_access_key("AKIA");
+        let secret = random_chars(&mut self.rng, ALNUM, 40);
+        self.keys.insert(
+            key.clone(),
+            Credential {
+                account: account.id.clone(),
+                secret,
+                session_token: None,
+                principal: Principal::User {
+                    name: "sandbox-admin".into(),
+                },
+            },
+        );
+        self.user_keys.insert(account.id.clone(), key);
+        self.accounts.insert(account.id.clone(), account);
+    }
+
+    /// A fresh access key id with the given prefix (`AKIA` long-term, `ASIA` temporary).
+    pub fn new_access_key(&mut self, prefix: &str) -> String {
+        loop {
+            let key = format!("{prefix}{}", random_chars(&mut self.rng, UPPER_DIGITS, 16));
+            if !self.keys.contains_key(&key) {
+                return key;
+            }
+        }
+    }
+
+    /// `n` random characters of `alphabet`, from the world's seeded generator.
+    pub fn random(&mut self, alphabet: &[u8], n: usize) -> String {
+        random_chars(&mut self.rng, alphabet, n)
+    }
+
+    /// A GuardDuty-style 32-hex-character id (detectors, findings, invitations).
+    pub fn new_hex_id(&mut self) -> String {
+        random_chars(&mut self.rng, HEX, 32)
+    }
+
+    /// The GuardDuty cell of (account, region), created on first use.
+    pub fn cell_mut(&mut self, account: &str, region: &str) -> &mut Cell {
+        self.cells
+            .entry((account.to_string(), region.to_string()))
+            .or_default()
+    }
+
+    /// The GuardDuty cell of (account, region), if it was ever touched.
+    pub fn cell(&self, account: &str, region: &str) -> Option<&Cell> {
+        self.cells.get(&(account.to_string(), region.to_string()))
+    }
+
+    /// Two distinct cells of one region mutably (administrator and member).
+    pub fn cell_pair_mut(&mut self, region: &str, a: &str, b: &str) -> (&mut Cell, &mut Cell) {
+        assert_ne!(a, b, "a cell cannot pair with itself");
+        self.cell_mut(a, region);
+        self.cell_mut(b, region);
+        let [x, y] = self.cells.get_disjoint_mut([
+            &(a.to_string(), region.to_string()),
+            &(b.to_string(), region.to_string()),
+        ]);
+        (x.expect("created above"), y.expect("created above"))
+    }
+
+    /// The account's detector in `region`, if it has one.
+    pub fn detector(&self, account: &str, region: &str) -> Option<&Detector> {
+        self.cell(account, region).and_then(|c| c.detector.as_ref())
+    }
+
+    /// Accounts whose findings `account` sees in `region`: itself, then its members whose
+    /// relationship is Enabled (associated) and monitored.
+    pub fn visible_accounts(&self, account: &str, region: &str) -> Vec<String> {
+        let mut out = vec![account.to_string()];
+        if let Some(cell) = self.cell(account, region) {
+            out.extend(
+                cell.members
+                    .values()
+                    .filter(|m| m.relationship == "Enabled" && m.monitoring)
+                    .map(|m| m.account_id.clone()),
+            );
+        }
+        out
+    }
+
+    /// The administrator `account` is associated with in `region`, if any.
+    pub fn administrator_of(&self, account: &str, region: &str) -> Option<&str> {
+        self.cell(account, region)
+            .and_then(|c| c.administrator.as_ref())
+            .filter(|l| l.relationship == "Enabled")
+            .map(|l| l.account_id.as_str())
+    }
+
+    /// Every touched cell of `region` (for the organization-wide views).
+    pub fn cells_in_region<'a>(
+        &'a self,
+        region: &'a str,
+    ) -> impl Iterator<Item = (&'a str, &'a Cell)> + 'a {
+        self.cells
+            .iter()
+            .filter(move |((_, r), _)| r == region)
+            .map(|((a, _), c)| (a.as_str(), c))
+    }
+
+    /// Whether `account` is the organization's management account.
+    pub fn is_management(&self, account: &str) -> bool {
+        self.org.management == account
+    }
+}
+
+pub const HEX: &[u8] = b"0123456789abcdef";
+pub const LOWER_DIGITS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+pub const UPPER_DIGITS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+pub const ALNUM: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+pub fn random_chars(rng: &mut ChaCha8Rng, alphabet: &[u8], n: usize) -> String {
+    (0..n)
+        .map(|_| alphabet[rng.random_range(0..alphabet.len())] as char)
+        .collect()
+}
