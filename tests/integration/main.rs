@@ -4,3 +4,4 @@
 mod support;
 
 mod sandbox_basics; // dispatch, auth, errors, faults
+mod sandbox_sts; // AssumeRole (trust, external id, expiry, chaining), GetCallerIdentity
