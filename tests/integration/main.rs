@@ -4,4 +4,6 @@
 mod support;
 
 mod sandbox_basics; // dispatch, auth, errors, faults
-mod sandbox_sts; // AssumeRole (trust, external id, expiry, chaining), GetCallerIdentity
+mod sandbox_iam;
+mod sandbox_organizations;
+mod sandbox_sts; // AssumeRole (trust, external id, expiry, chaining), GetCallerIdentity // organization, accounts, trusted access, delegated administrators // roles, managed policies and versions, attachments
