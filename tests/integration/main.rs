@@ -8,4 +8,5 @@ mod sandbox_faults;
 mod sandbox_iam;
 mod sandbox_org_file;
 mod sandbox_organizations;
-mod sandbox_sts; // AssumeRole (trust, external id, expiry, chaining), GetCallerIdentity // organization, accounts, trusted access, delegated administrators // roles, managed policies and versions, attachments // seeding from the org file, and its errors // throttling, 5xx, latency, targeting; SDK retries recover
+mod sandbox_serve;
+mod sandbox_sts; // AssumeRole (trust, external id, expiry, chaining), GetCallerIdentity // organization, accounts, trusted access, delegated administrators // roles, managed policies and versions, attachments // seeding from the org file, and its errors // throttling, 5xx, latency, targeting; SDK retries recover // the `gdorg sandbox serve` binary: environment lines, 1000 accounts, SIGTERM
