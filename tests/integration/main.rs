@@ -3,8 +3,15 @@
 
 mod support;
 
-mod sandbox_basics; // dispatch, auth, errors, faults
+// apply across accounts (idempotent, versions, failures), orchestrator coverage
+mod policies;
+// dispatch, auth, errors, faults
+mod sandbox_basics;
+// roles, managed policies and versions, attachments
 mod sandbox_iam;
+// seeding from the org file, and its errors
 mod sandbox_org_file;
+// organization, accounts, trusted access, delegated administrators
 mod sandbox_organizations;
-mod sandbox_sts; // AssumeRole (trust, external id, expiry, chaining), GetCallerIdentity // organization, accounts, trusted access, delegated administrators // roles, managed policies and versions, attachments // seeding from the org file, and its errors
+// AssumeRole (trust, external id, expiry, chaining), GetCallerIdentity
+mod sandbox_sts;
