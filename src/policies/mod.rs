@@ -100,7 +100,7 @@ pub const TEMPLATES: &[Template] = &[
         kind: Kind::Permissions,
         placement: Placement::Member,
         managed_policy_name: Some("gdorg-member-guard"),
-        description: "explicit deny: members never archive or unarchive findings, never leave their administrator",
+        description: "explicit deny: nobody in a member archives findings; only gdorg's role changes the administrator relationship",
         text: include_str!("../../policies/member-guard.json"),
     },
     Template {
@@ -268,29 +268,50 @@ mod tests {
     }
 
     #[test]
-    fn guard_denies_archiving_and_leaving_but_not_accepting() {
+    fn guard_denies_archiving_to_all_and_relationship_changes_to_all_but_gdorg() {
         let doc = rendered("member-guard");
-        let mut denied = Vec::new();
-        for st in validate::statements(&doc) {
-            assert_eq!(st["Effect"], "Deny", "the guard only denies");
-            for a in validate::strings(st.get("Action")) {
-                denied.extend(actions::expand(&a));
+        let denied = |conditional: bool| -> Vec<String> {
+            let mut out = Vec::new();
+            for st in validate::statements(&doc) {
+                assert_eq!(st["Effect"], "Deny", "the guard only denies");
+                if st.get("Condition").is_some() == conditional {
+                    for a in validate::strings(st.get("Action")) {
+                        out.extend(actions::expand(&a));
+                    }
+                }
             }
-        }
+            out
+        };
+        // Archiving: denied to everyone, gdorg's role included (it archives through the
+        // administrator only).
+        let always = denied(false);
+        assert_eq!(
+            always,
+            ["guardduty:ArchiveFindings", "guardduty:UnarchiveFindings"]
+        );
+        // The relationship: denied to everyone but the execution role, through which rollout
+        // accepts the administrator's invitation and, with --take-over, leaves another one.
+        let unless_gdorg = denied(true);
         for must in [
-            "guardduty:ArchiveFindings",
-            "guardduty:UnarchiveFindings",
+            "guardduty:AcceptAdministratorInvitation",
+            "guardduty:AcceptInvitation",
             "guardduty:DisassociateFromAdministratorAccount",
             "guardduty:DisassociateFromMasterAccount",
         ] {
-            assert!(denied.iter().any(|d| d == must), "{must}");
+            assert!(unless_gdorg.iter().any(|d| d == must), "{must}");
         }
-        // Rollout accepts the administrator's invitation through the role the guard is
-        // attached to: denying it would make invitation mode impossible.
-        assert!(!denied.iter().any(|d| d.contains("Accept")));
-        // And the member role is never granted what the guard takes away.
+        let st = validate::statements(&doc)
+            .into_iter()
+            .find(|s| s.get("Condition").is_some())
+            .unwrap();
+        assert_eq!(
+            st["Condition"],
+            serde_json::json!({"ArnNotLike": {"aws:PrincipalArn":
+                format!("arn:aws:iam::222222222222:role/{DEFAULT_MEMBER_ROLE_NAME}")}})
+        );
+        // The member role is never granted what the guard always takes away.
         let granted = allowed_actions(&rendered("member-permissions"));
-        for d in &denied {
+        for d in &always {
             assert!(!granted.contains(d), "{d} granted and denied");
         }
     }

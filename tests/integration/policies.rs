@@ -190,7 +190,10 @@ async fn a_changed_template_makes_a_new_version_and_prunes_at_the_limit() {
     let base = template("member-guard").unwrap().text;
     let changed = |n: usize| {
         // A different Sid each time: a real change of the document.
-        base.replace("KeepTheAdministrator", &format!("KeepTheAdministrator{n}"))
+        base.replace(
+            "OnlyGdorgChangesTheAdministrator",
+            &format!("OnlyGdorgChangesTheAdministrator{n}"),
+        )
     };
     for n in 2..=7usize {
         let mut req = request(std::slice::from_ref(&member), &vars);
@@ -227,7 +230,10 @@ async fn a_changed_template_makes_a_new_version_and_prunes_at_the_limit() {
         .await
         .unwrap();
     let doc = document::decode(doc.policy_version().unwrap().document().unwrap()).unwrap();
-    assert_eq!(doc["Statement"][1]["Sid"], "KeepTheAdministrator7");
+    assert_eq!(
+        doc["Statement"][1]["Sid"],
+        "OnlyGdorgChangesTheAdministrator7"
+    );
 
     // The same edited template again: nothing to do.
     let mut req = request(std::slice::from_ref(&member), &vars);
@@ -450,6 +456,9 @@ const MEMBER_ONLY: &[&str] = &[
     "guardduty:AcceptInvitation",
     "guardduty:ListInvitations",
     "guardduty:DeleteDetector",
+    // `rollout --take-over`: the member leaves another administrator.
+    "guardduty:DisassociateFromAdministratorAccount",
+    "guardduty:DisassociateFromMasterAccount",
 ];
 
 /// Actions an operation needs besides its own (GuardDuty user guide: designating the delegated
