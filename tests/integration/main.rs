@@ -3,4 +3,5 @@
 
 mod support;
 
-mod sandbox_basics; // dispatch, auth, errors, faults
+mod gd_detectors;
+mod sandbox_basics; // dispatch, auth, errors, faults // GuardDuty detectors, features, ownership
