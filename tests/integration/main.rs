@@ -4,4 +4,5 @@
 mod support;
 
 mod gd_detectors;
-mod sandbox_basics; // dispatch, auth, errors, faults // GuardDuty detectors, features, ownership
+mod gd_members;
+mod sandbox_basics; // dispatch, auth, errors, faults // GuardDuty detectors, features, ownership // GuardDuty members, invitations, administrators by invitation
