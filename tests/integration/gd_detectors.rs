@@ -188,7 +188,7 @@ async fn one_detector_per_account_per_region() {
     assert_ne!(first, other);
     assert_eq!(
         east.list_detectors().send().await.unwrap().detector_ids(),
-        [first.clone()]
+        std::slice::from_ref(&first)
     );
     assert_eq!(
         west.list_detectors().send().await.unwrap().detector_ids(),

@@ -725,7 +725,7 @@ async fn stop_and_start_monitoring_members() {
     assert_eq!(
         env.sandbox
             .world(|w| w.visible_accounts(&env.management, "us-east-1")),
-        [env.management.clone()]
+        std::slice::from_ref(&env.management)
     );
     // Still associated: listed by default and still administered.
     let listed = admin
