@@ -5,4 +5,5 @@ mod support;
 
 mod gd_detectors;
 mod gd_members;
-mod sandbox_basics; // dispatch, auth, errors, faults // GuardDuty detectors, features, ownership // GuardDuty members, invitations, administrators by invitation
+mod gd_organization;
+mod sandbox_basics; // dispatch, auth, errors, faults // GuardDuty detectors, features, ownership // GuardDuty members, invitations, administrators by invitation // GuardDuty delegated administrator and organization configuration
