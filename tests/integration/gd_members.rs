@@ -815,3 +815,29 @@ async fn members_and_invitations_paginate() {
         ids[..3].iter().map(String::as_str).collect::<Vec<_>>()
     );
 }
+
+#[tokio::test]
+async fn administrators_cannot_also_be_members() {
+    let env = Env::new(2).await;
+    let ids = env.members();
+    let mgmt = env.management.clone();
+    let admin = Gd::new(&env, &mgmt, "us-east-1").await;
+    let member = Gd::new(&env, &ids[0], "us-east-1").await;
+    let other = Gd::new(&env, &ids[1], "us-east-1").await;
+    assert!(admin.add_and_invite(&env, &ids[0]).await.is_empty());
+    member.accept(&mgmt).await;
+    // Another account invites the administrator: the invitation arrives, acceptance is refused.
+    assert!(other.add_and_invite(&env, &mgmt).await.is_empty());
+    let invitation = admin.invitation_from(&ids[1]).await.unwrap();
+    let err = admin
+        .client
+        .accept_administrator_invitation()
+        .detector_id(&admin.detector)
+        .administrator_id(&ids[1])
+        .invitation_id(invitation)
+        .send()
+        .await
+        .unwrap_err();
+    assert_bad_request(&err, "cannot also be a member");
+    assert_eq!(admin.administrator().await, None);
+}

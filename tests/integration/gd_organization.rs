@@ -492,6 +492,27 @@ async fn delegated_admin_create_members_enables_org_accounts_at_once() {
         Some(0)
     );
 
+    // An organization account let go of comes back through CreateMembers, not invitations.
+    admin
+        .disassociate_members()
+        .detector_id(&det)
+        .account_ids(generated(2))
+        .send()
+        .await
+        .unwrap();
+    let out = admin
+        .invite_members()
+        .detector_id(&det)
+        .account_ids(generated(2))
+        .send()
+        .await
+        .unwrap();
+    assert!(out.unprocessed_accounts()[0]
+        .result()
+        .unwrap()
+        .contains("CreateMembers"));
+    assert_eq!(administrator_of(&second).await, None);
+
     // Once the management account runs GuardDuty it can be added too.
     let mgmt = support::gd(&env.mgmt, "us-east-1");
     new_detector(&mgmt).await;

@@ -18,6 +18,7 @@ use super::{account_ids, iso, page, req_str, require_owned, unprocessed, Request
 
 const NO_INVITATION: &str = "The request is rejected because the current account does not have an invitation from the requested master account.";
 const ALREADY_ASSOCIATED: &str = "The request is rejected because the current account is already associated with an administrator account. Disassociate from it before accepting another invitation.";
+const IS_ADMINISTRATOR: &str = "The request is rejected because the current account is the administrator of invited or associated members and cannot also be a member account.";
 const NOT_ASSOCIATED: &str =
     "The request is rejected because the current account is not associated with an administrator account.";
 const ORG_MEMBER: &str = "The request is rejected because the current account is a member of the organization's delegated administrator. Only the administrator account can disassociate it.";
@@ -96,6 +97,14 @@ fn accept(
     let cell = world.cell_mut(account, region);
     if cell.administrator.is_some() {
         return Err(ApiError::bad_request(ALREADY_ASSOCIATED));
+    }
+    // An account is an administrator or a member, not both.
+    if cell
+        .members
+        .values()
+        .any(|m| ASSOCIATED.contains(&m.relationship.as_str()) || m.relationship == "Invited")
+    {
+        return Err(ApiError::bad_request(IS_ADMINISTRATOR));
     }
     let invitation = match cell.invitations.get(&admin) {
         Some(i) if i.invitation_id == invitation_id => cell

@@ -38,6 +38,7 @@ const MANAGEMENT_WITHOUT_DETECTOR: &str =
 const SUSPENDED: &str = "The request is rejected because the given account is suspended.";
 const REGION_DISABLED: &str =
     "The request is rejected because the given account has not enabled the current Region.";
+const ORG_NOT_INVITABLE: &str = "The request is rejected because the given account is a member of your organization. Add it with CreateMembers instead of inviting it.";
 const AUTO_ENABLE_ALL: &str = "The request is rejected because the organization configuration sets autoEnableOrganizationMembers to ALL. Change it to NEW or NONE before disassociating or deleting organization members.";
 
 /// Relationships in which the member is associated with its administrator.
@@ -287,6 +288,10 @@ fn invite(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, Ap
         };
         if !INVITABLE.contains(&m.relationship.as_str()) {
             out.push(unprocessed(&account, ALREADY_INVITED));
+            continue;
+        }
+        if via_organization(world, admin, &account, region) {
+            out.push(unprocessed(&account, ORG_NOT_INVITABLE));
             continue;
         }
         if world
