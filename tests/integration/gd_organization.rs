@@ -78,6 +78,13 @@ async fn member_statuses(
         .collect()
 }
 
+/// The id of the detector the account has in the client's region.
+async fn detector_of(gd: &Client) -> String {
+    let ids = gd.list_detectors().send().await.unwrap();
+    assert_eq!(ids.detector_ids().len(), 1, "{ids:?}");
+    ids.detector_ids()[0].clone()
+}
+
 async fn administrator_of(gd: &Client) -> Option<String> {
     let det = gd.list_detectors().send().await.unwrap().detector_ids()[0].clone();
     gd.get_administrator_account()
@@ -183,7 +190,14 @@ async fn management_designates_one_delegated_admin_per_region() {
         assert_bad_request(&err, "invalid or out-of-range value");
     }
 
-    // Disabling: only the current administrator; Organizations forgets it once no region has it.
+    // The designated account runs GuardDuty in that region only.
+    assert_eq!(detector_of(&member).await.len(), 32);
+    let admin_west = client(&env, &admin, "eu-west-1").await;
+    let none = admin_west.list_detectors().send().await.unwrap();
+    assert!(none.detector_ids().is_empty());
+
+    // Disabling: only the current administrator; the Organizations registration stays (it is
+    // removed with Organizations' DeregisterDelegatedAdministrator).
     let err = east
         .disable_organization_admin_account()
         .admin_account_id(&other)
@@ -210,7 +224,7 @@ async fn management_designates_one_delegated_admin_per_region() {
             .map(|(_, a)| a.clone())
             .collect()
     });
-    assert_eq!(registered, [other]);
+    assert_eq!(registered, [admin, other]);
 }
 
 #[tokio::test]
@@ -224,7 +238,7 @@ async fn auto_enable_all_makes_every_active_account_a_member() {
         .await
         .unwrap();
     let admin = client(&env, &admin_id, "us-east-1").await;
-    let det = new_detector(&admin).await;
+    let det = detector_of(&admin).await;
     // generated(2) already runs GuardDuty; generated(3) does not.
     let second = client(&env, &generated(2), "us-east-1").await;
     let second_det = new_detector(&second).await;
@@ -427,7 +441,7 @@ async fn delegated_admin_create_members_enables_org_accounts_at_once() {
         .await
         .unwrap();
     let admin = client(&env, &admin_id, "us-east-1").await;
-    let det = new_detector(&admin).await;
+    let det = detector_of(&admin).await;
     let detail = |id: &str| {
         AccountDetail::builder()
             .account_id(id)
@@ -541,7 +555,7 @@ async fn disabling_the_delegated_admin_releases_org_members() {
         .await
         .unwrap();
     let admin = client(&env, &admin_id, "us-east-1").await;
-    let det = new_detector(&admin).await;
+    let det = detector_of(&admin).await;
     admin
         .update_organization_configuration()
         .detector_id(&det)
@@ -560,7 +574,7 @@ async fn disabling_the_delegated_admin_releases_org_members() {
     assert!(all.iter().all(|(_, s)| s == "Removed"), "{all:?}");
     let third = client(&env, &generated(3), "us-east-1").await;
     assert_eq!(administrator_of(&third).await, None);
-    assert!(env.sandbox.world(|w| w.org.delegated_admins.is_empty()));
+    assert_eq!(env.sandbox.world(|w| w.org.delegated_admins.len()), 1);
     let err = admin
         .describe_organization_configuration()
         .detector_id(&det)

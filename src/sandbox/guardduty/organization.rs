@@ -2,9 +2,10 @@
 //! ListOrganizationAdminAccounts (management account only), Describe/Update
 //! OrganizationConfiguration (the delegated administrator only).
 //!
-//! Each region has at most one delegated administrator. Designating one also registers it with
-//! Organizations for `guardduty.amazonaws.com` and enables trusted access, as GuardDuty does on
-//! the management account's behalf. With `autoEnableOrganizationMembers = ALL` every active
+//! Each region has at most one delegated administrator. Designating one enables GuardDuty in
+//! that account (this region only), registers it with Organizations for
+//! `guardduty.amazonaws.com` and enables trusted access, as GuardDuty does on the management
+//! account's behalf; removing it leaves the Organizations registration in place. With `autoEnableOrganizationMembers = ALL` every active
 //! organization account becomes an `Enabled` member with a detector.
 
 use chrono::Utc;
@@ -14,7 +15,7 @@ use crate::sandbox::auth::Caller;
 use crate::sandbox::error::ApiError;
 use crate::sandbox::state::{AccountStatus, World, GUARDDUTY_PRINCIPAL};
 
-use super::detectors::{apply_features, parse_features, FeatureRequest, FEATURES};
+use super::detectors::{apply_features, ensure_detector, parse_features, FeatureRequest, FEATURES};
 use super::members::{enable_org_member, org_auto_features};
 use super::{
     is_delegated_admin, not_org_permitted, opt_bool, opt_str, page, req_str, require_owned, Request,
@@ -60,12 +61,14 @@ fn enable_admin(world: &mut World, caller: &Caller, req: &Request) -> Result<Val
         return Err(ApiError::bad_request(INVALID_INPUT));
     }
     let region = caller.region.clone();
-    let org = world.guardduty_org.entry(region).or_default();
+    let org = world.guardduty_org.entry(region.clone()).or_default();
     match org.admin.as_deref() {
         Some(current) if current == admin => return Ok(json!({})),
         Some(_) => return Err(ApiError::bad_request(OTHER_ADMIN)),
         None => org.admin = Some(admin.clone()),
     }
+    // GuardDuty enables itself in the designated account, in this region only.
+    ensure_detector(world, &admin, &region);
     let now = Utc::now();
     world
         .org
@@ -117,17 +120,8 @@ fn disable_admin(world: &mut World, caller: &Caller, req: &Request) -> Result<Va
     if let Some(org) = world.guardduty_org.get_mut(&region) {
         org.admin = None;
     }
-    // Organizations keeps the registration while the account administers any region.
-    let still_admin = world
-        .guardduty_org
-        .values()
-        .any(|o| o.admin.as_deref() == Some(admin.as_str()));
-    if !still_admin {
-        world
-            .org
-            .delegated_admins
-            .remove(&(GUARDDUTY_PRINCIPAL.to_string(), admin));
-    }
+    // The registration with Organizations stays: removing it is Organizations'
+    // DeregisterDelegatedAdministrator, a separate, global step.
     Ok(json!({}))
 }
 
