@@ -391,11 +391,37 @@ async fn auto_enable_all_makes_every_active_account_a_member() {
         .unwrap_err();
     assert_bad_request(&err, "delegated administrator");
 
-    // With NEW, the administrator can remove one, and bring it back with CreateMembers.
+    // A protection plan set to ALL holds members as well.
     admin
         .update_organization_configuration()
         .detector_id(&det)
         .auto_enable_organization_members(AutoEnableMembers::New)
+        .send()
+        .await
+        .unwrap();
+    let out = admin
+        .delete_members()
+        .detector_id(&det)
+        .account_ids(generated(2))
+        .send()
+        .await
+        .unwrap();
+    assert!(out.unprocessed_accounts()[0]
+        .result()
+        .unwrap()
+        .contains("ALL"));
+
+    // With NEW everywhere, the administrator can remove one, and bring it back with
+    // CreateMembers.
+    admin
+        .update_organization_configuration()
+        .detector_id(&det)
+        .features(
+            OrganizationFeatureConfiguration::builder()
+                .name(OrgFeature::S3DataEvents)
+                .auto_enable(OrgFeatureStatus::New)
+                .build(),
+        )
         .send()
         .await
         .unwrap();

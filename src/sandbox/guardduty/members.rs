@@ -39,7 +39,7 @@ const SUSPENDED: &str = "The request is rejected because the given account is su
 const REGION_DISABLED: &str =
     "The request is rejected because the given account has not enabled the current Region.";
 const ORG_NOT_INVITABLE: &str = "The request is rejected because the given account is a member of your organization. Add it with CreateMembers instead of inviting it.";
-const AUTO_ENABLE_ALL: &str = "The request is rejected because the organization configuration sets autoEnableOrganizationMembers to ALL. Change it to NEW or NONE before disassociating or deleting organization members.";
+const AUTO_ENABLE_ALL: &str = "The request is rejected because the organization configuration auto-enables GuardDuty or a protection plan for ALL members. Change it to NEW or NONE before disassociating or deleting organization members.";
 
 /// Relationships in which the member is associated with its administrator.
 pub const ASSOCIATED: &[&str] = &["Enabled", "Disabled"];
@@ -339,10 +339,12 @@ fn disassociate(
     require_owned(world, caller, req)?;
     let ids = account_ids(req, "accountIds")?;
     let (admin, region) = (caller.account.as_str(), caller.region.as_str());
-    let auto_all = world
-        .guardduty_org
-        .get(region)
-        .is_some_and(|o| o.config.auto_enable_members == "ALL");
+    // GuardDuty refuses to let organization members go while any auto-enable setting is ALL.
+    let auto_all = world.guardduty_org.get(region).is_some_and(|o| {
+        o.config.auto_enable_members == "ALL"
+            || o.config.features.values().any(|v| v == "ALL")
+            || o.config.additional.values().any(|v| v == "ALL")
+    });
     let mut out = Vec::new();
     for account in ids {
         let Some(m) = world
