@@ -840,4 +840,27 @@ async fn administrators_cannot_also_be_members() {
         .unwrap_err();
     assert_bad_request(&err, "cannot also be a member");
     assert_eq!(admin.administrator().await, None);
+    // Nor can a member administer others.
+    member
+        .client
+        .create_members()
+        .detector_id(&member.detector)
+        .account_details(
+            AccountDetail::builder()
+                .account_id(&ids[1])
+                .email(Gd::email(&env, &ids[1]))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let err = member
+        .client
+        .invite_members()
+        .detector_id(&member.detector)
+        .account_ids(&ids[1])
+        .send()
+        .await
+        .unwrap_err();
+    assert_bad_request(&err, "cannot invite members");
 }

@@ -39,6 +39,7 @@ const SUSPENDED: &str = "The request is rejected because the given account is su
 const REGION_DISABLED: &str =
     "The request is rejected because the given account has not enabled the current Region.";
 const ORG_NOT_INVITABLE: &str = "The request is rejected because the given account is a member of your organization. Add it with CreateMembers instead of inviting it.";
+const MEMBER_CANNOT_INVITE: &str = "The request is rejected because the current account is a member of a GuardDuty administrator account and cannot invite members.";
 const AUTO_ENABLE_ALL: &str = "The request is rejected because the organization configuration auto-enables GuardDuty or a protection plan for ALL members. Change it to NEW or NONE before disassociating or deleting organization members.";
 
 /// Relationships in which the member is associated with its administrator.
@@ -277,6 +278,9 @@ fn invite(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, Ap
         return Err(ApiError::invalid_param("message"));
     }
     let (admin, region) = (caller.account.as_str(), caller.region.as_str());
+    if world.administrator_of(admin, region).is_some() {
+        return Err(ApiError::bad_request(MEMBER_CANNOT_INVITE));
+    }
     let mut out = Vec::new();
     for account in ids {
         let Some(m) = world
