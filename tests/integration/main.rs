@@ -3,7 +3,7 @@
 
 mod support;
 
-mod gd_detectors;
-mod gd_members;
-mod gd_organization;
-mod sandbox_basics; // dispatch, auth, errors, faults // GuardDuty detectors, features, ownership // GuardDuty members, invitations, administrators by invitation // GuardDuty delegated administrator and organization configuration
+mod gd_detectors; // GuardDuty detectors, features, ownership
+mod gd_members; // GuardDuty members, invitations, administrators by invitation
+mod gd_organization; // GuardDuty delegated administrator and organization configuration
+mod sandbox_basics; // dispatch, auth, errors, faults
