@@ -3,6 +3,9 @@
 
 mod support;
 
+mod gd_detectors; // GuardDuty detectors, features, ownership
+mod gd_members; // GuardDuty members, invitations, administrators by invitation
+mod gd_organization; // GuardDuty delegated administrator and organization configuration
 mod sandbox_basics; // dispatch, auth, errors, faults
 mod sandbox_iam;
 mod sandbox_org_file;
