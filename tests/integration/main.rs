@@ -3,15 +3,12 @@
 
 mod support;
 
-// apply across accounts (idempotent, versions, failures), orchestrator coverage
-mod policies;
-// dispatch, auth, errors, faults
-mod sandbox_basics;
-// roles, managed policies and versions, attachments
-mod sandbox_iam;
-// seeding from the org file, and its errors
-mod sandbox_org_file;
-// organization, accounts, trusted access, delegated administrators
-mod sandbox_organizations;
-// AssumeRole (trust, external id, expiry, chaining), GetCallerIdentity
-mod sandbox_sts;
+mod gd_detectors; // GuardDuty detectors, features, ownership
+mod gd_members; // GuardDuty members, invitations, administrators by invitation
+mod gd_organization; // GuardDuty delegated administrator and organization configuration
+mod policies; // policies apply across accounts (idempotent, versions, failures), orchestrator coverage
+mod sandbox_basics; // dispatch, auth, errors, faults
+mod sandbox_iam; // roles, managed policies and versions, attachments
+mod sandbox_org_file; // seeding from the org file, and its errors
+mod sandbox_organizations; // organization, accounts, trusted access, delegated administrators
+mod sandbox_sts; // AssumeRole (trust, external id, expiry, chaining), GetCallerIdentity
