@@ -426,6 +426,8 @@ pub enum ApplyError {
     Template(#[from] TemplateError),
     #[error("`{0}` is not a 12-digit account id")]
     BadAccount(String),
+    #[error("account_id is filled by apply for each account: give the accounts with --account")]
+    AccountIdGiven,
     #[error("finding the caller's account: {0}")]
     Caller(AwsError),
     #[error("listing the organization's accounts: {0}")]
@@ -452,6 +454,9 @@ pub async fn apply(factory: &ClientFactory, req: &ApplyRequest) -> Result<ApplyR
     // Everything that can be checked without AWS is checked first: no call is made for a
     // bad template, value or account id.
     let explicit = check_accounts(&req.accounts)?;
+    if req.vars.is_set("account_id") {
+        return Err(ApplyError::AccountIdGiven);
+    }
     let warnings = preflight(&req.templates, &req.vars)?;
 
     let mut vars = req.vars.clone();

@@ -319,6 +319,9 @@ async fn a_bad_template_is_refused_before_any_call() {
     );
     let err = apply::apply(&f, &req).await.unwrap_err().to_string();
     assert!(err.contains("unknown variable `${acount_id}`"), "{err}");
+    let req = request(&env.members(), &["account_id=123456789012"]);
+    let err = apply::apply(&f, &req).await.unwrap_err().to_string();
+    assert!(err.contains("account_id is filled by apply"), "{err}");
     let req = request(&["12345".to_string()], &[]);
     let err = apply::apply(&f, &req).await.unwrap_err().to_string();
     assert!(
