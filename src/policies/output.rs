@@ -145,19 +145,36 @@ pub fn report(r: &ApplyReport) -> String {
             let _ = writeln!(out, "  {op:<24} {n:>5}  in {accounts} account(s)");
         }
     }
+    // Accounts with the same steps and the same progress are shown once, so a thousand
+    // fresh accounts make one block, not a thousand.
+    let mut groups: Vec<(Vec<String>, Vec<&str>)> = Vec::new();
     for a in r.accounts.iter().filter(|a| !a.steps.is_empty()) {
-        let _ = writeln!(out, "{}:", a.account);
-        for (i, s) in a.steps.iter().enumerate() {
-            let mark = if r.dry_run {
-                "+"
-            } else if i < a.done {
-                "done"
-            } else if i == a.done && a.failure.is_some() {
-                "FAILED"
-            } else {
-                "skipped"
-            };
-            let _ = writeln!(out, "  {mark:<7} {:<24} {}", s.operation(), s.subject());
+        let lines: Vec<String> = a
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let mark = if r.dry_run {
+                    "+"
+                } else if i < a.done {
+                    "done"
+                } else if i == a.done && a.failure.is_some() {
+                    "FAILED"
+                } else {
+                    "skipped"
+                };
+                format!("  {mark:<7} {:<24} {}", s.operation(), s.subject())
+            })
+            .collect();
+        match groups.iter_mut().find(|(l, _)| *l == lines) {
+            Some((_, accounts)) => accounts.push(&a.account),
+            None => groups.push((lines, vec![&a.account])),
+        }
+    }
+    for (lines, accounts) in groups {
+        let _ = writeln!(out, "{}:", account_list(&accounts));
+        for l in lines {
+            let _ = writeln!(out, "{l}");
         }
     }
     if failed > 0 {
@@ -173,6 +190,20 @@ pub fn report(r: &ApplyReport) -> String {
         }
     }
     out
+}
+
+/// `a, b, c` or, for many, the first few and how many more.
+fn account_list(accounts: &[&str]) -> String {
+    const SHOWN: usize = 5;
+    if accounts.len() <= SHOWN {
+        return accounts.join(", ");
+    }
+    format!(
+        "{} and {} more ({} accounts)",
+        accounts[..SHOWN].join(", "),
+        accounts.len() - SHOWN,
+        accounts.len()
+    )
 }
 
 fn step_rank(op: &str) -> usize {

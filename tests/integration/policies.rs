@@ -79,7 +79,7 @@ async fn versions(iam: &aws_sdk_iam::Client, arn: &str) -> Vec<(String, bool)> {
 
 #[tokio::test]
 async fn apply_to_every_account_then_reapply_makes_no_mutating_call() {
-    let env = Env::new(12).await;
+    let env = Env::new(30).await;
     let f = factory(&env);
     let report = apply::apply(&f, &request(&[], &[])).await.unwrap();
     assert!(report.all_ok(), "{report:?}");
@@ -89,9 +89,9 @@ async fn apply_to_every_account_then_reapply_makes_no_mutating_call() {
     assert_eq!(
         ops_of(&report),
         BTreeMap::from([
-            ("CreateRole", 12),
-            ("CreatePolicy", 36),
-            ("AttachRolePolicy", 36)
+            ("CreateRole", 30),
+            ("CreatePolicy", 90),
+            ("AttachRolePolicy", 90)
         ])
     );
     assert!(report.accounts.iter().all(|a| a.done == a.steps.len()));
@@ -148,6 +148,45 @@ async fn apply_to_every_account_then_reapply_makes_no_mutating_call() {
     );
     assert_eq!(mutating_calls(&env), Vec::<String>::new());
     assert!(!env.sandbox.calls().snapshot().is_empty(), "it did read");
+
+    // Once installed, the execution role itself is the way in (`--role-name
+    // GdorgExecutionRole`): the same apply through it finds nothing to do.
+    let through_role = ClientFactory::from_config(
+        env.mgmt.clone(),
+        AwsOptions {
+            role_name: ROLE.into(),
+            max_attempts: 1,
+            ..Default::default()
+        },
+    );
+    env.sandbox.calls().clear();
+    let third = apply::apply(&through_role, &request(&[], &[]))
+        .await
+        .unwrap();
+    assert!(third.all_ok(), "{third:?}");
+    assert!(third.accounts.iter().all(|a| a.steps.is_empty()));
+    assert_eq!(mutating_calls(&env), Vec::<String>::new());
+    let assume_calls = env
+        .sandbox
+        .calls()
+        .snapshot()
+        .iter()
+        .filter(|c| c.operation == "AssumeRole")
+        .count();
+    assert_eq!(assume_calls, 30, "one AssumeRole per account");
+    let assumed: BTreeSet<String> = env
+        .sandbox
+        .calls()
+        .snapshot()
+        .iter()
+        .filter(|c| c.operation == "AssumeRole")
+        .map(|c| c.account.clone())
+        .collect();
+    assert_eq!(
+        assumed,
+        BTreeSet::from([env.management.clone()]),
+        "STS is called from the administrator"
+    );
 }
 
 #[tokio::test]
