@@ -7,6 +7,7 @@ use chrono::Utc;
 use serde::Deserialize;
 
 use super::faults::FaultConfig;
+use super::guardduty::seed::{seed_findings, FindingsSeed};
 use super::state::{Account, AccountStatus, Iam, Role, World, DEFAULT_EXECUTION_ROLE};
 
 /// The whole org file.
@@ -33,6 +34,9 @@ pub struct OrgSpec {
     pub accounts: Vec<AccountSpec>,
     #[serde(default)]
     pub faults: FaultConfig,
+    /// Findings to seed (`[[findings]]` blocks, see `guardduty::seed`).
+    #[serde(default)]
+    pub findings: Vec<FindingsSeed>,
 }
 
 /// One account of the org file.
@@ -88,6 +92,7 @@ impl Default for OrgSpec {
             session_lifetime_secs: default_session_lifetime(),
             accounts: vec![],
             faults: FaultConfig::default(),
+            findings: vec![],
         }
     }
 }
@@ -162,6 +167,7 @@ pub fn build_world(spec: &OrgSpec) -> Result<World, String> {
         world.add_account(account_from(&a, &management_id, false)?);
         added += 1;
     }
+    seed_findings(&mut world, &spec.findings, spec.seed)?;
     Ok(world)
 }
 
