@@ -3,4 +3,6 @@
 
 mod support;
 
-mod sandbox_basics; // dispatch, auth, errors, faults
+mod gd_filters; // GuardDuty saved filters and ARCHIVE suppression
+mod gd_findings;
+mod sandbox_basics; // dispatch, auth, errors, faults // GuardDuty findings: samples, criteria, pagination, statistics, archive

@@ -342,14 +342,7 @@ fn collect(v: &Value, path: &[&str], out: &mut Vec<Scalar>) {
             let Some((head, rest)) = path.split_first() else {
                 return;
             };
-            // Ec2Instance's IamInstanceProfile has no jsonName: PascalCase on the wire.
-            let child = m.get(*head).or_else(|| {
-                let mut pascal = head.to_string();
-                if let Some(first) = pascal.get_mut(0..1) {
-                    first.make_ascii_uppercase();
-                }
-                m.get(&pascal)
-            });
+            let child = m.get(*head);
             if let Some(child) = child {
                 collect(child, rest, out);
             }

@@ -1,5 +1,7 @@
-//! Rendering a stored finding as the `Finding` JSON GetFindings returns (member names as the
-//! service model spells them, `Ec2Instance`'s `IamInstanceProfile` in PascalCase).
+//! Rendering a stored finding as the `Finding` JSON GetFindings returns, member names as the
+//! service model's jsonName traits spell them. (`InstanceDetails.iamInstanceProfile` is
+//! camelCase; only the attack-sequence shape `Ec2Instance` carries a PascalCase
+//! `IamInstanceProfile`, and the sandbox does not render that shape.)
 //!
 //! Everything not stored in the record (instance, access key, bucket, remote host, ports) is
 //! derived from the record's seed and the owning account, so the same finding always renders
@@ -221,7 +223,7 @@ pub fn render(f: &StoredFinding, id: &str, owner: &Owner) -> Value {
                 "instanceDetails".into(),
                 json!({
                     "availabilityZone": format!("{}{}", owner.region, ZONES[(v.resource_no % 3) as usize]),
-                    "IamInstanceProfile": {
+                    "iamInstanceProfile": {
                         "arn": format!("arn:aws:iam::{}:instance-profile/app-server-role", owner.account),
                         "id": names.hex_id(6, "AIPA").to_uppercase(),
                     },
@@ -440,7 +442,7 @@ mod tests {
             assert!(!j["title"].as_str().unwrap().contains('{'), "{}", ty.name);
             assert!(!j["description"].as_str().unwrap().contains('{'));
             if ty.resource == ResourceKind::Instance {
-                assert!(j["resource"]["instanceDetails"]["IamInstanceProfile"]["arn"].is_string());
+                assert!(j["resource"]["instanceDetails"]["iamInstanceProfile"]["arn"].is_string());
                 assert_eq!(
                     j["resource"]["instanceDetails"]["instanceId"]
                         .as_str()
