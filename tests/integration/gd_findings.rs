@@ -1093,3 +1093,56 @@ async fn org_file_findings_carry_attacker_controlled_strings_intact() {
     .await;
     assert_eq!(mgmt_ids.len(), 3);
 }
+
+/// The scale the findings benchmark uses: a million findings over 1000 accounts x 17 regions,
+/// and one administrator listing a whole region (~59k findings) page by page. Ignored by
+/// default (it takes seconds); run with `cargo test --test integration scale -- --ignored`.
+#[tokio::test]
+#[ignore]
+async fn a_million_findings_list_in_linear_time() {
+    let regions: Vec<&str> = guardduty_org::regions::default_enabled().take(17).collect();
+    let text = format!(
+        "member_accounts = 999\n[[findings]]\naccounts = \"all\"\nregions = {regions:?}\nper_cell = 59\n"
+    );
+    let started = std::time::Instant::now();
+    let env = Env::with_spec(seeded_spec(&text)).await;
+    let seeded = started.elapsed();
+    let total: usize = env.sandbox.world(|w| {
+        w.accounts
+            .keys()
+            .flat_map(|a| regions.iter().map(move |r| (a.clone(), *r)))
+            .map(|(a, r)| w.cell(&a, r).map_or(0, |c| c.findings.len()))
+            .sum()
+    });
+    assert_eq!(total, 1000 * 17 * 59);
+    for m in env.members() {
+        associate(&env, &env.management, &m, REGION);
+    }
+    let det = det_of(&env, &env.management);
+    let gd = support::gd(&env.mgmt, REGION);
+    let started = std::time::Instant::now();
+    let ids = all_ids(&gd, &det, None, None).await;
+    let listed = started.elapsed();
+    assert_eq!(ids.len(), 1000 * 59);
+    let started = std::time::Instant::now();
+    let sort = SortCriteria::builder()
+        .attribute_name("severity")
+        .order_by(OrderBy::Desc)
+        .build();
+    let high = crit(
+        "severity",
+        Condition::builder().greater_than_or_equal(7).build(),
+    );
+    let sorted = all_ids(&gd, &det, Some(high), Some(sort)).await;
+    let sorted_time = started.elapsed();
+    assert!(!sorted.is_empty());
+    let started = std::time::Instant::now();
+    let some = get_all(&gd, &det, &ids[..5000]).await;
+    assert_eq!(some.len(), 5000);
+    let got = started.elapsed();
+    eprintln!(
+        "seeded {total} findings in {seeded:?}; listed {} in {listed:?}; {} high sorted in {sorted_time:?}; 5000 GetFindings in {got:?}",
+        ids.len(),
+        sorted.len()
+    );
+}

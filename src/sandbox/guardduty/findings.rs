@@ -5,7 +5,7 @@
 //! its Enabled, monitored members in the region (`World::visible_accounts`). Only a member
 //! (an account with an Enabled administrator in the region) is refused archiving.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use rand::Rng;
 use serde_json::{json, Value};
@@ -232,21 +232,31 @@ fn page_json(ids: Vec<String>, next: Option<String>) -> Value {
     out
 }
 
-/// Resolve an id to (account, detector id, index) among the caller's visible cells.
-fn locate(
-    world: &World,
-    cells: &[(String, String)],
-    region: &str,
-    id: &str,
-) -> Option<(usize, u32)> {
-    let (salt, _) = decode_id(id)?;
-    cells.iter().enumerate().find_map(|(slot, (account, _))| {
-        let store = &world.cell(account, region)?.findings;
-        (store.salt() == salt)
-            .then(|| store.index_of(id))
-            .flatten()
-            .map(|i| (slot, i))
-    })
+/// The caller's visible cells, indexed by the salt their finding ids carry, so that resolving
+/// an id costs one hash lookup however many members the administrator has.
+struct Visible {
+    cells: Vec<(String, String)>,
+    by_salt: HashMap<u64, usize>,
+}
+
+impl Visible {
+    fn of(world: &World, caller: &Caller) -> Visible {
+        let cells = visible_cells(world, &caller.account, &caller.region);
+        let by_salt = cells
+            .iter()
+            .enumerate()
+            .map(|(slot, (account, _))| (salt_of(account, &caller.region), slot))
+            .collect();
+        Visible { cells, by_salt }
+    }
+
+    /// Resolve an id to (slot in `cells`, index in that account's store).
+    fn locate(&self, world: &World, region: &str, id: &str) -> Option<(usize, u32)> {
+        let (salt, _) = decode_id(id)?;
+        let slot = *self.by_salt.get(&salt)?;
+        let store = &world.cell(&self.cells[slot].0, region)?.findings;
+        store.index_of(id).map(|i| (slot, i))
+    }
 }
 
 fn finding_ids(req: &Request) -> Result<Vec<String>, ApiError> {
@@ -263,14 +273,14 @@ fn finding_ids(req: &Request) -> Result<Vec<String>, ApiError> {
 fn get_findings(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, ApiError> {
     let ids = finding_ids(req)?;
     let sort = Sort::parse(req.body.get("sortCriteria"))?;
-    let cells = visible_cells(world, &caller.account, &caller.region);
+    let visible = Visible::of(world, caller);
     let mut out: Vec<(Option<super::criteria::Scalar>, Value)> = Vec::new();
     for id in &ids {
         // Unknown ids, and ids of findings the caller cannot see, are skipped.
-        let Some((slot, index)) = locate(world, &cells, &caller.region, id) else {
+        let Some((slot, index)) = visible.locate(world, &caller.region, id) else {
             continue;
         };
-        let (account, detector_id) = &cells[slot];
+        let (account, detector_id) = &visible.cells[slot];
         let store = &world
             .cell(account, &caller.region)
             .expect("located above")
@@ -315,10 +325,10 @@ fn update_visible(
     ids: &[String],
     change: impl Fn(&mut StoredFinding),
 ) {
-    let cells = visible_cells(world, &caller.account, &caller.region);
+    let visible = Visible::of(world, caller);
     for id in ids {
-        if let Some((slot, index)) = locate(world, &cells, &caller.region, id) {
-            let account = &cells[slot].0;
+        if let Some((slot, index)) = visible.locate(world, &caller.region, id) {
+            let account = &visible.cells[slot].0;
             if let Some(f) = world
                 .cell_mut(account, &caller.region)
                 .findings
