@@ -18,7 +18,7 @@ fn high() -> FindingCriteria {
 #[tokio::test]
 async fn filters_are_created_listed_read_updated_and_deleted() {
     let env = Env::new(0).await;
-    let det = detector(&env, &env.management, REGION, true);
+    let det = detector(&env, &env.management, REGION, true).await;
     let gd = support::gd(&env.mgmt, REGION);
 
     for (i, name) in ["high-sev", "recon.only", "noisy_scanner"]
@@ -121,7 +121,7 @@ async fn filters_are_created_listed_read_updated_and_deleted() {
 #[tokio::test]
 async fn bad_filters_are_refused() {
     let env = Env::new(0).await;
-    let det = detector(&env, &env.management, REGION, true);
+    let det = detector(&env, &env.management, REGION, true).await;
     let gd = support::gd(&env.mgmt, REGION);
     let create = |name: &str, criteria: FindingCriteria| {
         gd.create_filter()
@@ -157,7 +157,7 @@ async fn bad_filters_are_refused() {
     assert_eq!(err.code(), Some("BadRequestException"));
     assert!(err.message().unwrap().contains("100"));
     // Another region has its own budget.
-    let other = detector(&env, &env.management, "eu-west-1", true);
+    let other = detector(&env, &env.management, "eu-west-1", true).await;
     support::gd(&env.mgmt, "eu-west-1")
         .create_filter()
         .detector_id(&other)
@@ -185,7 +185,7 @@ fn recon_types() -> usize {
 #[tokio::test]
 async fn archive_filters_suppress_existing_and_new_findings() {
     let env = Env::new(1).await;
-    let det = detector(&env, &env.management, REGION, true);
+    let det = detector(&env, &env.management, REGION, true).await;
     let gd = support::gd(&env.mgmt, REGION);
     gd.create_sample_findings()
         .detector_id(&det)
@@ -276,9 +276,9 @@ async fn archive_filters_suppress_existing_and_new_findings() {
 async fn an_administrators_archive_filter_covers_its_members_new_findings() {
     let env = Env::new(1).await;
     let member = env.members()[0].clone();
-    let admin_det = detector(&env, &env.management, REGION, true);
-    let member_det = detector(&env, &member, REGION, true);
-    associate(&env, &env.management, &member, REGION);
+    let admin_det = detector(&env, &env.management, REGION, true).await;
+    let member_det = detector(&env, &member, REGION, true).await;
+    associate(&env, &env.management, &member, REGION).await;
     let admin = support::gd(&env.mgmt, REGION);
     admin
         .create_filter()

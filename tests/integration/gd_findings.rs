@@ -9,7 +9,8 @@
 use std::collections::{BTreeMap, HashSet};
 
 use aws_sdk_guardduty::types::{
-    Condition, Feedback, FindingCriteria, FindingStatisticType, GroupByType, OrderBy, SortCriteria,
+    AccountDetail, Condition, Feedback, FindingCriteria, FindingStatisticType, GroupByType,
+    OrderBy, SortCriteria,
 };
 use aws_sdk_guardduty::Client;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -17,57 +18,73 @@ use chrono::Utc;
 use guardduty_org::sandbox::guardduty::catalog::{self, TYPES};
 use guardduty_org::sandbox::guardduty::findings::MEMBER_ARCHIVE_MESSAGE;
 use guardduty_org::sandbox::org_file::OrgSpec;
-use guardduty_org::sandbox::state::{AdministratorLink, Detector, Member};
 
 use crate::support::{self, Env};
 
 pub const REGION: &str = "us-east-1";
 
-/// Give `account` an enabled (or suspended) detector in `region` directly in the world
-/// (detector operations are another module's subject); returns its id.
-pub fn detector(env: &Env, account: &str, region: &str, enabled: bool) -> String {
-    env.sandbox.world(|w| {
-        if let Some(d) = w.detector(account, region) {
-            return d.id.clone();
-        }
-        let id = w.new_hex_id();
-        let now = Utc::now();
-        w.cell_mut(account, region).detector = Some(Detector {
-            id: id.clone(),
-            enabled,
-            finding_publishing_frequency: "SIX_HOURS".into(),
-            features: Default::default(),
-            tags: Default::default(),
-            created: now,
-            updated: now,
-        });
-        id
-    })
+/// `account`'s detector in `region`, created through CreateDetector (enabled or suspended)
+/// if it has none yet; returns its id.
+pub async fn detector(env: &Env, account: &str, region: &str, enabled: bool) -> String {
+    let gd = client_of(env, account, region).await;
+    let existing = gd.list_detectors().send().await.unwrap();
+    if let Some(id) = existing.detector_ids().first() {
+        return id.clone();
+    }
+    gd.create_detector()
+        .enable(enabled)
+        .send()
+        .await
+        .unwrap()
+        .detector_id()
+        .unwrap()
+        .to_string()
 }
 
-/// Make `member` an Enabled, monitored member of `admin` in `region`.
-pub fn associate(env: &Env, admin: &str, member: &str, region: &str) {
-    env.sandbox.world(|w| {
-        let now = Utc::now();
-        let (a, m) = w.cell_pair_mut(region, admin, member);
-        a.members.insert(
-            member.to_string(),
-            Member {
-                account_id: member.to_string(),
-                email: format!("{member}@example.com"),
-                relationship: "Enabled".into(),
-                invited_at: Some(now),
-                updated: now,
-                monitoring: true,
-            },
-        );
-        m.administrator = Some(AdministratorLink {
-            account_id: admin.to_string(),
-            invitation_id: "inv".into(),
-            invited_at: now,
-            relationship: "Enabled".into(),
-        });
-    });
+/// Make `member` an Enabled member of `admin` in `region` the way GuardDuty does it by
+/// invitation: CreateMembers, InviteMembers, AcceptAdministratorInvitation.
+pub async fn associate(env: &Env, admin: &str, member: &str, region: &str) {
+    let admin_det = detector(env, admin, region, true).await;
+    let member_det = detector(env, member, region, true).await;
+    let ga = client_of(env, admin, region).await;
+    let email = env.sandbox.world(|w| w.accounts[member].email.clone());
+    let created = ga
+        .create_members()
+        .detector_id(&admin_det)
+        .account_details(
+            AccountDetail::builder()
+                .account_id(member)
+                .email(email)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(created.unprocessed_accounts().is_empty(), "{created:?}");
+    let invited = ga
+        .invite_members()
+        .detector_id(&admin_det)
+        .account_ids(member)
+        .send()
+        .await
+        .unwrap();
+    assert!(invited.unprocessed_accounts().is_empty(), "{invited:?}");
+    let gm = client_of(env, member, region).await;
+    let invitations = gm.list_invitations().send().await.unwrap();
+    let invitation = invitations
+        .invitations()
+        .iter()
+        .find(|i| i.account_id() == Some(admin))
+        .and_then(|i| i.invitation_id())
+        .expect("an invitation from the administrator")
+        .to_string();
+    gm.accept_administrator_invitation()
+        .detector_id(&member_det)
+        .administrator_id(admin)
+        .invitation_id(invitation)
+        .send()
+        .await
+        .unwrap();
 }
 
 /// The GuardDuty client of `account` in `region`.
@@ -128,7 +145,7 @@ pub fn crit(field: &str, cond: Condition) -> FindingCriteria {
 /// A sandbox whose management account has one sample finding of every type in us-east-1.
 async fn with_samples() -> (Env, Client, String) {
     let env = Env::new(1).await;
-    let det = detector(&env, &env.management, REGION, true);
+    let det = detector(&env, &env.management, REGION, true).await;
     let gd = support::gd(&env.mgmt, REGION);
     gd.create_sample_findings()
         .detector_id(&det)
@@ -258,7 +275,7 @@ async fn sample_findings_one_per_type_as_the_console_shows_them() {
 #[tokio::test]
 async fn a_suspended_detector_produces_no_findings() {
     let env = Env::new(0).await;
-    let det = detector(&env, &env.management, REGION, false);
+    let det = detector(&env, &env.management, REGION, false).await;
     let gd = support::gd(&env.mgmt, REGION);
     gd.create_sample_findings()
         .detector_id(&det)
@@ -687,7 +704,7 @@ async fn statistics_group_findings_with_known_counts() {
     ))
     .await;
     let member = env.members()[0].clone();
-    associate(&env, &env.management, &member, REGION);
+    associate(&env, &env.management, &member, REGION).await;
     let det = env
         .sandbox
         .world(|w| w.detector(&env.management, REGION).unwrap().id.clone());
@@ -802,7 +819,7 @@ async fn org_with_members() -> (Env, String, String) {
     ))
     .await;
     let members = env.members();
-    associate(&env, &env.management, &members[0], REGION);
+    associate(&env, &env.management, &members[0], REGION).await;
     (env, members[0].clone(), members[1].clone())
 }
 
@@ -868,13 +885,13 @@ async fn administrator_sees_its_members_and_a_member_only_itself() {
     assert!(got.findings().is_empty());
 
     // Once the administrator stops monitoring the member, its findings drop out of view.
-    env.sandbox.world(|w| {
-        w.cell_mut(&env.management, REGION)
-            .members
-            .get_mut(&member)
-            .unwrap()
-            .monitoring = false;
-    });
+    admin
+        .stop_monitoring_members()
+        .detector_id(&admin_det)
+        .account_ids(member.clone())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(all_ids(&admin, &admin_det, None, None).await.len(), 5);
 }
 
@@ -1116,7 +1133,7 @@ async fn a_million_findings_list_in_linear_time() {
     });
     assert_eq!(total, 1000 * 17 * 59);
     for m in env.members() {
-        associate(&env, &env.management, &m, REGION);
+        associate(&env, &env.management, &m, REGION).await;
     }
     let det = det_of(&env, &env.management);
     let gd = support::gd(&env.mgmt, REGION);
@@ -1145,4 +1162,40 @@ async fn a_million_findings_list_in_linear_time() {
         ids.len(),
         sorted.len()
     );
+}
+
+#[tokio::test]
+async fn findings_go_with_their_detector() {
+    let (_env, gd, det) = with_samples().await;
+    let old = all_ids(&gd, &det, None, None).await;
+    assert_eq!(old.len(), TYPES.len());
+    gd.delete_detector().detector_id(&det).send().await.unwrap();
+    let new = gd
+        .create_detector()
+        .enable(true)
+        .send()
+        .await
+        .unwrap()
+        .detector_id()
+        .unwrap()
+        .to_string();
+    assert!(all_ids(&gd, &new, None, None).await.is_empty());
+    let got = gd
+        .get_findings()
+        .detector_id(&new)
+        .set_finding_ids(Some(old[..10].to_vec()))
+        .send()
+        .await
+        .unwrap();
+    assert!(got.findings().is_empty());
+    // New findings get new ids.
+    gd.create_sample_findings()
+        .detector_id(&new)
+        .finding_types("Recon:EC2/PortProbeUnprotectedPort")
+        .send()
+        .await
+        .unwrap();
+    let fresh = all_ids(&gd, &new, None, None).await;
+    assert_eq!(fresh.len(), 1);
+    assert!(!old.contains(&fresh[0]));
 }

@@ -277,9 +277,9 @@ fn archive_existing(world: &mut World, account: &str, region: &str, criteria: &V
     let Ok(rule) = Criteria::parse(Some(criteria), Usage::Filter) else {
         return;
     };
-    for (a, _) in visible_cells(world, account, region) {
-        let hits = matched(world, &a, region, 0, std::slice::from_ref(&rule));
-        archive(world, &a, region, hits);
+    for c in visible_cells(world, account, region) {
+        let hits = matched(world, &c.account, region, 0, std::slice::from_ref(&rule));
+        archive(world, &c.account, region, hits);
     }
 }
 

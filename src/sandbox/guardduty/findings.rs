@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use super::catalog;
 use super::criteria::{Criteria, FindingView, Sort, Usage};
-use super::findings_store::{decode_id, salt_of, Listing, Slot, StoredFinding};
+use super::findings_store::{decode_id, encode_id, Listing, Slot, StoredFinding};
 use super::render::{self, Owner};
 use super::{epoch, owned_detector, page, Request};
 use crate::sandbox::auth::Caller;
@@ -45,33 +45,52 @@ pub fn handle(world: &mut World, caller: &Caller, req: &Request) -> Result<Value
     }
 }
 
-/// Accounts whose findings the caller sees in its region, with their detector ids (an
-/// account without a detector has no findings to show).
-pub fn visible_cells(world: &World, account: &str, region: &str) -> Vec<(String, String)> {
+/// A cell whose findings a caller sees.
+#[derive(Debug, Clone)]
+pub struct VisibleCell {
+    pub account: String,
+    pub detector_id: String,
+    /// The salt of the cell's finding ids.
+    pub salt: u64,
+}
+
+/// Cells whose findings `account` sees in `region`: its own and its Enabled, monitored
+/// members', each with findings of its current detector (no detector, no findings).
+pub fn visible_cells(world: &World, account: &str, region: &str) -> Vec<VisibleCell> {
     world
         .visible_accounts(account, region)
         .into_iter()
         .filter_map(|a| {
-            let id = world.detector(&a, region)?.id.clone();
-            Some((a, id))
+            let cell = world.cell(&a, region)?;
+            let detector_id = cell.detector.as_ref()?.id.clone();
+            cell.findings.is_current(&detector_id).then(|| VisibleCell {
+                salt: cell.findings.salt(),
+                account: a,
+                detector_id,
+            })
         })
         .collect()
 }
 
-/// Append findings to (account, region) and let ARCHIVE filters suppress them, as GuardDuty
-/// applies suppression rules to newly generated findings. Returns how many were added.
+/// Append findings to (account, region), which must have a detector, and let ARCHIVE
+/// filters suppress them, as GuardDuty applies suppression rules to newly generated
+/// findings. Returns how many were added.
 pub fn add_findings(
     world: &mut World,
     account: &str,
     region: &str,
     findings: Vec<StoredFinding>,
 ) -> usize {
+    let Some(detector_id) = world.detector(account, region).map(|d| d.id.clone()) else {
+        return 0;
+    };
     let n = findings.len();
     let store = &mut world.cell_mut(account, region).findings;
+    store.bind(account, region, &detector_id);
     let from = store.len() as u32;
     store.reserve(n);
     for f in findings {
-        store.push(account, region, f);
+        store.push(f);
     }
     super::filters::suppress(world, account, region, from);
     n
@@ -133,16 +152,16 @@ fn create_sample_findings(
 fn matching(world: &World, caller: &Caller, criteria: &Criteria, sort: Option<&Sort>) -> Listing {
     let cells = visible_cells(world, &caller.account, &caller.region);
     let mut keyed: Vec<(Option<super::criteria::Scalar>, Slot)> = Vec::new();
-    for (slot, (account, detector_id)) in cells.iter().enumerate() {
-        let Some(cell) = world.cell(account, &caller.region) else {
+    for (slot, vc) in cells.iter().enumerate() {
+        let Some(cell) = world.cell(&vc.account, &caller.region) else {
             continue;
         };
         let owner = Owner {
-            account,
+            account: &vc.account,
             region: &caller.region,
-            detector_id,
+            detector_id: &vc.detector_id,
         };
-        let salt = cell.findings.salt();
+        let salt = vc.salt;
         for (i, f) in cell.findings.all().iter().enumerate() {
             let view = FindingView::new(f, owner, salt, i as u32);
             if criteria.matches(&view) {
@@ -156,7 +175,8 @@ fn matching(world: &World, caller: &Caller, criteria: &Criteria, sort: Option<&S
         keyed.sort_by(|a, b| sort.compare(&a.0, &b.0));
     }
     Listing {
-        accounts: cells.into_iter().map(|(a, _)| a).collect(),
+        salts: cells.iter().map(|c| c.salt).collect(),
+        accounts: cells.into_iter().map(|c| c.account).collect(),
         slots: keyed.into_iter().map(|(_, s)| s).collect(),
     }
 }
@@ -175,12 +195,10 @@ fn parse_listing_token(token: &str) -> Option<(u64, usize)> {
     ))
 }
 
-fn ids_of(listing: &Listing, region: &str, slots: &[Slot]) -> Vec<String> {
+fn ids_of(listing: &Listing, slots: &[Slot]) -> Vec<String> {
     slots
         .iter()
-        .map(|(a, i)| {
-            super::findings_store::encode_id(salt_of(&listing.accounts[*a as usize], region), *i)
-        })
+        .map(|(a, i)| encode_id(listing.salts[*a as usize], *i))
         .collect()
 }
 
@@ -201,7 +219,7 @@ fn list_findings(world: &mut World, caller: &Caller, req: &Request) -> Result<Va
             .filter(|l| offset <= l.slots.len())
             .ok_or_else(|| ApiError::invalid_param("nextToken"))?;
         let end = (offset + max).min(listing.slots.len());
-        let ids = ids_of(listing, &region, &listing.slots[offset..end]);
+        let ids = ids_of(listing, &listing.slots[offset..end]);
         let next = if end < listing.slots.len() {
             Some(listing_token(number, end))
         } else {
@@ -213,7 +231,7 @@ fn list_findings(world: &mut World, caller: &Caller, req: &Request) -> Result<Va
 
     let listing = matching(world, caller, &criteria, sort.as_ref());
     let end = max.min(listing.slots.len());
-    let ids = ids_of(&listing, &region, &listing.slots[..end]);
+    let ids = ids_of(&listing, &listing.slots[..end]);
     if end == listing.slots.len() {
         return Ok(page_json(ids, None));
     }
@@ -235,7 +253,7 @@ fn page_json(ids: Vec<String>, next: Option<String>) -> Value {
 /// The caller's visible cells, indexed by the salt their finding ids carry, so that resolving
 /// an id costs one hash lookup however many members the administrator has.
 struct Visible {
-    cells: Vec<(String, String)>,
+    cells: Vec<VisibleCell>,
     by_salt: HashMap<u64, usize>,
 }
 
@@ -245,7 +263,7 @@ impl Visible {
         let by_salt = cells
             .iter()
             .enumerate()
-            .map(|(slot, (account, _))| (salt_of(account, &caller.region), slot))
+            .map(|(slot, c)| (c.salt, slot))
             .collect();
         Visible { cells, by_salt }
     }
@@ -254,7 +272,7 @@ impl Visible {
     fn locate(&self, world: &World, region: &str, id: &str) -> Option<(usize, u32)> {
         let (salt, _) = decode_id(id)?;
         let slot = *self.by_salt.get(&salt)?;
-        let store = &world.cell(&self.cells[slot].0, region)?.findings;
+        let store = &world.cell(&self.cells[slot].account, region)?.findings;
         store.index_of(id).map(|i| (slot, i))
     }
 }
@@ -280,7 +298,11 @@ fn get_findings(world: &mut World, caller: &Caller, req: &Request) -> Result<Val
         let Some((slot, index)) = visible.locate(world, &caller.region, id) else {
             continue;
         };
-        let (account, detector_id) = &visible.cells[slot];
+        let VisibleCell {
+            account,
+            detector_id,
+            ..
+        } = &visible.cells[slot];
         let store = &world
             .cell(account, &caller.region)
             .expect("located above")
@@ -328,7 +350,7 @@ fn update_visible(
     let visible = Visible::of(world, caller);
     for id in ids {
         if let Some((slot, index)) = visible.locate(world, &caller.region, id) {
-            let account = &visible.cells[slot].0;
+            let account = &visible.cells[slot].account;
             if let Some(f) = world
                 .cell_mut(account, &caller.region)
                 .findings

@@ -8,7 +8,9 @@
 //!
 //! Finding ids are not stored at all: an id is a bijective scramble of (cell salt, index in the
 //! cell), so it looks like GuardDuty's random 32 hex digits yet decodes back to its cell and
-//! slot in O(1).
+//! slot in O(1). The salt covers the detector id: findings belong to the detector that made
+//! them, and a store found bound to an older detector (deleted, then created again) is
+//! stale: it is emptied on the next write and ignored by reads.
 
 use std::collections::BTreeMap;
 
@@ -116,6 +118,8 @@ pub type Slot = (u16, u32);
 #[derive(Debug, Clone)]
 pub struct Listing {
     pub accounts: Vec<String>,
+    /// The id salt of each account's store, in `accounts` order.
+    pub salts: Vec<u64>,
     pub slots: Vec<Slot>,
 }
 
@@ -126,7 +130,9 @@ const MAX_LISTINGS: usize = 32;
 /// Findings of one account in one region.
 #[derive(Debug, Default)]
 pub struct FindingStore {
-    /// Scrambled into every id of this cell; 0 until the first finding arrives.
+    /// The detector these findings belong to; empty until bound.
+    detector: String,
+    /// Scrambled into every id of this cell; 0 until bound.
     salt: u64,
     findings: Vec<StoredFinding>,
     listings: BTreeMap<u64, Listing>,
@@ -170,10 +176,11 @@ fn unscramble(mut x: u128) -> u128 {
     x ^ (x >> 64)
 }
 
-/// The salt of a cell: FNV-1a of "account/region", never 0.
-pub fn salt_of(account: &str, region: &str) -> u64 {
+/// The salt of a cell's detector: FNV-1a of "account/region/detector", never 0.
+pub fn salt_of(account: &str, region: &str, detector_id: &str) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in account.bytes().chain([b'/']).chain(region.bytes()) {
+    let text = [account, region, detector_id].join("/");
+    for b in text.bytes() {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }
@@ -199,11 +206,26 @@ pub fn decode_id(id: &str) -> Option<(u64, u32)> {
 }
 
 impl FindingStore {
-    /// Append a finding of the cell (account, region); returns its index.
-    pub fn push(&mut self, account: &str, region: &str, finding: StoredFinding) -> u32 {
-        if self.salt == 0 {
-            self.salt = salt_of(account, region);
+    /// Bind the store to the cell's current detector before writing; a store bound to an
+    /// older detector is emptied first.
+    pub fn bind(&mut self, account: &str, region: &str, detector_id: &str) {
+        if self.detector != detector_id {
+            *self = FindingStore {
+                detector: detector_id.to_string(),
+                salt: salt_of(account, region, detector_id),
+                ..FindingStore::default()
+            };
         }
+    }
+
+    /// Whether the findings belong to `detector_id` (the cell's current detector).
+    pub fn is_current(&self, detector_id: &str) -> bool {
+        !self.detector.is_empty() && self.detector == detector_id
+    }
+
+    /// Append a finding (after [`FindingStore::bind`]); returns its index.
+    pub fn push(&mut self, finding: StoredFinding) -> u32 {
+        debug_assert!(self.salt != 0, "bind before push");
         self.findings.push(finding);
         (self.findings.len() - 1) as u32
     }
@@ -291,7 +313,7 @@ mod tests {
 
     #[test]
     fn ids_round_trip_and_look_random() {
-        let salt = salt_of("200000000001", "us-east-1");
+        let salt = salt_of("200000000001", "us-east-1", "d1");
         let a = encode_id(salt, 0);
         let b = encode_id(salt, 1);
         assert_eq!(a.len(), 32);
@@ -303,18 +325,27 @@ mod tests {
         assert_eq!(decode_id(&encode_id(salt, 123_456)), Some((salt, 123_456)));
         assert_eq!(decode_id("0123456789abcdef0123456789abcdef"), None);
         assert_eq!(decode_id("xyz"), None);
-        assert_ne!(salt, salt_of("200000000001", "us-west-2"));
+        assert_ne!(salt, salt_of("200000000001", "us-west-2", "d1"));
+        assert_ne!(salt, salt_of("200000000001", "us-east-1", "d2"));
     }
 
     #[test]
     fn store_finds_its_own_ids_only() {
         let mut mine = FindingStore::default();
         let mut theirs = FindingStore::default();
-        let i = mine.push("111111111111", "us-east-1", StoredFinding::new(0, 20, 0, 1));
-        theirs.push("222222222222", "us-east-1", StoredFinding::new(0, 20, 0, 1));
+        mine.bind("111111111111", "us-east-1", "d1");
+        theirs.bind("222222222222", "us-east-1", "d2");
+        let i = mine.push(StoredFinding::new(0, 20, 0, 1));
+        theirs.push(StoredFinding::new(0, 20, 0, 1));
         let id = mine.id_of(i);
         assert_eq!(mine.index_of(&id), Some(0));
         assert_eq!(theirs.index_of(&id), None);
+        // A new detector in the same cell starts from nothing, with new ids.
+        assert!(mine.is_current("d1") && !mine.is_current("d9"));
+        mine.bind("111111111111", "us-east-1", "d9");
+        assert!(mine.is_empty());
+        mine.push(StoredFinding::new(0, 20, 0, 1));
+        assert_ne!(mine.id_of(0), id);
     }
 
     #[test]
@@ -339,14 +370,11 @@ mod tests {
         println!("StoredFinding is {size} bytes");
         assert!(size <= 64, "StoredFinding is {size} bytes");
         let mut store = FindingStore::default();
+        store.bind("111111111111", "us-east-1", "d1");
         let n = 100_000u32;
         store.reserve(n as usize);
         for i in 0..n {
-            store.push(
-                "111111111111",
-                "us-east-1",
-                StoredFinding::new((i % 40) as u16, 50, i64::from(i), i),
-            );
+            store.push(StoredFinding::new((i % 40) as u16, 50, i64::from(i), i));
         }
         let per = store.bytes_per_finding();
         println!("{n} findings hold {per:.1} bytes each");
@@ -360,11 +388,13 @@ mod tests {
         let mut store = FindingStore::default();
         let first = store.open_listing(Listing {
             accounts: vec![],
+            salts: vec![],
             slots: vec![],
         });
         for _ in 0..MAX_LISTINGS {
             store.open_listing(Listing {
                 accounts: vec![],
+                salts: vec![],
                 slots: vec![],
             });
         }

@@ -137,7 +137,7 @@ pub fn seed_findings(world: &mut World, blocks: &[FindingsSeed], seed: u64) -> R
                 if !ensure_detector(world, account, &region, now) {
                     continue;
                 }
-                let cell_key = mix64(seed ^ mix64(b as u64) ^ salt(account, &region));
+                let cell_key = mix64(seed ^ mix64(b as u64) ^ cell_hash(account, &region));
                 let findings = (0..block.per_cell)
                     .map(|i| {
                         let h = mix64(cell_key ^ i as u64);
@@ -166,8 +166,9 @@ pub fn seed_findings(world: &mut World, blocks: &[FindingsSeed], seed: u64) -> R
     Ok(())
 }
 
-fn salt(account: &str, region: &str) -> u64 {
-    super::findings_store::salt_of(account, region)
+/// Varies the generated findings per cell (not per detector, so that ids alone differ).
+fn cell_hash(account: &str, region: &str) -> u64 {
+    super::findings_store::salt_of(account, region, "")
 }
 
 /// Give (account, region) an enabled detector if it has none; false when its detector is
