@@ -4,6 +4,8 @@
 mod support;
 
 mod gd_detectors; // GuardDuty detectors, features, ownership
+mod gd_filters; // GuardDuty saved filters and ARCHIVE suppression
+mod gd_findings; // GuardDuty findings: samples, criteria, pagination, statistics, archive
 mod gd_members; // GuardDuty members, invitations, administrators by invitation
 mod gd_organization; // GuardDuty delegated administrator and organization configuration
 mod policies; // policies apply across accounts (idempotent, versions, failures), orchestrator coverage
