@@ -282,12 +282,17 @@ mod tests {
             }
             out
         };
-        // Archiving: denied to everyone, gdorg's role included (it archives through the
-        // administrator only).
+        // Archiving, directly or by a suppression rule (a filter whose action is ARCHIVE):
+        // denied to everyone, gdorg's role included (it archives through the administrator).
         let always = denied(false);
         assert_eq!(
             always,
-            ["guardduty:ArchiveFindings", "guardduty:UnarchiveFindings"]
+            [
+                "guardduty:ArchiveFindings",
+                "guardduty:CreateFilter",
+                "guardduty:UnarchiveFindings",
+                "guardduty:UpdateFilter"
+            ]
         );
         // The relationship: denied to everyone but the execution role, through which rollout
         // accepts the administrator's invitation and, with --take-over, leaves another one.

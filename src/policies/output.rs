@@ -303,4 +303,28 @@ mod tests {
             "{text}"
         );
     }
+
+    #[test]
+    fn identical_account_plans_are_shown_once() {
+        let accounts = (1..=7)
+            .map(|i| AccountResult {
+                account: format!("{i:012}"),
+                steps: vec![Step::CreateRole {
+                    role: "R".into(),
+                    trust: json!({}),
+                }],
+                done: 0,
+                failure: None,
+            })
+            .collect();
+        let text = report(&ApplyReport {
+            dry_run: true,
+            warnings: Vec::new(),
+            accounts,
+        });
+        let header = "000000000001, 000000000002, 000000000003, 000000000004, \
+                      000000000005 and 2 more (7 accounts):\n  +       CreateRole";
+        assert!(text.contains(header), "{text}");
+        assert_eq!(text.matches("CreateRole").count(), 2, "{text}");
+    }
 }
