@@ -569,7 +569,10 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 /// `service:Action` of every SDK operation called in `src/` outside the sandbox, with the
 /// files that call it.
 fn called_operations() -> BTreeMap<String, BTreeSet<String>> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    // GDORG_SCAN_SRC points the scan at another tree (e.g. a branch about to be merged).
+    let root = std::env::var_os("GDORG_SCAN_SRC")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("src"));
     let mut files = Vec::new();
     rust_files(&root, &mut files);
     let sandbox = root.join("sandbox");
