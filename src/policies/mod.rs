@@ -11,15 +11,19 @@
 //! | [`render`] | `${variable}` substitution, value checks, optional conditions |
 //! | [`validate`] | policy grammar, action names, wildcard rules: errors and warnings |
 //! | [`document`] | decoding IAM's URL-encoded documents and comparing documents semantically |
+//! | [`bundle`] | the templates of a run, rendered and validated before any call; one account's desired state |
+//! | [`plan`] | pure: (desired, observed) -> IAM steps |
 //! | [`apply`] | observe -> plan -> execute in every chosen account, through the assumed role |
 //! | [`output`] | the text the CLI prints (list, validation issues, plan, apply report) |
 //! | [`command`] | the CLI edge of `gdorg policies`: settings from flags, printing, outcome |
 
 pub mod actions;
 pub mod apply;
+pub mod bundle;
 pub mod command;
 pub mod document;
 pub mod output;
+pub mod plan;
 pub mod render;
 pub mod validate;
 
