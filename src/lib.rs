@@ -10,6 +10,7 @@
 //! | [`sandbox`] | the local AWS organization that speaks the STS, Organizations, IAM and GuardDuty wire protocols |
 //! | [`demo`] | `gdorg demo`: the main story, on an in-process sandbox |
 //! | [`fsutil`] | atomic file writes |
+//! | [`policies`] | IAM policy templates: render, validate, apply in every account |
 //!
 //! The sandbox shares no code path with the client side, so the tests that drive one with the
 //! other check the client rather than echo it.
@@ -19,6 +20,7 @@ pub mod aws;
 pub mod cli;
 pub mod demo;
 pub mod fsutil;
+pub mod policies;
 pub mod regions;
 pub mod run;
 pub mod sandbox;

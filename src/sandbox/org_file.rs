@@ -12,9 +12,11 @@ use chrono::Utc;
 use serde::Deserialize;
 
 use super::faults::FaultConfig;
+use super::guardduty::detectors::{self, configurable};
+use super::guardduty::seed::{seed_findings, FindingsSeed};
 use super::state::{
-    Account, AccountStatus, AdministratorLink, Detector, FeatureState, Iam, Invitation, Member,
-    Role, World, DEFAULT_EXECUTION_ROLE, GUARDDUTY_PRINCIPAL, UPPER_DIGITS,
+    Account, AccountStatus, AdministratorLink, Detector, Iam, Invitation, Member, Role, World,
+    DEFAULT_EXECUTION_ROLE, GUARDDUTY_PRINCIPAL, UPPER_DIGITS,
 };
 
 /// The whole org file.
@@ -56,6 +58,9 @@ pub struct OrgSpec {
     pub memberships: Vec<MembershipSpec>,
     #[serde(default)]
     pub faults: FaultConfig,
+    /// Findings to seed (`[[findings]]` blocks, see `guardduty::seed`).
+    #[serde(default)]
+    pub findings: Vec<FindingsSeed>,
 }
 
 /// One account of the org file.
@@ -145,29 +150,6 @@ pub const RELATIONSHIPS: &[&str] = &[
     "EmailVerificationFailed",
 ];
 
-/// GuardDuty's detector features (and their additional configurations) as GetDetector
-/// reports them.
-const FEATURES: &[(&str, &[&str])] = &[
-    ("CLOUD_TRAIL", &[]),
-    ("DNS_LOGS", &[]),
-    ("FLOW_LOGS", &[]),
-    ("S3_DATA_EVENTS", &[]),
-    ("EKS_AUDIT_LOGS", &[]),
-    ("EBS_MALWARE_PROTECTION", &[]),
-    ("RDS_LOGIN_EVENTS", &[]),
-    ("EKS_RUNTIME_MONITORING", &["EKS_ADDON_MANAGEMENT"]),
-    ("LAMBDA_NETWORK_LOGS", &[]),
-    (
-        "RUNTIME_MONITORING",
-        &[
-            "EKS_ADDON_MANAGEMENT",
-            "ECS_FARGATE_AGENT_MANAGEMENT",
-            "EC2_AGENT_MANAGEMENT",
-        ],
-    ),
-];
-/// Always on in every detector.
-const FOUNDATIONAL: &[&str] = &["CLOUD_TRAIL", "DNS_LOGS", "FLOW_LOGS"];
 const FREQUENCIES: &[&str] = &["FIFTEEN_MINUTES", "ONE_HOUR", "SIX_HOURS"];
 const AUTO_ENABLE: &[&str] = &["NEW", "ALL", "NONE"];
 
@@ -218,6 +200,7 @@ impl Default for OrgSpec {
             detectors: vec![],
             memberships: vec![],
             faults: FaultConfig::default(),
+            findings: vec![],
         }
     }
 }
@@ -311,6 +294,8 @@ pub fn build_world(spec: &OrgSpec) -> Result<World, String> {
         seed_memberships(&mut world, m)?;
     }
     check_single_administrator(&world)?;
+    // Findings last: they go to the detectors seeded above, or get an enabled one.
+    seed_findings(&mut world, &spec.findings, spec.seed)?;
     Ok(world)
 }
 
@@ -532,11 +517,11 @@ fn seed_detectors(world: &mut World, spec: &DetectorSpec) -> Result<(), String> 
         ));
     }
     for (name, status) in &spec.features {
-        if !FEATURES.iter().any(|(n, _)| n == name) || FOUNDATIONAL.contains(&name.as_str()) {
-            let names: Vec<&str> = FEATURES
+        if !configurable(name) {
+            let names: Vec<&str> = detectors::FEATURES
                 .iter()
                 .map(|(n, _)| *n)
-                .filter(|n| !FOUNDATIONAL.contains(n))
+                .filter(|n| configurable(n))
                 .collect();
             return Err(format!(
                 "{what}: unknown feature {name:?}; features are {names:?}"
@@ -564,38 +549,16 @@ fn seed_detectors(world: &mut World, spec: &DetectorSpec) -> Result<(), String> 
     Ok(())
 }
 
+/// A detector as CreateDetector makes one, with the file's frequency and feature statuses.
 fn new_detector(id: String, enabled: bool, spec: &DetectorSpec) -> Detector {
-    let now = Utc::now();
-    let features = FEATURES
-        .iter()
-        .map(|(name, additional)| {
-            let status = spec.features.get(*name).cloned().unwrap_or_else(|| {
-                if FOUNDATIONAL.contains(name) {
-                    "ENABLED".into()
-                } else {
-                    "DISABLED".into()
-                }
-            });
-            let state = FeatureState {
-                status,
-                updated: now,
-                additional: additional
-                    .iter()
-                    .map(|a| (a.to_string(), "DISABLED".to_string()))
-                    .collect(),
-            };
-            (name.to_string(), state)
-        })
-        .collect();
-    Detector {
-        id,
-        enabled,
-        finding_publishing_frequency: spec.finding_publishing_frequency.clone(),
-        features,
-        tags: BTreeMap::new(),
-        created: now,
-        updated: now,
+    let mut d = detectors::new_detector(id, enabled, Utc::now());
+    d.finding_publishing_frequency = spec.finding_publishing_frequency.clone();
+    for (name, status) in &spec.features {
+        if let Some(f) = d.features.get_mut(name) {
+            f.status = status.clone();
+        }
     }
+    d
 }
 
 fn seed_memberships(world: &mut World, spec: &MembershipSpec) -> Result<(), String> {

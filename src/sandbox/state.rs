@@ -234,6 +234,8 @@ pub struct OrgConfig {
     pub auto_enable_members: String,
     /// Feature name -> NEW | ALL | NONE
     pub features: BTreeMap<String, String>,
+    /// (feature name, additional configuration name) -> NEW | ALL | NONE
+    pub additional: BTreeMap<(String, String), String>,
 }
 
 /// GuardDuty state of one account in one region.
