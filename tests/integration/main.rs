@@ -4,3 +4,4 @@
 mod support;
 
 mod sandbox_basics; // dispatch, auth, errors, faults
+mod rollout; // plan / rollout / offboard end to end
