@@ -71,6 +71,10 @@ pub struct AdminSide {
     pub delegated: Vec<(String, String)>,
     /// Organizations mode, when our administrator is the delegated one and has a detector.
     pub org_config: Option<OrgConfigState>,
+    /// Organizations mode, when the caller (management account) is not the administrator: the
+    /// caller's account and detector (GuardDuty adds the management account as a member only
+    /// once it has a detector of its own).
+    pub management: Option<(String, Option<DetectorState>)>,
 }
 
 /// What reading one cell gave.
@@ -240,6 +244,12 @@ async fn read_admin(session: &Session, admin: &str, mode: Mode, region: &str) ->
         match list_org_admins(&mgmt).await {
             Ok(d) => side.delegated = d,
             Err(e) => return classify(e),
+        }
+        if session.caller != admin {
+            match read_detector(&mgmt).await {
+                Ok(d) => side.management = Some((session.caller.clone(), d)),
+                Err(e) => return classify(e),
+            }
         }
     }
     let gd = match client(session, admin, region).await {

@@ -586,6 +586,14 @@ fn organizations_region(
         .filter(|m| admin.members.get(&m.id).map(|r| r.status.as_str()) != Some("Enabled"))
         .cloned()
         .collect();
+    // The management account joins only once it runs GuardDuty itself.
+    if let Some((mgmt, detector)) = &admin.management {
+        if to_create.iter().any(|m| m.id == *mgmt) {
+            if let Some(a) = detector_action(mgmt, region, detector.as_ref(), desired) {
+                after.push(plan.push(a, vec![]));
+            }
+        }
+    }
     batches(plan, &to_create, &after, |members| Action::CreateMembers {
         administrator: admin_id.into(),
         region: region.into(),

@@ -179,6 +179,7 @@ pub async fn run(
             started_at,
             &report.plan,
             report.execution.as_ref(),
+            report.interrupted,
         )
         .write(path)
         .map_err(|source| RolloutError::Journal {

@@ -3,5 +3,5 @@
 
 mod support;
 
-mod sandbox_basics; // dispatch, auth, errors, faults
-mod rollout; // plan / rollout / offboard end to end
+mod rollout;
+mod sandbox_basics; // dispatch, auth, errors, faults // plan / rollout / offboard end to end

@@ -115,7 +115,12 @@ fn failures(report: &Report) -> Vec<String> {
         .iter()
         .zip(&ex.results)
         .filter(|(_, r)| r.status != Status::Done)
-        .map(|(s, r)| format!("{:?}: {:?} {:?} {:?}", s.action, r.status, r.error, r.failed_accounts))
+        .map(|(s, r)| {
+            format!(
+                "{:?}: {:?} {:?} {:?}",
+                s.action, r.status, r.error, r.failed_accounts
+            )
+        })
         .collect()
 }
 
@@ -135,7 +140,10 @@ async fn fresh_org_invitation_rollout_converges_then_second_run_changes_nothing(
     assert_eq!(counts[0], ("create detector", 12, 12), "{counts:?}");
     assert!(counts.contains(&("create members", 2, 10)), "{counts:?}");
     assert!(counts.contains(&("invite members", 2, 10)), "{counts:?}");
-    assert!(counts.contains(&("accept invitation", 10, 10)), "{counts:?}");
+    assert!(
+        counts.contains(&("accept invitation", 10, 10)),
+        "{counts:?}"
+    );
 
     let report = rollout::run(
         s.clone(),
@@ -151,10 +159,18 @@ async fn fresh_org_invitation_rollout_converges_then_second_run_changes_nothing(
     )
     .await
     .unwrap();
-    assert_eq!(report.outcome(), Outcome::Success, "{:?}", failures(&report));
+    assert_eq!(
+        report.outcome(),
+        Outcome::Success,
+        "{:?}",
+        failures(&report)
+    );
     for member in env.members() {
         for region in REGIONS {
-            assert!(associated(&env, &env.management, &member, region), "{member} {region}");
+            assert!(
+                associated(&env, &env.management, &member, region),
+                "{member} {region}"
+            );
             let (enabled, freq, s3) = env.sandbox.world(|w| {
                 let d = w.detector(&member, region).unwrap();
                 (
@@ -330,19 +346,38 @@ async fn mixed_org_converges_what_it_can_and_reports_the_rest() {
 
     let report = go(&s, &d, &source, ROLLOUT).await;
     // Partial: account 7 has no role and account 5 has another administrator.
-    assert_eq!(report.outcome(), Outcome::Partial, "{:?}", failures(&report));
+    assert_eq!(
+        report.outcome(),
+        Outcome::Partial,
+        "{:?}",
+        failures(&report)
+    );
     assert!(failures(&report).is_empty(), "{:?}", failures(&report));
     let notices = &report.plan.notices;
-    assert!(notices.iter().any(|n| matches!(n, Notice::NoAccess { account, .. } if account == "300000000007")), "{notices:?}");
+    assert!(
+        notices
+            .iter()
+            .any(|n| matches!(n, Notice::NoAccess { account, .. } if account == "300000000007")),
+        "{notices:?}"
+    );
     assert!(notices.iter().any(|n| matches!(n, Notice::OtherAdministrator { account, administrator, .. } if account == "300000000005" && administrator == "300000000006")));
     assert!(notices.iter().any(|n| matches!(n, Notice::RegionNotEnabled { account, region } if account == "300000000008" && region == "eu-west-1")));
-    assert!(notices.iter().any(|n| matches!(n, Notice::RegionNotEnabled { region, .. } if region == "af-south-1")));
+    assert!(notices
+        .iter()
+        .any(|n| matches!(n, Notice::RegionNotEnabled { region, .. } if region == "af-south-1")));
     for region in REGIONS {
-        for m in ["300000000001", "300000000002", "300000000003", "300000000004"] {
+        for m in [
+            "300000000001",
+            "300000000002",
+            "300000000003",
+            "300000000004",
+        ] {
             assert!(associated(&env, &env.management, m, region), "{m} {region}");
         }
         assert!(associated(&env, "300000000006", "300000000005", region));
-        assert!(env.sandbox.world(|w| w.detector("300000000003", region).unwrap().enabled));
+        assert!(env
+            .sandbox
+            .world(|w| w.detector("300000000003", region).unwrap().enabled));
     }
     assert!(associated(&env, &env.management, "300000000008", r));
 
@@ -369,7 +404,12 @@ async fn organizations_mode_delegates_configures_and_adds_members() {
     let mut d = desired(&env, Mode::Organizations);
     d.administrator = admin.clone();
     let report = go(&s, &d, &AccountSource::Organizations, ROLLOUT).await;
-    assert_eq!(report.outcome(), Outcome::Success, "{:?}", failures(&report));
+    assert_eq!(
+        report.outcome(),
+        Outcome::Success,
+        "{:?}",
+        failures(&report)
+    );
     for region in REGIONS {
         let (delegated, auto, s3) = env.sandbox.world(|w| {
             let o = &w.guardduty_org[region];
@@ -430,8 +470,15 @@ async fn invitation_offboard_keeps_detectors_unless_asked() {
     assert_eq!(off.outcome(), Outcome::Success, "{:?}", failures(&off));
     for m in env.members() {
         for region in REGIONS {
-            assert_eq!(env.sandbox.world(|w| w.administrator_of(&m, region).map(String::from)), None);
-            assert!(env.sandbox.world(|w| w.detector(&m, region).is_some()), "detector kept");
+            assert_eq!(
+                env.sandbox
+                    .world(|w| w.administrator_of(&m, region).map(String::from)),
+                None
+            );
+            assert!(
+                env.sandbox.world(|w| w.detector(&m, region).is_some()),
+                "detector kept"
+            );
         }
     }
     // Roll out again, then offboard deleting the member detectors.
@@ -456,7 +503,12 @@ async fn more_than_fifty_accounts_are_batched() {
     let mut d = desired(&env, Mode::Invitation);
     d.regions = vec!["us-east-1".into()];
     let report = go(&s, &d, &AccountSource::Organizations, ROLLOUT).await;
-    assert_eq!(report.outcome(), Outcome::Success, "{:?}", failures(&report));
+    assert_eq!(
+        report.outcome(),
+        Outcome::Success,
+        "{:?}",
+        failures(&report)
+    );
     let ops = env.sandbox.calls().count_by_operation();
     assert_eq!(ops.get("CreateMembers"), Some(&3), "{ops:?}");
     assert_eq!(ops.get("InviteMembers"), Some(&3), "{ops:?}");
@@ -480,7 +532,8 @@ async fn throttling_and_server_errors_still_converge() {
     let first = go(&s, &d, &AccountSource::Organizations, ROLLOUT).await;
     let answered = env.sandbox.calls().snapshot();
     assert!(
-        answered.iter().any(|c| c.status == 500) && answered.iter().any(|c| c.status == 400 || c.status == 429),
+        answered.iter().any(|c| c.status == 500)
+            && answered.iter().any(|c| c.status == 400 || c.status == 429),
         "faults were injected"
     );
     // Whatever the retries did not absorb, a re-run finishes.
@@ -489,13 +542,18 @@ async fn throttling_and_server_errors_still_converge() {
         if outcome == Outcome::Success {
             break;
         }
-        outcome = go(&s, &d, &AccountSource::Organizations, ROLLOUT).await.outcome();
+        outcome = go(&s, &d, &AccountSource::Organizations, ROLLOUT)
+            .await
+            .outcome();
     }
     assert_eq!(outcome, Outcome::Success);
     env.sandbox.faults().set(FaultConfig::default());
     for m in env.members() {
         for region in REGIONS {
-            assert!(associated(&env, &env.management, &m, region), "{m} {region}");
+            assert!(
+                associated(&env, &env.management, &m, region),
+                "{m} {region}"
+            );
         }
     }
     env.sandbox.calls().clear();
@@ -506,9 +564,9 @@ async fn throttling_and_server_errors_still_converge() {
 #[tokio::test]
 async fn credentials_expiring_mid_run_are_refreshed() {
     let mut spec = OrgSpec::generated(4);
-    spec.session_lifetime_secs = 3;
-    // 40 ms a call at concurrency 2 makes the run last well past one session lifetime.
-    spec.faults.latency_ms = 40;
+    spec.session_lifetime_secs = 2;
+    // 80 ms a call, one at a time, makes the run (~70 calls) outlast two session lifetimes.
+    spec.faults.latency_ms = 80;
     let env = Env::with_spec(spec).await;
     let s = session(&env, 3).await;
     let d = desired(&env, Mode::Invitation);
@@ -519,7 +577,7 @@ async fn credentials_expiring_mid_run_are_refreshed() {
         AccountSource::Organizations,
         ROLLOUT,
         &RunSettings {
-            concurrency: 2,
+            concurrency: 1,
             journal: None,
         },
         &Silent,
@@ -528,15 +586,28 @@ async fn credentials_expiring_mid_run_are_refreshed() {
     .await
     .unwrap();
     let took = started.elapsed();
-    assert!(took > Duration::from_secs(6), "the run must outlive two sessions: {took:?}");
-    assert_eq!(report.outcome(), Outcome::Success, "{:?}", failures(&report));
+    assert!(
+        took > Duration::from_secs(4),
+        "the run must outlive two sessions: {took:?}"
+    );
+    assert_eq!(
+        report.outcome(),
+        Outcome::Success,
+        "{:?}",
+        failures(&report)
+    );
     let calls = env.sandbox.calls().snapshot();
     assert!(
-        !calls.iter().any(|c| c.status == 400 && c.operation != "AssumeRole" && c.service == "guardduty"),
+        !calls
+            .iter()
+            .any(|c| c.status == 400 && c.operation != "AssumeRole" && c.service == "guardduty"),
         "no call was refused"
     );
     let assumes = calls.iter().filter(|c| c.operation == "AssumeRole").count();
-    assert!(assumes > 4, "credentials were refreshed: {assumes} AssumeRole");
+    assert!(
+        assumes > 4,
+        "credentials were refreshed: {assumes} AssumeRole"
+    );
 }
 
 #[tokio::test]
