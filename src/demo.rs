@@ -62,11 +62,17 @@ async fn show_rollout(factory: ClientFactory) -> anyhow::Result<()> {
     use crate::settings::{AccountSource, Desired, Mode, RunSettings};
 
     let session = std::sync::Arc::new(crate::aws::Session::new(factory).await?);
-    let regions = crate::regions::default_enabled().map(String::from).collect();
+    let regions = crate::regions::default_enabled()
+        .map(String::from)
+        .collect();
     let mut desired = Desired::new(Mode::Invitation, &session.caller, regions);
     desired.features = [crate::settings::Feature::S3DataEvents].into();
     let settings = RunSettings::default();
-    for command in [Command::Plan, Command::Rollout { dry_run: false }, Command::Plan] {
+    for command in [
+        Command::Plan,
+        Command::Rollout { dry_run: false },
+        Command::Plan,
+    ] {
         let report = crate::rollout::run(
             session.clone(),
             desired.clone(),
