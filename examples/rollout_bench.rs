@@ -2,7 +2,7 @@
 //! with a fixed latency per call, and how close the wall time comes to the lower bound.
 //!
 //! ```text
-//! cargo run --release --example rollout_bench -- [ACCOUNTS=1000] [LATENCY_MS=20] [CONCURRENCY=256]
+//! cargo run --release --example rollout_bench -- [ACCOUNTS=1000] [LATENCY_MS=20] [CONCURRENCY=32]
 //! ```
 //!
 //! The lower bound is the larger of (a) the longest chain of calls that must follow one another
@@ -21,12 +21,14 @@ use guardduty_org::execute::{Silent, Stop};
 use guardduty_org::rollout::{self, Command};
 use guardduty_org::sandbox::org_file::OrgSpec;
 use guardduty_org::sandbox::Sandbox;
-use guardduty_org::settings::{AccountSource, Desired, Mode, RunSettings};
+use guardduty_org::settings::{AccountSource, Desired, Mode, RunSettings, DEFAULT_CONCURRENCY};
 
-/// The calls one fresh member cell needs, one after another: AssumeRole (first region only),
-/// ListDetectors and ListInvitations to observe; then the administrator's CreateDetector,
-/// CreateMembers, InviteMembers, and the member's ListInvitations + AcceptAdministratorInvitation.
-const CHAIN: u32 = 8;
+/// The longest chain of calls that must follow one another on a fresh organization:
+/// ListAccounts; the administrator's ListDetectors (regions are read admin first); the member's
+/// AssumeRole, ListDetectors and ListInvitations; then the administrator's CreateDetector,
+/// CreateMembers and InviteMembers, and the member's ListInvitations and
+/// AcceptAdministratorInvitation.
+const CHAIN: u32 = 10;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -36,7 +38,11 @@ async fn main() -> anyhow::Result<()> {
             .and_then(|a| a.parse().ok())
             .unwrap_or(default)
     };
-    let (accounts, latency_ms, concurrency) = (arg(1, 1000), arg(2, 20), arg(3, 256) as usize);
+    let (accounts, latency_ms, concurrency) = (
+        arg(1, 1000),
+        arg(2, 20),
+        arg(3, DEFAULT_CONCURRENCY as u64) as usize,
+    );
     let mut spec = OrgSpec::generated(accounts as usize);
     spec.faults.latency_ms = latency_ms;
     let sandbox = Sandbox::start(&spec, 0).await?;
@@ -93,6 +99,42 @@ async fn main() -> anyhow::Result<()> {
         regions.len()
     );
     println!("outcome: {:?}", report.outcome());
+    for (kind, n) in report.plan.notice_counts() {
+        println!("notice: {kind}: {n}");
+    }
+    if let Some(ex) = &report.execution {
+        let problems: Vec<_> = report
+            .plan
+            .steps
+            .iter()
+            .zip(&ex.results)
+            .filter(|(_, r)| r.error.is_some() || !r.failed_accounts.is_empty())
+            .collect();
+        println!(
+            "steps: {}, with failures: {}",
+            ex.results.len(),
+            problems.len()
+        );
+        for (step, r) in problems.iter().take(5) {
+            println!(
+                "  {} {} {}: {:?} {:?}",
+                step.action.kind(),
+                step.action.account(),
+                step.action.region(),
+                r.error,
+                r.failed_accounts.values().next()
+            );
+        }
+    }
+    for n in report
+        .plan
+        .notices
+        .iter()
+        .filter(|n| n.is_problem())
+        .take(5)
+    {
+        println!("  {n:?}");
+    }
     println!("API calls by operation:");
     for (op, n) in &by_op {
         println!("  {op:<40} {n:>8}");

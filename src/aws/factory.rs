@@ -72,7 +72,19 @@ impl ClientFactory {
     }
 
     /// A factory over an already built base config (tests and the demo give explicit keys).
-    pub fn from_config(base: SdkConfig, options: AwsOptions) -> ClientFactory {
+    pub fn from_config(mut base: SdkConfig, options: AwsOptions) -> ClientFactory {
+        if base.http_client().is_none() {
+            // One HTTP client (one connection pool) for every client the run builds. Left
+            // unset, each service client makes its own pool, and thousands of account x region
+            // clients each keep idle connections open until the process runs out of files.
+            use aws_smithy_http_client::tls;
+            let http = aws_smithy_http_client::Builder::new()
+                .tls_provider(tls::Provider::Rustls(
+                    tls::rustls_provider::CryptoMode::AwsLc,
+                ))
+                .build_https();
+            base = base.into_builder().http_client(http).build();
+        }
         ClientFactory {
             base,
             options,

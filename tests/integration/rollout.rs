@@ -640,3 +640,133 @@ async fn stop_before_start_writes_a_partial_journal() {
     assert_eq!(j["interrupted"], true);
     assert!(mutating(&env).is_empty());
 }
+
+#[tokio::test]
+async fn suspended_accounts_are_skipped_and_reported() {
+    let mut spec = OrgSpec::generated(2);
+    spec.accounts = vec![AccountSpec {
+        id: "300000000009".into(),
+        name: None,
+        email: None,
+        suspended: true,
+        execution_role: None,
+        opt_in_regions: vec![],
+        disabled_regions: vec![],
+    }];
+    let env = Env::with_spec(spec).await;
+    let s = session(&env, 3).await;
+    let d = desired(&env, Mode::Invitation);
+    let report = go(&s, &d, &AccountSource::Organizations, ROLLOUT).await;
+    assert_eq!(
+        report.outcome(),
+        Outcome::Success,
+        "{:?}",
+        failures(&report)
+    );
+    assert_eq!(
+        report.plan.notices,
+        vec![Notice::SuspendedAccount {
+            account: "300000000009".into()
+        }]
+    );
+    assert!(!report
+        .desired
+        .members
+        .iter()
+        .any(|m| m.id == "300000000009"));
+    assert_eq!(report.desired.members.len(), 2);
+}
+
+/// The binary itself: flags, tables on stdout, exit codes (0 done, 2 partial, 1 bad input).
+#[tokio::test]
+async fn the_gdorg_binary_plans_rolls_out_and_exits_by_outcome() {
+    let mut spec = OrgSpec::generated(2);
+    spec.accounts = vec![AccountSpec {
+        id: "300000000007".into(),
+        name: None,
+        email: None,
+        suspended: false,
+        execution_role: Some(false),
+        opt_in_regions: vec![],
+        disabled_regions: vec![],
+    }];
+    let env = Env::with_spec(spec).await;
+    let keys = env.sandbox.keys_of(&env.management).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("journal.json");
+    let gdorg = |args: &[&str]| {
+        let mut c = tokio::process::Command::new(env!("CARGO_BIN_EXE_gdorg"));
+        c.args(args)
+            .env("AWS_ENDPOINT_URL", env.sandbox.endpoint())
+            .env("AWS_ACCESS_KEY_ID", &keys.access_key_id)
+            .env("AWS_SECRET_ACCESS_KEY", &keys.secret_access_key)
+            .env("AWS_REGION", "us-east-1")
+            .env_remove("AWS_PROFILE")
+            .env_remove("GDORG_REGIONS");
+        c
+    };
+    let common = ["--mode", "invitation", "--regions", "us-east-1,eu-west-1"];
+
+    let out = gdorg(&[&["plan"][..], &common[..]].concat())
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("create detector"), "{stdout}");
+    assert!(stdout.contains("no access (role)"), "{stdout}");
+    assert_eq!(out.status.code(), Some(2), "{stdout}");
+    assert!(mutating(&env).is_empty());
+
+    let j = journal.to_str().unwrap();
+    let out = gdorg(&[&["rollout", "--journal", j][..], &common[..]].concat())
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    // Partial: the account without the role is reported, the others are done.
+    assert_eq!(out.status.code(), Some(2), "{stdout}");
+    assert!(stdout.contains("accept invitation"), "{stdout}");
+    assert!(stdout.contains("300000000007"), "{stdout}");
+    for m in ["200000000001", "200000000002"] {
+        assert!(associated(&env, &env.management, m, "eu-west-1"), "{m}");
+    }
+    let parsed: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&journal).unwrap()).unwrap();
+    assert_eq!(parsed["notices"][0]["notice"], "no_access");
+
+    // Only the role-less account is left: an account list without it converges, exit 0.
+    let out = gdorg(
+        &[
+            &[
+                "rollout",
+                "--account",
+                "200000000001,aws+member-0001@example.com",
+            ][..],
+            &common[..],
+        ]
+        .concat(),
+    )
+    .output()
+    .await
+    .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    // Bad input fails before any call, naming the problem.
+    env.sandbox.calls().clear();
+    let out = gdorg(&["rollout", "--account", "12345,a@example.com"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--account #1") && stderr.contains("12 digits"),
+        "{stderr}"
+    );
+    assert!(env.sandbox.calls().snapshot().is_empty());
+}
