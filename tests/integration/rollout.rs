@@ -770,3 +770,77 @@ async fn the_gdorg_binary_plans_rolls_out_and_exits_by_outcome() {
     );
     assert!(env.sandbox.calls().snapshot().is_empty());
 }
+
+/// Stops the run (as Ctrl-C does) once `after` steps of the apply phase have finished.
+struct StopAfter {
+    stop: Stop,
+    after: usize,
+    seen: std::sync::atomic::AtomicUsize,
+    applying: std::sync::atomic::AtomicBool,
+}
+
+impl guardduty_org::execute::Reporter for StopAfter {
+    fn start(&self, phase: &'static str, _: usize) {
+        self.applying
+            .store(phase == "apply", std::sync::atomic::Ordering::SeqCst);
+    }
+    fn advance(&self, n: usize) {
+        if self.applying.load(std::sync::atomic::Ordering::SeqCst)
+            && self.seen.fetch_add(n, std::sync::atomic::Ordering::SeqCst) + n >= self.after
+        {
+            self.stop.trigger();
+        }
+    }
+    fn finish(&self) {}
+}
+
+#[tokio::test]
+async fn stop_mid_run_finishes_calls_in_flight_and_journals_the_rest() {
+    let env = Env::new(6).await;
+    let s = session(&env, 3).await;
+    let d = desired(&env, Mode::Invitation);
+    let stop = Stop::default();
+    let reporter = StopAfter {
+        stop: stop.clone(),
+        after: 5,
+        seen: Default::default(),
+        applying: Default::default(),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("j.json");
+    let report = rollout::run(
+        s.clone(),
+        d.clone(),
+        AccountSource::Organizations,
+        ROLLOUT,
+        &RunSettings {
+            concurrency: 2,
+            journal: Some(path.clone()),
+        },
+        &reporter,
+        &stop,
+    )
+    .await
+    .unwrap();
+    assert!(report.interrupted);
+    assert_eq!(report.outcome(), Outcome::Partial);
+    let ex = report.execution.as_ref().unwrap();
+    let done = ex.count(Status::Done);
+    assert!((5..=6).contains(&done), "{done} done");
+    assert_eq!(ex.count(Status::NotStarted), ex.results.len() - done);
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(j["interrupted"], true);
+    let statuses: Vec<&str> = j["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["result"]["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses.iter().filter(|s| **s == "done").count(), done);
+    assert!(statuses.contains(&"not_started"));
+    // A new run picks up where the stopped one left off.
+    let rest = go(&s, &d, &AccountSource::Organizations, ROLLOUT).await;
+    assert_eq!(rest.outcome(), Outcome::Success, "{:?}", failures(&rest));
+    assert_eq!(rest.plan.steps.len(), report.plan.steps.len() - done);
+}
