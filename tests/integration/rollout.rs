@@ -844,3 +844,46 @@ async fn stop_mid_run_finishes_calls_in_flight_and_journals_the_rest() {
     assert_eq!(rest.outcome(), Outcome::Success, "{:?}", failures(&rest));
     assert_eq!(rest.plan.steps.len(), report.plan.steps.len() - done);
 }
+
+#[tokio::test]
+async fn invitation_mode_with_an_assumed_administrator_account() {
+    let env = Env::new(4).await;
+    let s = session(&env, 3).await;
+    let members = env.members();
+    let admin = members[0].clone();
+    let mut d = desired(&env, Mode::Invitation);
+    d.administrator = admin.clone();
+    let ids: Vec<&str> = members[1..].iter().map(String::as_str).collect();
+    let source = AccountSource::Listed(
+        ids.iter()
+            .map(|id| MemberAccount {
+                id: id.to_string(),
+                email: format!(
+                    "aws+member-{:04}@example.com",
+                    id[8..].parse::<u32>().unwrap()
+                ),
+            })
+            .collect(),
+    );
+    let report = go(&s, &d, &source, ROLLOUT).await;
+    assert_eq!(
+        report.outcome(),
+        Outcome::Success,
+        "{:?}",
+        failures(&report)
+    );
+    for m in &ids {
+        for region in REGIONS {
+            assert!(associated(&env, &admin, m, region), "{m} {region}");
+        }
+    }
+    // The administrator's calls were made with its assumed role, not the caller's keys.
+    let calls = env.sandbox.calls().snapshot();
+    assert!(calls
+        .iter()
+        .filter(|c| c.operation == "CreateMembers" || c.operation == "InviteMembers")
+        .all(|c| c.account == admin));
+    env.sandbox.calls().clear();
+    assert!(go(&s, &d, &source, ROLLOUT).await.plan.is_empty());
+    assert_eq!(mutating(&env), Vec::<String>::new());
+}
