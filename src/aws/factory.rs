@@ -44,7 +44,8 @@ pub struct ClientFactory {
     options: AwsOptions,
     /// Account id -> its assumed-role config, built once (the cell serialises concurrent
     /// first uses, so a burst of regions for one account makes a single AssumeRole).
-    accounts: Mutex<HashMap<String, Arc<OnceCell<SdkConfig>>>>,
+    /// A failure is kept too: an account without the role is tried once, not once per region.
+    accounts: Mutex<HashMap<String, Arc<OnceCell<Result<SdkConfig, AwsError>>>>>,
 }
 
 impl ClientFactory {
@@ -113,7 +114,7 @@ impl ClientFactory {
             .entry(account.to_string())
             .or_default()
             .clone();
-        cell.get_or_try_init(|| self.assume(account)).await.cloned()
+        cell.get_or_init(|| self.assume(account)).await.clone()
     }
 
     async fn assume(&self, account: &str) -> Result<SdkConfig, AwsError> {
