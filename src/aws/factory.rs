@@ -44,8 +44,10 @@ pub struct ClientFactory {
     options: AwsOptions,
     /// Account id -> its assumed-role config, built once (the cell serialises concurrent
     /// first uses, so a burst of regions for one account makes a single AssumeRole).
-    /// A failure is kept too: an account without the role is tried once, not once per region.
-    accounts: Mutex<HashMap<String, Arc<OnceCell<Result<SdkConfig, AwsError>>>>>,
+    accounts: Mutex<HashMap<String, Arc<OnceCell<SdkConfig>>>>,
+    /// Accounts refused for good (no role, trust policy): tried once, not once per region.
+    /// Transient failures (throttling, server errors) are not kept, so a later call retries.
+    refused: Mutex<HashMap<String, AwsError>>,
 }
 
 impl ClientFactory {
@@ -90,6 +92,7 @@ impl ClientFactory {
             base,
             options,
             accounts: Mutex::new(HashMap::new()),
+            refused: Mutex::new(HashMap::new()),
         }
     }
 
@@ -114,7 +117,19 @@ impl ClientFactory {
             .entry(account.to_string())
             .or_default()
             .clone();
-        cell.get_or_init(|| self.assume(account)).await.clone()
+        if let Some(e) = self.refused.lock().expect("factory poisoned").get(account) {
+            return Err(e.clone());
+        }
+        let result = cell.get_or_try_init(|| self.assume(account)).await.cloned();
+        if let Err(e) = &result {
+            if e.is_access_denied() || e.is_region_disabled() {
+                self.refused
+                    .lock()
+                    .expect("factory poisoned")
+                    .insert(account.to_string(), e.clone());
+            }
+        }
+        result
     }
 
     async fn assume(&self, account: &str) -> Result<SdkConfig, AwsError> {

@@ -393,6 +393,15 @@ async fn mixed_org_converges_what_it_can_and_reports_the_rest() {
     assert_eq!(mutating(&env), Vec::<String>::new());
     // Still partial: account 7 still has no role.
     assert_eq!(again.outcome(), Outcome::Partial);
+    // The refusal was remembered: no new AssumeRole for account 7 in any region.
+    let refused = env
+        .sandbox
+        .calls()
+        .snapshot()
+        .into_iter()
+        .filter(|c| c.operation == "AssumeRole" && c.status >= 400)
+        .count();
+    assert_eq!(refused, 0);
 }
 
 #[tokio::test]
