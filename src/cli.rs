@@ -53,9 +53,85 @@ pub enum Command {
     Sandbox(SandboxCommand),
     /// List the GuardDuty commercial regions gdorg knows.
     Regions,
+    /// Show what `rollout` would change in every account x region, grouped and counted.
+    Plan(TargetArgs),
+    /// Turn GuardDuty on in every account and region, from one administrator account.
+    Rollout(RolloutArgs),
+    /// Undo a rollout: disassociate, then delete members (detectors are kept by default).
+    Offboard(OffboardArgs),
     /// IAM policy templates gdorg needs: list, show, render, validate, apply.
     #[command(subcommand)]
     Policies(PoliciesCommand),
+}
+
+/// Which accounts and regions, and the GuardDuty settings they should have.
+#[derive(Debug, Args, Clone)]
+pub struct TargetArgs {
+    /// invitation (CreateMembers + InviteMembers, accepted in each member) or organizations
+    /// (delegated administrator + auto-enable). Default: invitation when accounts are given
+    /// by --accounts/--account, organizations otherwise.
+    #[arg(long, value_parser = ["invitation", "organizations"])]
+    pub mode: Option<String>,
+    /// CSV file of member accounts, `account_id,email` per line (header optional). Without it
+    /// and --account, the organization's accounts are used (Organizations ListAccounts).
+    #[arg(long)]
+    pub accounts: Option<PathBuf>,
+    /// A member account as `ID,EMAIL` (repeatable).
+    #[arg(long = "account")]
+    pub account: Vec<String>,
+    /// The GuardDuty administrator (delegated administrator in organizations mode); default
+    /// the caller's account.
+    #[arg(long)]
+    pub admin_account: Option<String>,
+    /// `all` (every GuardDuty commercial region) or a comma-separated list.
+    #[arg(long, env = "GDORG_REGIONS", default_value = "all")]
+    pub regions: String,
+    /// Regions to leave out (comma-separated, repeatable).
+    #[arg(long)]
+    pub exclude_regions: Vec<String>,
+    /// Protection plans to enable: S3_DATA_EVENTS, EKS_AUDIT_LOGS, EBS_MALWARE_PROTECTION,
+    /// RDS_LOGIN_EVENTS, LAMBDA_NETWORK_LOGS, RUNTIME_MONITORING, EKS_RUNTIME_MONITORING.
+    #[arg(long, value_delimiter = ',')]
+    pub features: Vec<String>,
+    /// Finding publishing frequency: FIFTEEN_MINUTES, ONE_HOUR or SIX_HOURS.
+    #[arg(long)]
+    pub frequency: Option<String>,
+    /// Organizations mode: auto-enable every account (ALL), not only new ones (NEW).
+    #[arg(long)]
+    pub auto_enable_all: bool,
+    /// Move members that belong to another administrator to ours (otherwise reported).
+    #[arg(long)]
+    pub take_over: bool,
+    /// Send invitation emails (off by default: one email per member per region otherwise).
+    #[arg(long)]
+    pub email_notification: bool,
+    /// Calls in flight at once across all accounts and regions.
+    #[arg(long, default_value_t = crate::settings::DEFAULT_CONCURRENCY)]
+    pub concurrency: usize,
+    /// Write a JSON journal of every step and its outcome to this file.
+    #[arg(long)]
+    pub journal: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RolloutArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Only show the plan.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct OffboardArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Only show the plan.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Also delete the member detectors (this destroys their findings).
+    #[arg(long)]
+    pub delete_detectors: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -6,6 +6,12 @@
 //! | --- | --- |
 //! | [`cli`] | the clap definitions; doc comments are the help text |
 //! | [`regions`] | the built-in list of GuardDuty commercial regions (the one place it lives) |
+//! | [`settings`] | validated settings and the desired state: accounts, regions, features, limits |
+//! | [`observe`] | reading the GuardDuty state of every account x region |
+//! | [`plan`] | the pure planner: (desired, observed) -> ordered steps and notices |
+//! | [`execute`] | bounded, failure-tolerant, stoppable execution of a plan; the `Reporter` trait |
+//! | [`journal`] | the JSON run journal |
+//! | [`rollout`] | `plan` / `rollout` / `offboard`: the flow from settings to report |
 //! | [`aws`] | the client factory (base config, one assumed role per account) and SDK error mapping |
 //! | [`sandbox`] | the local AWS organization that speaks the STS, Organizations, IAM and GuardDuty wire protocols |
 //! | [`demo`] | `gdorg demo`: the main story, on an in-process sandbox |
@@ -19,8 +25,14 @@
 pub mod aws;
 pub mod cli;
 pub mod demo;
+pub mod execute;
 pub mod fsutil;
+pub mod journal;
+pub mod observe;
+pub mod plan;
 pub mod policies;
 pub mod regions;
+pub mod rollout;
 pub mod run;
 pub mod sandbox;
+pub mod settings;

@@ -18,6 +18,8 @@ pub enum Outcome {
     Partial,
     /// A check found what it looks for (gaps, drift) (exit 3).
     Findings,
+    /// Nothing that was attempted worked (exit 1).
+    Failed,
 }
 
 impl Outcome {
@@ -26,6 +28,7 @@ impl Outcome {
             Outcome::Success => 0,
             Outcome::Partial => 2,
             Outcome::Findings => 3,
+            Outcome::Failed => 1,
         }
     }
 }
@@ -34,6 +37,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Demo(args) => crate::demo::run(&args).await,
         Command::Sandbox(SandboxCommand::Serve(args)) => serve(&args).await,
+        Command::Plan(args) => {
+            crate::rollout::cli::run(&cli.global, &args, crate::rollout::Command::Plan, false).await
+        }
+        Command::Rollout(args) => {
+            let cmd = crate::rollout::Command::Rollout {
+                dry_run: args.dry_run,
+            };
+            crate::rollout::cli::run(&cli.global, &args.target, cmd, false).await
+        }
+        Command::Offboard(args) => {
+            let cmd = crate::rollout::Command::Offboard {
+                dry_run: args.dry_run,
+            };
+            crate::rollout::cli::run(&cli.global, &args.target, cmd, args.delete_detectors).await
+        }
         Command::Regions => {
             let mut out = std::io::stdout().lock();
             for r in crate::regions::COMMERCIAL {

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use aws_config::identity::IdentityCache;
 use aws_config::retry::RetryConfig;
 use aws_config::sts::AssumeRoleProvider;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -44,6 +45,9 @@ pub struct ClientFactory {
     /// Account id -> its assumed-role config, built once (the cell serialises concurrent
     /// first uses, so a burst of regions for one account makes a single AssumeRole).
     accounts: Mutex<HashMap<String, Arc<OnceCell<SdkConfig>>>>,
+    /// Accounts refused for good (no role, trust policy): tried once, not once per region.
+    /// Transient failures (throttling, server errors) are not kept, so a later call retries.
+    refused: Mutex<HashMap<String, AwsError>>,
 }
 
 impl ClientFactory {
@@ -71,11 +75,24 @@ impl ClientFactory {
     }
 
     /// A factory over an already built base config (tests and the demo give explicit keys).
-    pub fn from_config(base: SdkConfig, options: AwsOptions) -> ClientFactory {
+    pub fn from_config(mut base: SdkConfig, options: AwsOptions) -> ClientFactory {
+        if base.http_client().is_none() {
+            // One HTTP client (one connection pool) for every client the run builds. Left
+            // unset, each service client makes its own pool, and thousands of account x region
+            // clients each keep idle connections open until the process runs out of files.
+            use aws_smithy_http_client::tls;
+            let http = aws_smithy_http_client::Builder::new()
+                .tls_provider(tls::Provider::Rustls(
+                    tls::rustls_provider::CryptoMode::AwsLc,
+                ))
+                .build_https();
+            base = base.into_builder().http_client(http).build();
+        }
         ClientFactory {
             base,
             options,
             accounts: Mutex::new(HashMap::new()),
+            refused: Mutex::new(HashMap::new()),
         }
     }
 
@@ -100,7 +117,19 @@ impl ClientFactory {
             .entry(account.to_string())
             .or_default()
             .clone();
-        cell.get_or_try_init(|| self.assume(account)).await.cloned()
+        if let Some(e) = self.refused.lock().expect("factory poisoned").get(account) {
+            return Err(e.clone());
+        }
+        let result = cell.get_or_try_init(|| self.assume(account)).await.cloned();
+        if let Err(e) = &result {
+            if e.is_access_denied() || e.is_region_disabled() {
+                self.refused
+                    .lock()
+                    .expect("factory poisoned")
+                    .insert(account.to_string(), e.clone());
+            }
+        }
+        result
     }
 
     async fn assume(&self, account: &str) -> Result<SdkConfig, AwsError> {
@@ -116,17 +145,26 @@ impl ClientFactory {
         }
         let provider = builder.build().await;
         // Resolve once now, so an account without the role fails here, named, rather than on
-        // its first GuardDuty call in every region.
+        // its first GuardDuty call in every region. These first credentials are handed to the
+        // identity cache (not thrown away), so this is the account's only AssumeRole until
+        // they near expiry.
         use aws_credential_types::provider::ProvideCredentials;
-        provider.provide_credentials().await.map_err(|e| AwsError {
+        let first = provider.provide_credentials().await.map_err(|e| AwsError {
             operation: "AssumeRole",
             code: credential_error_code(&e),
             message: aws_smithy_types::error::display::DisplayErrorContext(&e).to_string(),
         })?;
+        let buffer = refresh_buffer(first.expiry());
         Ok(self
             .base
             .to_builder()
-            .credentials_provider(SharedCredentialsProvider::new(provider))
+            .credentials_provider(SharedCredentialsProvider::new(Primed {
+                first: Mutex::new(Some(first)),
+                inner: provider,
+            }))
+            // One cache per account: the lazy cache holds at most 64 partitions, so sharing the
+            // base config's cache across hundreds of accounts would evict and re-assume.
+            .identity_cache(IdentityCache::lazy().buffer_time(buffer).build())
             .build())
     }
 
@@ -151,6 +189,44 @@ impl ClientFactory {
     /// An IAM client of `config`.
     pub fn iam(config: &SdkConfig) -> aws_sdk_iam::Client {
         aws_sdk_iam::Client::new(config)
+    }
+}
+
+/// How long before expiry the cache refreshes assumed-role credentials: a fifth of their
+/// lifetime, between 1 s and 5 min. The SDK's default (10 s) would make every call re-assume
+/// when sessions are short, and cuts it fine for calls that take long when they are not.
+fn refresh_buffer(expiry: Option<std::time::SystemTime>) -> Duration {
+    let lifetime = expiry
+        .and_then(|e| e.duration_since(std::time::SystemTime::now()).ok())
+        .unwrap_or(Duration::from_secs(3600));
+    (lifetime / 5).clamp(Duration::from_secs(1), Duration::from_secs(300))
+}
+
+/// Hands out the credentials fetched while checking the role once, then delegates to the
+/// assume-role provider for every refresh.
+#[derive(Debug)]
+struct Primed {
+    first: Mutex<Option<aws_credential_types::Credentials>>,
+    inner: AssumeRoleProvider,
+}
+
+impl aws_credential_types::provider::ProvideCredentials for Primed {
+    fn provide_credentials<'a>(
+        &'a self,
+    ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        use aws_credential_types::provider::future::ProvideCredentials as Fut;
+        if let Some(first) = self.first.lock().expect("primed poisoned").take() {
+            let fresh = first
+                .expiry()
+                .is_none_or(|e| e > std::time::SystemTime::now() + refresh_buffer(Some(e)));
+            if fresh {
+                return Fut::ready(Ok(first));
+            }
+        }
+        Fut::new(self.inner.provide_credentials())
     }
 }
 

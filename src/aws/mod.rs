@@ -5,10 +5,13 @@
 //! | module | owns |
 //! | --- | --- |
 //! | [`factory`] | base config (profile, region, endpoint, retries) and per-account configs |
+//! | [`session`] | the caller's identity; acting as an account (own credentials or assumed role) |
 //! | [`error`] | SDK errors -> our typed [`AwsError`] with operation, code and message |
 
 pub mod error;
 pub mod factory;
+pub mod session;
 
 pub use error::AwsError;
 pub use factory::{AwsOptions, ClientFactory};
+pub use session::Session;

@@ -9,6 +9,7 @@ mod gd_findings; // GuardDuty findings: samples, criteria, pagination, statistic
 mod gd_members; // GuardDuty members, invitations, administrators by invitation
 mod gd_organization; // GuardDuty delegated administrator and organization configuration
 mod policies; // policies apply across accounts (idempotent, versions, failures), orchestrator coverage
+mod rollout; // plan / rollout / offboard end to end
 mod sandbox_basics; // dispatch, auth, errors, faults
 mod sandbox_faults; // throttling, 5xx, latency, targeting; SDK retries recover
 mod sandbox_iam; // roles, managed policies and versions, attachments

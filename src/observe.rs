@@ -1,0 +1,517 @@
+//! Read the current GuardDuty state of every account x region the run covers: detectors
+//! (status, features, frequency), administrator links, pending invitations, the administrator's
+//! member list, and in organizations mode the delegated administrator and auto-enable settings.
+//!
+//! What cannot be read is an observation too: a region the account has not enabled, an account
+//! whose role cannot be assumed (with the reason). Only the planner decides what that means.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use aws_sdk_guardduty::Client;
+
+use crate::aws::{AwsError, Session};
+use crate::execute::{Reporter, Stop};
+use crate::settings::{Desired, Mode};
+
+/// A detector as read.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DetectorState {
+    pub id: String,
+    pub enabled: bool,
+    pub frequency: Option<String>,
+    /// Feature name -> enabled.
+    pub features: BTreeMap<String, bool>,
+}
+
+/// The administrator a member is linked to, as the member sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminLink {
+    pub account: String,
+    pub status: String,
+}
+
+/// A pending invitation a member has received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingInvitation {
+    pub from: String,
+    pub id: String,
+}
+
+/// One account in one region, as the account itself sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MemberSide {
+    pub detector: Option<DetectorState>,
+    pub administrator: Option<AdminLink>,
+    pub invitations: Vec<PendingInvitation>,
+}
+
+/// A member in the administrator's member list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberRecord {
+    /// relationshipStatus: Created, Invited, Enabled, Removed, Resigned, ...
+    pub status: String,
+}
+
+/// The organization-wide settings of one region, when the administrator is delegated there.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct OrgConfigState {
+    /// NEW | ALL | NONE
+    pub auto_enable: String,
+    /// Feature name -> NEW | ALL | NONE
+    pub features: BTreeMap<String, String>,
+}
+
+/// The administrator in one region.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AdminSide {
+    pub detector: Option<DetectorState>,
+    pub members: BTreeMap<String, MemberRecord>,
+    /// Organizations mode: the delegated administrators of this region (account, status).
+    pub delegated: Vec<(String, String)>,
+    /// Organizations mode, when our administrator is the delegated one and has a detector.
+    pub org_config: Option<OrgConfigState>,
+    /// Organizations mode, when the caller (management account) is not the administrator: the
+    /// caller's account and detector (GuardDuty adds the management account as a member only
+    /// once it has a detector of its own).
+    pub management: Option<(String, Option<DetectorState>)>,
+}
+
+/// What reading one cell gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Seen<T> {
+    Read(T),
+    /// The account has not enabled (opted in to) this region.
+    RegionDisabled,
+    /// The role could not be assumed (no role, trust policy, suspended account ...).
+    NoAccess(AwsError),
+    /// A call failed for another reason.
+    Failed(AwsError),
+}
+
+impl<T> Seen<T> {
+    pub fn read(&self) -> Option<&T> {
+        match self {
+            Seen::Read(t) => Some(t),
+            _ => None,
+        }
+    }
+}
+
+/// Everything observed in one region.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegionObservation {
+    pub admin: Seen<AdminSide>,
+    /// Member account -> what it shows. Absent when the run did not need to look.
+    pub members: BTreeMap<String, Seen<MemberSide>>,
+}
+
+/// The whole observation, by region.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Observation {
+    pub regions: BTreeMap<String, RegionObservation>,
+}
+
+/// What to read.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope {
+    /// Read each member's own side (needs the role in every member).
+    pub members: bool,
+}
+
+impl Scope {
+    /// What a rollout or an offboard of `desired` needs to see.
+    pub fn for_rollout(desired: &Desired) -> Scope {
+        Scope {
+            members: desired.mode == Mode::Invitation,
+        }
+    }
+
+    pub fn for_offboard(desired: &Desired) -> Scope {
+        Scope {
+            members: desired.delete_detectors,
+        }
+    }
+}
+
+/// Read every cell, `concurrency` cells at a time. Stops starting new reads once `stop` fires
+/// (the cells not read are left out, and the caller sees `stop` fired).
+pub async fn observe(
+    session: Arc<Session>,
+    desired: &Desired,
+    scope: Scope,
+    concurrency: usize,
+    reporter: &dyn Reporter,
+    stop: &Stop,
+) -> Observation {
+    let sem = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
+    let members: Vec<String> = if scope.members {
+        desired.members.iter().map(|m| m.id.clone()).collect()
+    } else {
+        vec![]
+    };
+    reporter.start("observe", desired.regions.len() * (1 + members.len()));
+    // The administrator's side first: a region it cannot use is skipped whole, without reading
+    // every member there (the planner could do nothing with them).
+    let admin_cells: Vec<(String, Option<String>)> =
+        desired.regions.iter().map(|r| (r.clone(), None)).collect();
+    let mut admins: BTreeMap<String, Seen<AdminSide>> = BTreeMap::new();
+    let mut cells: BTreeMap<String, BTreeMap<String, Seen<MemberSide>>> = BTreeMap::new();
+    read_cells(
+        &session,
+        desired,
+        admin_cells,
+        &sem,
+        reporter,
+        stop,
+        &mut admins,
+        &mut cells,
+    )
+    .await;
+    let member_cells: Vec<(String, Option<String>)> = desired
+        .regions
+        .iter()
+        .filter(|r| matches!(admins.get(*r), Some(Seen::Read(_))))
+        .flat_map(|r| members.iter().map(move |m| (r.clone(), Some(m.clone()))))
+        .collect();
+    let skipped = desired.regions.len() * (1 + members.len()) - admins.len() - member_cells.len();
+    reporter.advance(skipped);
+    read_cells(
+        &session,
+        desired,
+        member_cells,
+        &sem,
+        reporter,
+        stop,
+        &mut admins,
+        &mut cells,
+    )
+    .await;
+    reporter.finish();
+    let regions = admins
+        .into_iter()
+        .map(|(region, admin)| {
+            let members = cells.remove(&region).unwrap_or_default();
+            (region, RegionObservation { admin, members })
+        })
+        .collect();
+    Observation { regions }
+}
+
+/// Read `todo` (region, member or None for the administrator), at most as many at once as
+/// `sem` has permits, into `admins` and `cells`.
+#[allow(clippy::too_many_arguments)]
+async fn read_cells(
+    session: &Arc<Session>,
+    desired: &Desired,
+    todo: Vec<(String, Option<String>)>,
+    sem: &Arc<tokio::sync::Semaphore>,
+    reporter: &dyn Reporter,
+    stop: &Stop,
+    admins: &mut BTreeMap<String, Seen<AdminSide>>,
+    cells: &mut BTreeMap<String, BTreeMap<String, Seen<MemberSide>>>,
+) {
+    let mut tasks = tokio::task::JoinSet::new();
+    for (region, member) in todo {
+        // Owned permit moved into the task: at most `concurrency` cells are read at once.
+        let permit = tokio::select! {
+            p = sem.clone().acquire_owned() => p.expect("semaphore open"),
+            _ = stop.stopped() => break,
+        };
+        let session = session.clone();
+        let admin = desired.administrator.clone();
+        let mode = desired.mode;
+        tasks.spawn(async move {
+            let _permit = permit;
+            match member {
+                None => {
+                    let seen = read_admin(&session, &admin, mode, &region).await;
+                    (region, None, Cell::Admin(seen))
+                }
+                Some(m) => {
+                    let seen = read_member(&session, &m, &admin, &region).await;
+                    (region, Some(m), Cell::Member(seen))
+                }
+            }
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        let (region, member, cell) = done.expect("observe task panicked");
+        reporter.advance(1);
+        match (member, cell) {
+            (_, Cell::Admin(seen)) => {
+                admins.insert(region, seen);
+            }
+            (Some(m), Cell::Member(seen)) => {
+                cells.entry(region).or_default().insert(m, seen);
+            }
+            (None, Cell::Member(_)) => unreachable!("member cells carry their account"),
+        }
+    }
+}
+
+enum Cell {
+    Admin(Seen<AdminSide>),
+    Member(Seen<MemberSide>),
+}
+
+/// Classify a failed read: a disabled region is an observation, anything else a failure.
+fn classify<T>(e: AwsError) -> Seen<T> {
+    if e.is_region_disabled() {
+        Seen::RegionDisabled
+    } else {
+        Seen::Failed(e)
+    }
+}
+
+async fn client(session: &Session, account: &str, region: &str) -> Result<Client, Seen<()>> {
+    session
+        .guardduty(account, region)
+        .await
+        .map_err(Seen::NoAccess)
+}
+
+fn cast<A, B>(s: Seen<A>) -> Seen<B> {
+    match s {
+        Seen::Read(_) => unreachable!("only failures are cast"),
+        Seen::RegionDisabled => Seen::RegionDisabled,
+        Seen::NoAccess(e) => Seen::NoAccess(e),
+        Seen::Failed(e) => Seen::Failed(e),
+    }
+}
+
+async fn read_admin(session: &Session, admin: &str, mode: Mode, region: &str) -> Seen<AdminSide> {
+    let mut side = AdminSide::default();
+    if mode == Mode::Organizations {
+        // The delegated administrator is the management account's to see.
+        let mgmt = crate::aws::ClientFactory::guardduty(session.factory.base(), region);
+        match list_org_admins(&mgmt).await {
+            Ok(d) => side.delegated = d,
+            Err(e) => return classify(e),
+        }
+        if session.caller != admin {
+            match read_detector(&mgmt).await {
+                Ok(d) => side.management = Some((session.caller.clone(), d)),
+                Err(e) => return classify(e),
+            }
+        }
+    }
+    let gd = match client(session, admin, region).await {
+        Ok(c) => c,
+        Err(s) => return cast(s),
+    };
+    match read_detector(&gd).await {
+        Ok(d) => side.detector = d,
+        Err(e) => return classify(e),
+    }
+    let Some(det) = side.detector.clone() else {
+        return Seen::Read(side);
+    };
+    match list_members(&gd, &det.id).await {
+        Ok(m) => side.members = m,
+        Err(e) => return classify(e),
+    }
+    let delegated_here = side
+        .delegated
+        .iter()
+        .any(|(a, s)| a == admin && s == "ENABLED");
+    if mode == Mode::Organizations && delegated_here {
+        match describe_org_config(&gd, &det.id).await {
+            Ok(c) => side.org_config = Some(c),
+            Err(e) => return classify(e),
+        }
+    }
+    Seen::Read(side)
+}
+
+async fn read_member(
+    session: &Session,
+    account: &str,
+    admin: &str,
+    region: &str,
+) -> Seen<MemberSide> {
+    let gd = match client(session, account, region).await {
+        Ok(c) => c,
+        Err(s) => return cast(s),
+    };
+    let mut side = MemberSide::default();
+    match read_detector(&gd).await {
+        Ok(d) => side.detector = d,
+        Err(e) => return classify(e),
+    }
+    if let Some(det) = &side.detector {
+        match gd
+            .get_administrator_account()
+            .detector_id(&det.id)
+            .send()
+            .await
+        {
+            Ok(out) => {
+                side.administrator = out.administrator().and_then(|a| {
+                    Some(AdminLink {
+                        account: a.account_id()?.to_string(),
+                        status: a.relationship_status().unwrap_or_default().to_string(),
+                    })
+                })
+            }
+            Err(e) => return classify(AwsError::from_sdk("GetAdministratorAccount")(e)),
+        }
+    }
+    let linked = side
+        .administrator
+        .as_ref()
+        .is_some_and(|l| l.account == admin && l.status == "Enabled");
+    if !linked {
+        match list_invitations(&gd).await {
+            Ok(i) => side.invitations = i,
+            Err(e) => return classify(e),
+        }
+    }
+    Seen::Read(side)
+}
+
+/// The account's detector in the client's region, if any (an account has at most one).
+pub async fn read_detector(gd: &Client) -> Result<Option<DetectorState>, AwsError> {
+    let ids = gd
+        .list_detectors()
+        .send()
+        .await
+        .map_err(AwsError::from_sdk("ListDetectors"))?;
+    let Some(id) = ids.detector_ids().first() else {
+        return Ok(None);
+    };
+    let d = gd
+        .get_detector()
+        .detector_id(id)
+        .send()
+        .await
+        .map_err(AwsError::from_sdk("GetDetector"))?;
+    Ok(Some(DetectorState {
+        id: id.clone(),
+        enabled: d.status().is_some_and(|s| s.as_str() == "ENABLED"),
+        frequency: d
+            .finding_publishing_frequency()
+            .map(|f| f.as_str().to_string()),
+        features: d
+            .features()
+            .iter()
+            .filter_map(|f| {
+                Some((
+                    f.name()?.as_str().to_string(),
+                    f.status().is_some_and(|s| s.as_str() == "ENABLED"),
+                ))
+            })
+            .collect(),
+    }))
+}
+
+async fn list_members(
+    gd: &Client,
+    detector: &str,
+) -> Result<BTreeMap<String, MemberRecord>, AwsError> {
+    let mut out = BTreeMap::new();
+    let mut pages = gd
+        .list_members()
+        .detector_id(detector)
+        .only_associated("false")
+        .max_results(50)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(AwsError::from_sdk("ListMembers"))?;
+        for m in page.members() {
+            if let Some(id) = m.account_id() {
+                out.insert(
+                    id.to_string(),
+                    MemberRecord {
+                        status: m.relationship_status().unwrap_or_default().to_string(),
+                    },
+                );
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Pending invitations the client's account has received.
+pub async fn list_invitations(gd: &Client) -> Result<Vec<PendingInvitation>, AwsError> {
+    let mut out = Vec::new();
+    let mut pages = gd
+        .list_invitations()
+        .max_results(50)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(AwsError::from_sdk("ListInvitations"))?;
+        for i in page.invitations() {
+            if let (Some(from), Some(id)) = (i.account_id(), i.invitation_id()) {
+                out.push(PendingInvitation {
+                    from: from.to_string(),
+                    id: id.to_string(),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+async fn list_org_admins(gd: &Client) -> Result<Vec<(String, String)>, AwsError> {
+    let mut out = Vec::new();
+    let mut pages = gd
+        .list_organization_admin_accounts()
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(AwsError::from_sdk("ListOrganizationAdminAccounts"))?;
+        for a in page.admin_accounts() {
+            if let Some(id) = a.admin_account_id() {
+                out.push((
+                    id.to_string(),
+                    a.admin_status()
+                        .map(|s| s.as_str().to_string())
+                        .unwrap_or_default(),
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+async fn describe_org_config(gd: &Client, detector: &str) -> Result<OrgConfigState, AwsError> {
+    let mut state = OrgConfigState::default();
+    let mut pages = gd
+        .describe_organization_configuration()
+        .detector_id(detector)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(AwsError::from_sdk("DescribeOrganizationConfiguration"))?;
+        if let Some(a) = page.auto_enable_organization_members() {
+            state.auto_enable = a.as_str().to_string();
+        }
+        for f in page.features() {
+            if let Some(name) = f.name() {
+                state.features.insert(
+                    name.as_str().to_string(),
+                    f.auto_enable()
+                        .map(|s| s.as_str().to_string())
+                        .unwrap_or_default(),
+                );
+            }
+        }
+    }
+    if state.auto_enable.is_empty() {
+        state.auto_enable = "NONE".into();
+    }
+    Ok(state)
+}
+
+/// The accounts the observation could not reach, for reporting.
+pub fn unreachable_accounts(obs: &Observation) -> BTreeSet<String> {
+    obs.regions
+        .values()
+        .flat_map(|r| r.members.iter())
+        .filter(|(_, s)| matches!(s, Seen::NoAccess(_)))
+        .map(|(a, _)| a.clone())
+        .collect()
+}

@@ -1,0 +1,722 @@
+//! The planner: a pure function from (desired, observed) to an ordered list of steps, each
+//! naming the steps it must wait for, plus the notices (states reported, not acted on).
+//!
+//! Every observed state either gets a step that moves it forward or a notice; nothing waits or
+//! loops. A converged organization plans zero steps, which is what makes a second rollout free.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::aws::AwsError;
+use crate::observe::{DetectorState, Observation, RegionObservation, Seen};
+use crate::settings::{Desired, Feature, Frequency, MemberAccount, Mode};
+
+/// GuardDuty's limit of accounts per CreateMembers / InviteMembers / ... call.
+pub const BATCH: usize = 50;
+
+/// One change. `account`/`administrator` is the account whose credentials make the call,
+/// except for the organization-admin steps, which the caller (management account) makes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Action {
+    CreateDetector {
+        account: String,
+        region: String,
+        features: Vec<Feature>,
+        frequency: Option<Frequency>,
+    },
+    /// UpdateDetector with enable=true (a suspended detector), plus missing features.
+    EnableDetector {
+        account: String,
+        region: String,
+        features: Vec<Feature>,
+        frequency: Option<Frequency>,
+    },
+    /// UpdateDetector for missing features or another publishing frequency.
+    UpdateDetector {
+        account: String,
+        region: String,
+        features: Vec<Feature>,
+        frequency: Option<Frequency>,
+    },
+    /// The member leaves its other administrator (`--take-over`).
+    LeaveAdministrator {
+        account: String,
+        region: String,
+        administrator: String,
+    },
+    CreateMembers {
+        administrator: String,
+        region: String,
+        members: Vec<MemberAccount>,
+    },
+    InviteMembers {
+        administrator: String,
+        region: String,
+        accounts: Vec<String>,
+        email_notification: bool,
+    },
+    AcceptInvitation {
+        account: String,
+        region: String,
+        administrator: String,
+    },
+    EnableOrgAdmin {
+        region: String,
+        administrator: String,
+    },
+    UpdateOrgConfig {
+        administrator: String,
+        region: String,
+        auto_enable: String,
+        /// Feature -> NEW | ALL | NONE
+        features: BTreeMap<Feature, String>,
+    },
+    DisassociateMembers {
+        administrator: String,
+        region: String,
+        accounts: Vec<String>,
+    },
+    DeleteMembers {
+        administrator: String,
+        region: String,
+        accounts: Vec<String>,
+    },
+    DeleteDetector {
+        account: String,
+        region: String,
+    },
+    DisableOrgAdmin {
+        region: String,
+        administrator: String,
+    },
+}
+
+impl Action {
+    /// The human label steps are grouped by.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Action::CreateDetector { .. } => "create detector",
+            Action::EnableDetector { .. } => "enable suspended detector",
+            Action::UpdateDetector { .. } => "update detector features",
+            Action::LeaveAdministrator { .. } => "leave other administrator",
+            Action::CreateMembers { .. } => "create members",
+            Action::InviteMembers { .. } => "invite members",
+            Action::AcceptInvitation { .. } => "accept invitation",
+            Action::EnableOrgAdmin { .. } => "enable org admin",
+            Action::UpdateOrgConfig { .. } => "update org auto-enable",
+            Action::DisassociateMembers { .. } => "disassociate members",
+            Action::DeleteMembers { .. } => "delete members",
+            Action::DeleteDetector { .. } => "delete detector",
+            Action::DisableOrgAdmin { .. } => "disable org admin",
+        }
+    }
+
+    /// The GuardDuty operation the step calls (its last one, for steps that read first).
+    pub fn operation(&self) -> &'static str {
+        match self {
+            Action::CreateDetector { .. } => "CreateDetector",
+            Action::EnableDetector { .. } | Action::UpdateDetector { .. } => "UpdateDetector",
+            Action::LeaveAdministrator { .. } => "DisassociateFromAdministratorAccount",
+            Action::CreateMembers { .. } => "CreateMembers",
+            Action::InviteMembers { .. } => "InviteMembers",
+            Action::AcceptInvitation { .. } => "AcceptAdministratorInvitation",
+            Action::EnableOrgAdmin { .. } => "EnableOrganizationAdminAccount",
+            Action::UpdateOrgConfig { .. } => "UpdateOrganizationConfiguration",
+            Action::DisassociateMembers { .. } => "DisassociateMembers",
+            Action::DeleteMembers { .. } => "DeleteMembers",
+            Action::DeleteDetector { .. } => "DeleteDetector",
+            Action::DisableOrgAdmin { .. } => "DisableOrganizationAdminAccount",
+        }
+    }
+
+    pub fn region(&self) -> &str {
+        match self {
+            Action::CreateDetector { region, .. }
+            | Action::EnableDetector { region, .. }
+            | Action::UpdateDetector { region, .. }
+            | Action::LeaveAdministrator { region, .. }
+            | Action::CreateMembers { region, .. }
+            | Action::InviteMembers { region, .. }
+            | Action::AcceptInvitation { region, .. }
+            | Action::EnableOrgAdmin { region, .. }
+            | Action::UpdateOrgConfig { region, .. }
+            | Action::DisassociateMembers { region, .. }
+            | Action::DeleteMembers { region, .. }
+            | Action::DeleteDetector { region, .. }
+            | Action::DisableOrgAdmin { region, .. } => region,
+        }
+    }
+
+    /// The account the step is about (for batches, the administrator).
+    pub fn account(&self) -> &str {
+        match self {
+            Action::CreateDetector { account, .. }
+            | Action::EnableDetector { account, .. }
+            | Action::UpdateDetector { account, .. }
+            | Action::LeaveAdministrator { account, .. }
+            | Action::AcceptInvitation { account, .. }
+            | Action::DeleteDetector { account, .. } => account,
+            Action::CreateMembers { administrator, .. }
+            | Action::InviteMembers { administrator, .. }
+            | Action::EnableOrgAdmin { administrator, .. }
+            | Action::UpdateOrgConfig { administrator, .. }
+            | Action::DisassociateMembers { administrator, .. }
+            | Action::DeleteMembers { administrator, .. }
+            | Action::DisableOrgAdmin { administrator, .. } => administrator,
+        }
+    }
+
+    /// The member accounts of a batch step (empty for single-account steps).
+    pub fn batch(&self) -> Vec<&str> {
+        match self {
+            Action::CreateMembers { members, .. } => {
+                members.iter().map(|m| m.id.as_str()).collect()
+            }
+            Action::InviteMembers { accounts, .. }
+            | Action::DisassociateMembers { accounts, .. }
+            | Action::DeleteMembers { accounts, .. } => {
+                accounts.iter().map(String::as_str).collect()
+            }
+            _ => vec![],
+        }
+    }
+
+    /// How many accounts the step changes (a batch counts each member).
+    pub fn weight(&self) -> usize {
+        self.batch().len().max(1)
+    }
+}
+
+/// A step: an action and the steps (by id) it must wait for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Step {
+    pub id: usize,
+    #[serde(flatten)]
+    pub action: Action,
+    pub after: Vec<usize>,
+}
+
+/// A state reported instead of acted on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "notice", rename_all = "snake_case")]
+pub enum Notice {
+    /// The account has not enabled (opted in to) the region: not a failure.
+    RegionNotEnabled { account: String, region: String },
+    /// The role could not be assumed into the account (every region of it is skipped).
+    NoAccess { account: String, error: AwsError },
+    /// The member belongs to another administrator (left alone without `--take-over`).
+    OtherAdministrator {
+        account: String,
+        region: String,
+        administrator: String,
+    },
+    /// Another account is the organization's delegated GuardDuty administrator here.
+    OtherDelegatedAdmin {
+        region: String,
+        administrator: String,
+    },
+    /// Reading the account failed; nothing is planned for it there.
+    ObserveFailed {
+        account: String,
+        region: String,
+        error: AwsError,
+    },
+    /// A suspended organization account, skipped.
+    SuspendedAccount { account: String },
+}
+
+impl Notice {
+    /// Whether the notice means the organization is not where it should be (partial run).
+    pub fn is_problem(&self) -> bool {
+        !matches!(
+            self,
+            Notice::RegionNotEnabled { .. } | Notice::SuspendedAccount { .. }
+        )
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Notice::RegionNotEnabled { .. } => "region not enabled",
+            Notice::NoAccess { .. } => "no access (role)",
+            Notice::OtherAdministrator { .. } => "member of another administrator",
+            Notice::OtherDelegatedAdmin { .. } => "another delegated administrator",
+            Notice::ObserveFailed { .. } => "could not read",
+            Notice::SuspendedAccount { .. } => "suspended account",
+        }
+    }
+}
+
+/// The plan: steps in a valid order (every step after the steps it waits for) and notices.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct Plan {
+    pub steps: Vec<Step>,
+    pub notices: Vec<Notice>,
+}
+
+impl Plan {
+    fn push(&mut self, action: Action, after: Vec<usize>) -> usize {
+        let id = self.steps.len();
+        self.steps.push(Step { id, action, after });
+        id
+    }
+
+    /// Steps grouped by kind: (kind, calls, accounts changed), in first-appearance order.
+    pub fn counts(&self) -> Vec<(&'static str, usize, usize)> {
+        let mut out: Vec<(&'static str, usize, usize)> = Vec::new();
+        for s in &self.steps {
+            let k = s.action.kind();
+            match out.iter_mut().find(|(kind, _, _)| *kind == k) {
+                Some(row) => {
+                    row.1 += 1;
+                    row.2 += s.action.weight();
+                }
+                None => out.push((k, 1, s.action.weight())),
+            }
+        }
+        out
+    }
+
+    /// Notices grouped by kind: (kind, count).
+    pub fn notice_counts(&self) -> BTreeMap<&'static str, usize> {
+        let mut out = BTreeMap::new();
+        for n in &self.notices {
+            *out.entry(n.kind()).or_default() += 1;
+        }
+        out
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+}
+
+/// Accounts that could not be assumed, once each (not once per region).
+#[derive(Default)]
+struct NoAccess(BTreeMap<String, AwsError>);
+
+/// The step that brings a detector to the desired state, if one is needed.
+fn detector_action(
+    account: &str,
+    region: &str,
+    detector: Option<&DetectorState>,
+    desired: &Desired,
+) -> Option<Action> {
+    let (account, region) = (account.to_string(), region.to_string());
+    let Some(d) = detector else {
+        return Some(Action::CreateDetector {
+            account,
+            region,
+            features: desired.features.iter().copied().collect(),
+            frequency: desired.frequency,
+        });
+    };
+    let features: Vec<Feature> = desired
+        .features
+        .iter()
+        .copied()
+        .filter(|f| d.features.get(f.as_str()) != Some(&true))
+        .collect();
+    let frequency = desired
+        .frequency
+        .filter(|f| d.frequency.as_deref() != Some(f.as_str()));
+    if !d.enabled {
+        Some(Action::EnableDetector {
+            account,
+            region,
+            features,
+            frequency,
+        })
+    } else if !features.is_empty() || frequency.is_some() {
+        Some(Action::UpdateDetector {
+            account,
+            region,
+            features,
+            frequency,
+        })
+    } else {
+        None
+    }
+}
+
+/// What the planner does with the administrator's side of a region that could not be read.
+fn admin_side<'a>(
+    plan: &mut Plan,
+    no_access: &mut NoAccess,
+    desired: &Desired,
+    region: &str,
+    ro: &'a RegionObservation,
+) -> Option<&'a crate::observe::AdminSide> {
+    let account = desired.administrator.clone();
+    match &ro.admin {
+        Seen::Read(a) => return Some(a),
+        Seen::RegionDisabled => plan.notices.push(Notice::RegionNotEnabled {
+            account,
+            region: region.into(),
+        }),
+        Seen::NoAccess(e) => {
+            no_access.0.entry(account).or_insert_with(|| e.clone());
+        }
+        Seen::Failed(e) => plan.notices.push(Notice::ObserveFailed {
+            account,
+            region: region.into(),
+            error: e.clone(),
+        }),
+    }
+    None
+}
+
+/// Plan a rollout of `desired` over `observed`.
+pub fn plan_rollout(desired: &Desired, observed: &Observation) -> Plan {
+    let mut plan = Plan::default();
+    let mut no_access = NoAccess::default();
+    for (region, ro) in &observed.regions {
+        match desired.mode {
+            Mode::Invitation => invitation_region(&mut plan, &mut no_access, desired, region, ro),
+            Mode::Organizations => {
+                organizations_region(&mut plan, &mut no_access, desired, region, ro)
+            }
+        }
+    }
+    finish(plan, no_access)
+}
+
+fn finish(mut plan: Plan, no_access: NoAccess) -> Plan {
+    for (account, error) in no_access.0 {
+        plan.notices.push(Notice::NoAccess { account, error });
+    }
+    plan
+}
+
+/// Batches of at most [`BATCH`], each after `after`; returns (step id, its accounts).
+fn batches<T: Clone>(
+    plan: &mut Plan,
+    items: &[T],
+    after: &[usize],
+    make: impl Fn(Vec<T>) -> Action,
+) -> Vec<usize> {
+    items
+        .chunks(BATCH)
+        .map(|chunk| plan.push(make(chunk.to_vec()), after.to_vec()))
+        .collect()
+}
+
+fn invitation_region(
+    plan: &mut Plan,
+    no_access: &mut NoAccess,
+    desired: &Desired,
+    region: &str,
+    ro: &RegionObservation,
+) {
+    let Some(admin) = admin_side(plan, no_access, desired, region, ro) else {
+        return;
+    };
+    let admin_id = desired.administrator.as_str();
+    let admin_step = detector_action(admin_id, region, admin.detector.as_ref(), desired)
+        .map(|a| plan.push(a, vec![]));
+    let mut to_create: Vec<MemberAccount> = Vec::new();
+    let mut to_invite: Vec<String> = Vec::new();
+    // (member, steps of its own the acceptance waits for)
+    let mut to_accept: Vec<(String, Vec<usize>)> = Vec::new();
+    for m in &desired.members {
+        let side = match ro.members.get(&m.id) {
+            None => continue, // not read (the run was stopped)
+            Some(Seen::Read(side)) => side,
+            Some(Seen::RegionDisabled) => {
+                plan.notices.push(Notice::RegionNotEnabled {
+                    account: m.id.clone(),
+                    region: region.into(),
+                });
+                continue;
+            }
+            Some(Seen::NoAccess(e)) => {
+                no_access.0.entry(m.id.clone()).or_insert_with(|| e.clone());
+                continue;
+            }
+            Some(Seen::Failed(e)) => {
+                plan.notices.push(Notice::ObserveFailed {
+                    account: m.id.clone(),
+                    region: region.into(),
+                    error: e.clone(),
+                });
+                continue;
+            }
+        };
+        let mut own: Vec<usize> = detector_action(&m.id, region, side.detector.as_ref(), desired)
+            .map(|a| plan.push(a, vec![]))
+            .into_iter()
+            .collect();
+        let associated = |status: &str| status == "Enabled";
+        match &side.administrator {
+            Some(l) if l.account == admin_id && associated(&l.status) => continue,
+            Some(l) if l.account != admin_id && associated(&l.status) => {
+                if !desired.take_over {
+                    plan.notices.push(Notice::OtherAdministrator {
+                        account: m.id.clone(),
+                        region: region.into(),
+                        administrator: l.account.clone(),
+                    });
+                    continue;
+                }
+                own.push(plan.push(
+                    Action::LeaveAdministrator {
+                        account: m.id.clone(),
+                        region: region.into(),
+                        administrator: l.account.clone(),
+                    },
+                    own.clone(),
+                ));
+            }
+            _ => {}
+        }
+        let pending = side.invitations.iter().any(|i| i.from == admin_id);
+        match admin.members.get(&m.id).map(|r| r.status.as_str()) {
+            None => {
+                to_create.push(m.clone());
+                to_invite.push(m.id.clone());
+            }
+            // Invited, and the invitation is waiting in the member: accepting is enough.
+            Some("Invited") if pending => {}
+            // Created (never invited), Invited but the invitation is gone, Removed, Resigned,
+            // EmailVerificationFailed, Disabled, or Enabled while the member says otherwise:
+            // a new invitation moves each of them forward.
+            Some(_) => to_invite.push(m.id.clone()),
+        }
+        to_accept.push((m.id.clone(), own));
+    }
+    let admin_after: Vec<usize> = admin_step.into_iter().collect();
+    let creates = batches(plan, &to_create, &admin_after, |members| {
+        Action::CreateMembers {
+            administrator: admin_id.into(),
+            region: region.into(),
+            members,
+        }
+    });
+    let invite_after: Vec<usize> = admin_after.iter().chain(&creates).copied().collect();
+    let invites = batches(plan, &to_invite, &invite_after, |accounts| {
+        Action::InviteMembers {
+            administrator: admin_id.into(),
+            region: region.into(),
+            accounts,
+            email_notification: desired.email_notification,
+        }
+    });
+    let invite_of: BTreeMap<&str, usize> = to_invite
+        .chunks(BATCH)
+        .zip(&invites)
+        .flat_map(|(chunk, id)| chunk.iter().map(move |a| (a.as_str(), *id)))
+        .collect();
+    for (account, mut after) in to_accept {
+        after.extend(invite_of.get(account.as_str()));
+        plan.push(
+            Action::AcceptInvitation {
+                account,
+                region: region.into(),
+                administrator: admin_id.into(),
+            },
+            after,
+        );
+    }
+}
+
+fn organizations_region(
+    plan: &mut Plan,
+    no_access: &mut NoAccess,
+    desired: &Desired,
+    region: &str,
+    ro: &RegionObservation,
+) {
+    let Some(admin) = admin_side(plan, no_access, desired, region, ro) else {
+        return;
+    };
+    let admin_id = desired.administrator.as_str();
+    if let Some((other, _)) = admin.delegated.iter().find(|(a, _)| a != admin_id) {
+        plan.notices.push(Notice::OtherDelegatedAdmin {
+            region: region.into(),
+            administrator: other.clone(),
+        });
+        return;
+    }
+    // The administrator needs its own detector before it is delegated and adds members.
+    let mut after: Vec<usize> = detector_action(admin_id, region, admin.detector.as_ref(), desired)
+        .map(|a| plan.push(a, vec![]))
+        .into_iter()
+        .collect();
+    let delegated = admin
+        .delegated
+        .iter()
+        .any(|(a, s)| a == admin_id && s == "ENABLED");
+    if !delegated {
+        let id = plan.push(
+            Action::EnableOrgAdmin {
+                region: region.into(),
+                administrator: admin_id.into(),
+            },
+            after.clone(),
+        );
+        after.push(id);
+    }
+    let auto = desired.auto_enable.as_str();
+    let wanted: BTreeMap<Feature, String> = desired
+        .features
+        .iter()
+        .map(|f| (*f, auto.to_string()))
+        .collect();
+    let converged = admin.org_config.as_ref().is_some_and(|c| {
+        c.auto_enable == auto
+            && wanted
+                .iter()
+                .all(|(f, v)| c.features.get(f.as_str()) == Some(v))
+    });
+    if !converged {
+        plan.push(
+            Action::UpdateOrgConfig {
+                administrator: admin_id.into(),
+                region: region.into(),
+                auto_enable: auto.into(),
+                features: wanted,
+            },
+            after.clone(),
+        );
+    }
+    let to_create: Vec<MemberAccount> = desired
+        .members
+        .iter()
+        .filter(|m| admin.members.get(&m.id).map(|r| r.status.as_str()) != Some("Enabled"))
+        .cloned()
+        .collect();
+    // The management account joins only once it runs GuardDuty itself.
+    if let Some((mgmt, detector)) = &admin.management {
+        if to_create.iter().any(|m| m.id == *mgmt) {
+            if let Some(a) = detector_action(mgmt, region, detector.as_ref(), desired) {
+                after.push(plan.push(a, vec![]));
+            }
+        }
+    }
+    batches(plan, &to_create, &after, |members| Action::CreateMembers {
+        administrator: admin_id.into(),
+        region: region.into(),
+        members,
+    });
+}
+
+/// Plan undoing a rollout: disassociate then delete members; member detectors only with
+/// `delete_detectors`; in organizations mode also auto-enable and the delegated administrator.
+pub fn plan_offboard(desired: &Desired, observed: &Observation) -> Plan {
+    let mut plan = Plan::default();
+    let mut no_access = NoAccess::default();
+    for (region, ro) in &observed.regions {
+        let Some(admin) = admin_side(&mut plan, &mut no_access, desired, region, ro) else {
+            continue;
+        };
+        let admin_id = desired.administrator.as_str();
+        let mut first: Vec<usize> = Vec::new();
+        if desired.mode == Mode::Organizations {
+            // Auto-enable ALL forbids disassociating organization members: turn it off first.
+            if let Some(c) = &admin.org_config {
+                let on = c.auto_enable != "NONE" || c.features.values().any(|v| v != "NONE");
+                if on {
+                    // Only the features that are on: naming both runtime monitoring features
+                    // in one call is refused, even to turn them off.
+                    let features = c
+                        .features
+                        .iter()
+                        .filter(|(_, v)| *v != "NONE")
+                        .filter_map(|(f, _)| f.parse::<Feature>().ok())
+                        .map(|f| (f, "NONE".to_string()))
+                        .collect();
+                    first.push(plan.push(
+                        Action::UpdateOrgConfig {
+                            administrator: admin_id.into(),
+                            region: region.clone(),
+                            auto_enable: "NONE".into(),
+                            features,
+                        },
+                        vec![],
+                    ));
+                }
+            }
+        }
+        let ours: Vec<&MemberAccount> = desired
+            .members
+            .iter()
+            .filter(|m| admin.members.contains_key(&m.id))
+            .collect();
+        let associated: Vec<String> = ours
+            .iter()
+            .filter(|m| {
+                !matches!(
+                    admin.members[&m.id].status.as_str(),
+                    "Removed" | "Resigned" | "Created"
+                )
+            })
+            .map(|m| m.id.clone())
+            .collect();
+        let all: Vec<String> = ours.iter().map(|m| m.id.clone()).collect();
+        let disassociations = batches(&mut plan, &associated, &first, |accounts| {
+            Action::DisassociateMembers {
+                administrator: admin_id.into(),
+                region: region.clone(),
+                accounts,
+            }
+        });
+        let delete_after: Vec<usize> = first.iter().chain(&disassociations).copied().collect();
+        let deletions = batches(&mut plan, &all, &delete_after, |accounts| {
+            Action::DeleteMembers {
+                administrator: admin_id.into(),
+                region: region.clone(),
+                accounts,
+            }
+        });
+        if desired.delete_detectors {
+            let deleted_in: BTreeMap<&str, usize> = all
+                .chunks(BATCH)
+                .zip(&deletions)
+                .flat_map(|(chunk, id)| chunk.iter().map(move |a| (a.as_str(), *id)))
+                .collect();
+            for m in &ours {
+                if let Some(Seen::Read(side)) = ro.members.get(&m.id) {
+                    if side.detector.is_some() {
+                        plan.push(
+                            Action::DeleteDetector {
+                                account: m.id.clone(),
+                                region: region.clone(),
+                            },
+                            deleted_in.get(m.id.as_str()).copied().into_iter().collect(),
+                        );
+                    }
+                }
+            }
+        }
+        if desired.mode == Mode::Organizations && admin.delegated.iter().any(|(a, _)| a == admin_id)
+        {
+            let after = delete_after.iter().chain(&deletions).copied().collect();
+            plan.push(
+                Action::DisableOrgAdmin {
+                    region: region.clone(),
+                    administrator: admin_id.into(),
+                },
+                after,
+            );
+        }
+    }
+    finish(plan, no_access)
+}
+
+/// Accounts with a problem notice, for the result summary.
+pub fn problem_accounts(plan: &Plan) -> BTreeSet<String> {
+    plan.notices
+        .iter()
+        .filter(|n| n.is_problem())
+        .filter_map(|n| match n {
+            Notice::NoAccess { account, .. }
+            | Notice::OtherAdministrator { account, .. }
+            | Notice::ObserveFailed { account, .. } => Some(account.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

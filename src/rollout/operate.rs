@@ -1,0 +1,362 @@
+//! Performs one planned step against GuardDuty: one small function per action, each making the
+//! call(s) with the right account's credentials and turning SDK errors and unprocessed accounts
+//! into a [`StepOutcome`].
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+
+use aws_sdk_guardduty::types::{
+    AccountDetail, AutoEnableMembers, DetectorFeature, DetectorFeatureConfiguration, FeatureStatus,
+    FindingPublishingFrequency, OrgFeature, OrgFeatureStatus, OrganizationFeatureConfiguration,
+    UnprocessedAccount,
+};
+use aws_sdk_guardduty::Client;
+use futures::future::BoxFuture;
+
+use crate::aws::{AwsError, ClientFactory, Session};
+use crate::execute::{Perform, StepOutcome};
+use crate::observe::{Observation, Seen};
+use crate::plan::Action;
+use crate::settings::{Feature, Frequency};
+
+/// The AWS side of the executor.
+pub struct Operator {
+    session: Arc<Session>,
+    /// (account, region) -> detector id: seeded from the observation, extended by every
+    /// CreateDetector, read by the steps that need an id (members, invitations ...).
+    detectors: Mutex<HashMap<(String, String), String>>,
+}
+
+impl Operator {
+    pub fn new(session: Arc<Session>, observed: &Observation, administrator: &str) -> Operator {
+        let mut detectors = HashMap::new();
+        for (region, ro) in &observed.regions {
+            if let Seen::Read(a) = &ro.admin {
+                if let Some(d) = &a.detector {
+                    detectors.insert((administrator.to_string(), region.clone()), d.id.clone());
+                }
+                if let Some((mgmt, Some(d))) = &a.management {
+                    detectors.insert((mgmt.clone(), region.clone()), d.id.clone());
+                }
+            }
+            for (account, seen) in &ro.members {
+                if let Seen::Read(m) = seen {
+                    if let Some(d) = &m.detector {
+                        detectors.insert((account.clone(), region.clone()), d.id.clone());
+                    }
+                }
+            }
+        }
+        Operator {
+            session,
+            detectors: Mutex::new(detectors),
+        }
+    }
+
+    fn detector(
+        &self,
+        account: &str,
+        region: &str,
+        operation: &'static str,
+    ) -> Result<String, AwsError> {
+        self.detectors
+            .lock()
+            .expect("detectors poisoned")
+            .get(&(account.to_string(), region.to_string()))
+            .cloned()
+            .ok_or_else(|| AwsError {
+                operation,
+                code: "NoDetector".into(),
+                message: format!("account {account} has no detector in {region}"),
+            })
+    }
+
+    async fn run(
+        &self,
+        action: &Action,
+        excluded: &BTreeSet<String>,
+    ) -> Result<Vec<UnprocessedAccount>, AwsError> {
+        let region = action.region();
+        match action {
+            Action::CreateDetector {
+                account,
+                features,
+                frequency,
+                ..
+            } => {
+                let gd = self.session.guardduty(account, region).await?;
+                let out = gd
+                    .create_detector()
+                    .enable(true)
+                    .set_features(feature_configs(features))
+                    .set_finding_publishing_frequency(frequency.map(publishing))
+                    .send()
+                    .await
+                    .map_err(AwsError::from_sdk("CreateDetector"))?;
+                let id = out.detector_id().unwrap_or_default().to_string();
+                self.detectors
+                    .lock()
+                    .expect("detectors poisoned")
+                    .insert((account.clone(), region.to_string()), id);
+                Ok(vec![])
+            }
+            Action::EnableDetector {
+                account,
+                features,
+                frequency,
+                ..
+            }
+            | Action::UpdateDetector {
+                account,
+                features,
+                frequency,
+                ..
+            } => {
+                let enable = matches!(action, Action::EnableDetector { .. });
+                let gd = self.session.guardduty(account, region).await?;
+                let id = self.detector(account, region, "UpdateDetector")?;
+                gd.update_detector()
+                    .detector_id(id)
+                    .set_enable(enable.then_some(true))
+                    .set_features(feature_configs(features))
+                    .set_finding_publishing_frequency(frequency.map(publishing))
+                    .send()
+                    .await
+                    .map_err(AwsError::from_sdk("UpdateDetector"))?;
+                Ok(vec![])
+            }
+            Action::LeaveAdministrator { account, .. } => {
+                let gd = self.session.guardduty(account, region).await?;
+                let id = self.detector(account, region, "DisassociateFromAdministratorAccount")?;
+                gd.disassociate_from_administrator_account()
+                    .detector_id(id)
+                    .send()
+                    .await
+                    .map_err(AwsError::from_sdk("DisassociateFromAdministratorAccount"))?;
+                Ok(vec![])
+            }
+            Action::CreateMembers {
+                administrator,
+                members,
+                ..
+            } => {
+                let gd = self.session.guardduty(administrator, region).await?;
+                let id = self.detector(administrator, region, "CreateMembers")?;
+                let details = members
+                    .iter()
+                    .filter(|m| !excluded.contains(&m.id))
+                    .map(|m| {
+                        AccountDetail::builder()
+                            .account_id(&m.id)
+                            .email(&m.email)
+                            .build()
+                    })
+                    .collect();
+                let out = gd
+                    .create_members()
+                    .detector_id(id)
+                    .set_account_details(Some(details))
+                    .send()
+                    .await
+                    .map_err(AwsError::from_sdk("CreateMembers"))?;
+                Ok(out.unprocessed_accounts().to_vec())
+            }
+            Action::InviteMembers {
+                administrator,
+                accounts,
+                email_notification,
+                ..
+            } => {
+                let gd = self.session.guardduty(administrator, region).await?;
+                let id = self.detector(administrator, region, "InviteMembers")?;
+                let out = gd
+                    .invite_members()
+                    .detector_id(id)
+                    .set_account_ids(Some(kept(accounts, excluded)))
+                    .disable_email_notification(!email_notification)
+                    .send()
+                    .await
+                    .map_err(AwsError::from_sdk("InviteMembers"))?;
+                Ok(out.unprocessed_accounts().to_vec())
+            }
+            Action::AcceptInvitation {
+                account,
+                administrator,
+                ..
+            } => {
+                let gd = self.session.guardduty(account, region).await?;
+                let id = self.detector(account, region, "AcceptAdministratorInvitation")?;
+                accept(&gd, &id, administrator).await?;
+                Ok(vec![])
+            }
+            Action::EnableOrgAdmin { administrator, .. } => {
+                ClientFactory::guardduty(self.session.factory.base(), region)
+                    .enable_organization_admin_account()
+                    .admin_account_id(administrator)
+                    .send()
+                    .await
+                    .map_err(AwsError::from_sdk("EnableOrganizationAdminAccount"))?;
+                Ok(vec![])
+            }
+            Action::DisableOrgAdmin { administrator, .. } => {
+                ClientFactory::guardduty(self.session.factory.base(), region)
+                    .disable_organization_admin_account()
+                    .admin_account_id(administrator)
+                    .send()
+                    .await
+                    .map_err(AwsError::from_sdk("DisableOrganizationAdminAccount"))?;
+                Ok(vec![])
+            }
+            Action::UpdateOrgConfig {
+                administrator,
+                auto_enable,
+                features,
+                ..
+            } => {
+                let gd = self.session.guardduty(administrator, region).await?;
+                let id = self.detector(administrator, region, "UpdateOrganizationConfiguration")?;
+                let features = features
+                    .iter()
+                    .map(|(f, v)| {
+                        OrganizationFeatureConfiguration::builder()
+                            .name(OrgFeature::from(f.as_str()))
+                            .auto_enable(OrgFeatureStatus::from(v.as_str()))
+                            .build()
+                    })
+                    .collect::<Vec<_>>();
+                gd.update_organization_configuration()
+                    .detector_id(id)
+                    .auto_enable_organization_members(AutoEnableMembers::from(auto_enable.as_str()))
+                    .set_features((!features.is_empty()).then_some(features))
+                    .send()
+                    .await
+                    .map_err(AwsError::from_sdk("UpdateOrganizationConfiguration"))?;
+                Ok(vec![])
+            }
+            Action::DisassociateMembers {
+                administrator,
+                accounts,
+                ..
+            } => {
+                let gd = self.session.guardduty(administrator, region).await?;
+                let id = self.detector(administrator, region, "DisassociateMembers")?;
+                let out = gd
+                    .disassociate_members()
+                    .detector_id(id)
+                    .set_account_ids(Some(kept(accounts, excluded)))
+                    .send()
+                    .await
+                    .map_err(AwsError::from_sdk("DisassociateMembers"))?;
+                Ok(out.unprocessed_accounts().to_vec())
+            }
+            Action::DeleteMembers {
+                administrator,
+                accounts,
+                ..
+            } => {
+                let gd = self.session.guardduty(administrator, region).await?;
+                let id = self.detector(administrator, region, "DeleteMembers")?;
+                let out = gd
+                    .delete_members()
+                    .detector_id(id)
+                    .set_account_ids(Some(kept(accounts, excluded)))
+                    .send()
+                    .await
+                    .map_err(AwsError::from_sdk("DeleteMembers"))?;
+                Ok(out.unprocessed_accounts().to_vec())
+            }
+            Action::DeleteDetector { account, .. } => {
+                let gd = self.session.guardduty(account, region).await?;
+                let id = self.detector(account, region, "DeleteDetector")?;
+                gd.delete_detector()
+                    .detector_id(id)
+                    .send()
+                    .await
+                    .map_err(AwsError::from_sdk("DeleteDetector"))?;
+                Ok(vec![])
+            }
+        }
+    }
+}
+
+impl Perform for Operator {
+    fn perform(
+        self: Arc<Self>,
+        action: Action,
+        excluded: BTreeSet<String>,
+    ) -> BoxFuture<'static, StepOutcome> {
+        Box::pin(async move {
+            match self.run(&action, &excluded).await {
+                Ok(unprocessed) => StepOutcome {
+                    error: None,
+                    failed_accounts: unprocessed
+                        .iter()
+                        .map(|u| {
+                            (
+                                u.account_id().unwrap_or_default().to_string(),
+                                AwsError {
+                                    operation: action.operation(),
+                                    code: "UnprocessedAccount".into(),
+                                    message: u.result().unwrap_or_default().to_string(),
+                                },
+                            )
+                        })
+                        .collect(),
+                },
+                Err(e) => StepOutcome {
+                    error: Some(e),
+                    failed_accounts: Default::default(),
+                },
+            }
+        })
+    }
+}
+
+/// Find the administrator's invitation and accept it. A missing invitation is reported, not
+/// waited for: the next rollout invites again.
+async fn accept(gd: &Client, detector: &str, administrator: &str) -> Result<(), AwsError> {
+    let invitations = crate::observe::list_invitations(gd).await?;
+    let Some(inv) = invitations.iter().find(|i| i.from == administrator) else {
+        return Err(AwsError {
+            operation: "ListInvitations",
+            code: "InvitationNotFound".into(),
+            message: format!(
+                "no pending invitation from {administrator} (declined or deleted?); run the rollout again to re-invite"
+            ),
+        });
+    };
+    gd.accept_administrator_invitation()
+        .detector_id(detector)
+        .administrator_id(administrator)
+        .invitation_id(&inv.id)
+        .send()
+        .await
+        .map_err(AwsError::from_sdk("AcceptAdministratorInvitation"))?;
+    Ok(())
+}
+
+fn kept(accounts: &[String], excluded: &BTreeSet<String>) -> Vec<String> {
+    accounts
+        .iter()
+        .filter(|a| !excluded.contains(*a))
+        .cloned()
+        .collect()
+}
+
+fn feature_configs(features: &[Feature]) -> Option<Vec<DetectorFeatureConfiguration>> {
+    (!features.is_empty()).then(|| {
+        features
+            .iter()
+            .map(|f| {
+                DetectorFeatureConfiguration::builder()
+                    .name(DetectorFeature::from(f.as_str()))
+                    .status(FeatureStatus::Enabled)
+                    .build()
+            })
+            .collect()
+    })
+}
+
+fn publishing(f: Frequency) -> FindingPublishingFrequency {
+    FindingPublishingFrequency::from(f.as_str())
+}

@@ -1,0 +1,204 @@
+//! Text rendering of a run: the plan grouped by action with counts, the notices, and at the end
+//! the results by action and every failure with account, region, operation and AWS error.
+//! Returns strings; the CLI decides where they go.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use tabled::settings::Style;
+use tabled::{Table, Tabled};
+
+use super::Report;
+use crate::execute::Status;
+use crate::plan::Notice;
+
+#[derive(Tabled)]
+struct PlanRow {
+    action: &'static str,
+    calls: usize,
+    accounts: usize,
+}
+
+#[derive(Tabled)]
+struct NoticeRow {
+    notice: &'static str,
+    account: String,
+    region: String,
+    detail: String,
+}
+
+#[derive(Tabled)]
+struct ResultRow {
+    action: &'static str,
+    done: usize,
+    partial: usize,
+    failed: usize,
+    skipped: usize,
+    #[tabled(rename = "not started")]
+    not_started: usize,
+}
+
+#[derive(Tabled)]
+struct FailureRow {
+    account: String,
+    region: String,
+    operation: &'static str,
+    error: String,
+}
+
+fn table<T: Tabled>(rows: Vec<T>) -> String {
+    Table::new(rows).with(Style::sharp()).to_string()
+}
+
+/// The plan: what would change, grouped and counted, and the states reported instead.
+pub fn plan(report: &Report) -> String {
+    let mut out = String::new();
+    let d = &report.desired;
+    let _ = writeln!(
+        out,
+        "{} ({} mode): administrator {}, {} member accounts x {} regions",
+        report.command.name(),
+        d.mode.as_str(),
+        d.administrator,
+        d.members.len(),
+        d.regions.len()
+    );
+    let counts = report.plan.counts();
+    if counts.is_empty() {
+        let _ = writeln!(out, "Nothing to change: the organization is as desired.");
+    } else {
+        let rows = counts
+            .into_iter()
+            .map(|(action, calls, accounts)| PlanRow {
+                action,
+                calls,
+                accounts,
+            })
+            .collect();
+        let _ = writeln!(out, "{}", table(rows));
+    }
+    if !report.plan.notices.is_empty() {
+        let _ = writeln!(out, "{}", notices(&report.plan.notices));
+    }
+    out
+}
+
+/// The notices, one row each, sorted; regions not enabled are summarised per account.
+pub fn notices(notices: &[Notice]) -> String {
+    let mut disabled: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut rows: Vec<NoticeRow> = Vec::new();
+    for n in notices {
+        let row = |account: &str, region: &str, detail: String| NoticeRow {
+            notice: n.kind(),
+            account: account.to_string(),
+            region: region.to_string(),
+            detail,
+        };
+        match n {
+            Notice::RegionNotEnabled { account, region } => {
+                disabled.entry(account).or_default().push(region);
+            }
+            Notice::NoAccess { account, error } => rows.push(row(account, "*", error.to_string())),
+            Notice::OtherAdministrator {
+                account,
+                region,
+                administrator,
+            } => rows.push(row(
+                account,
+                region,
+                format!("administrator {administrator}; --take-over to move it"),
+            )),
+            Notice::OtherDelegatedAdmin {
+                region,
+                administrator,
+            } => rows.push(row(administrator, region, "delegated administrator".into())),
+            Notice::ObserveFailed {
+                account,
+                region,
+                error,
+            } => rows.push(row(account, region, error.to_string())),
+            Notice::SuspendedAccount { account } => rows.push(row(account, "*", "skipped".into())),
+        }
+    }
+    for (account, regions) in disabled {
+        rows.push(NoticeRow {
+            notice: "region not enabled",
+            account: account.to_string(),
+            region: format!("{} region(s)", regions.len()),
+            detail: regions.join(","),
+        });
+    }
+    rows.sort_by(|a, b| (a.notice, &a.account, &a.region).cmp(&(b.notice, &b.account, &b.region)));
+    table(rows)
+}
+
+/// The results by action, then every failure.
+pub fn results(report: &Report) -> String {
+    let mut out = String::new();
+    let Some(ex) = &report.execution else {
+        return out;
+    };
+    let mut rows: Vec<ResultRow> = Vec::new();
+    let mut failures: Vec<FailureRow> = Vec::new();
+    for (step, r) in report.plan.steps.iter().zip(&ex.results) {
+        let kind = step.action.kind();
+        let row = match rows.iter_mut().position(|row| row.action == kind) {
+            Some(i) => &mut rows[i],
+            None => {
+                rows.push(ResultRow {
+                    action: kind,
+                    done: 0,
+                    partial: 0,
+                    failed: 0,
+                    skipped: 0,
+                    not_started: 0,
+                });
+                rows.last_mut().expect("just pushed")
+            }
+        };
+        match r.status {
+            Status::Done => row.done += 1,
+            Status::Partial => row.partial += 1,
+            Status::Failed => row.failed += 1,
+            Status::Skipped => row.skipped += 1,
+            Status::NotStarted => row.not_started += 1,
+        }
+        if let Some(e) = &r.error {
+            failures.push(FailureRow {
+                account: step.action.account().to_string(),
+                region: step.action.region().to_string(),
+                operation: e.operation,
+                error: format!("{}: {}", e.code, e.message),
+            });
+        }
+        for (account, e) in &r.failed_accounts {
+            failures.push(FailureRow {
+                account: account.clone(),
+                region: step.action.region().to_string(),
+                operation: e.operation,
+                error: format!("{}: {}", e.code, e.message),
+            });
+        }
+    }
+    if rows.is_empty() {
+        let _ = writeln!(out, "No changes made.");
+    } else {
+        let _ = writeln!(out, "{}", table(rows));
+    }
+    if !failures.is_empty() {
+        failures.sort_by(|a, b| (&a.account, &a.region).cmp(&(&b.account, &b.region)));
+        let _ = writeln!(out, "Failures:\n{}", table(failures));
+    }
+    let _ = writeln!(
+        out,
+        "{} in {:.1}s{}",
+        report.command.name(),
+        report.elapsed.as_secs_f64(),
+        if report.interrupted {
+            " (interrupted: the rest was not started)"
+        } else {
+            ""
+        }
+    );
+    out
+}

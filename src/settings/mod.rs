@@ -1,0 +1,424 @@
+//! Resolved, validated settings for `plan`, `rollout` and `offboard`: what the organization
+//! should look like (the desired state) and the limits of a run. The CLI's raw flags become these
+//! values before any AWS call, so bad input fails first with a clear message.
+//!
+//! | module | owns |
+//! | --- | --- |
+//! | [`accounts`] | the member account list from a CSV file and `--account` flags |
+
+pub mod accounts;
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+pub use accounts::{AccountList, AccountsError, MemberAccount};
+
+/// How members join the administrator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// CreateMembers + InviteMembers from the administrator, accepted in each member.
+    Invitation,
+    /// A delegated administrator of the organization, auto-enable and CreateMembers.
+    Organizations,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Invitation => "invitation",
+            Mode::Organizations => "organizations",
+        }
+    }
+}
+
+/// A GuardDuty protection plan (detector feature) gdorg can turn on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub enum Feature {
+    #[serde(rename = "S3_DATA_EVENTS")]
+    S3DataEvents,
+    #[serde(rename = "EKS_AUDIT_LOGS")]
+    EksAuditLogs,
+    #[serde(rename = "EBS_MALWARE_PROTECTION")]
+    EbsMalwareProtection,
+    #[serde(rename = "RDS_LOGIN_EVENTS")]
+    RdsLoginEvents,
+    #[serde(rename = "LAMBDA_NETWORK_LOGS")]
+    LambdaNetworkLogs,
+    #[serde(rename = "RUNTIME_MONITORING")]
+    RuntimeMonitoring,
+    #[serde(rename = "EKS_RUNTIME_MONITORING")]
+    EksRuntimeMonitoring,
+}
+
+impl Feature {
+    pub const ALL: [Feature; 7] = [
+        Feature::S3DataEvents,
+        Feature::EksAuditLogs,
+        Feature::EbsMalwareProtection,
+        Feature::RdsLoginEvents,
+        Feature::LambdaNetworkLogs,
+        Feature::RuntimeMonitoring,
+        Feature::EksRuntimeMonitoring,
+    ];
+
+    /// The API name (`S3_DATA_EVENTS` ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Feature::S3DataEvents => "S3_DATA_EVENTS",
+            Feature::EksAuditLogs => "EKS_AUDIT_LOGS",
+            Feature::EbsMalwareProtection => "EBS_MALWARE_PROTECTION",
+            Feature::RdsLoginEvents => "RDS_LOGIN_EVENTS",
+            Feature::LambdaNetworkLogs => "LAMBDA_NETWORK_LOGS",
+            Feature::RuntimeMonitoring => "RUNTIME_MONITORING",
+            Feature::EksRuntimeMonitoring => "EKS_RUNTIME_MONITORING",
+        }
+    }
+}
+
+impl fmt::Display for Feature {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Feature {
+    type Err = SettingsError;
+    fn from_str(s: &str) -> Result<Feature, SettingsError> {
+        let norm = s.trim().to_ascii_uppercase().replace('-', "_");
+        Feature::ALL
+            .into_iter()
+            .find(|f| f.as_str() == norm)
+            .ok_or_else(|| {
+                SettingsError(format!(
+                    "unknown feature {s:?}; known: {}",
+                    Feature::ALL.map(Feature::as_str).join(", ")
+                ))
+            })
+    }
+}
+
+/// How often GuardDuty publishes updated findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum Frequency {
+    #[serde(rename = "FIFTEEN_MINUTES")]
+    FifteenMinutes,
+    #[serde(rename = "ONE_HOUR")]
+    OneHour,
+    #[serde(rename = "SIX_HOURS")]
+    SixHours,
+}
+
+impl Frequency {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Frequency::FifteenMinutes => "FIFTEEN_MINUTES",
+            Frequency::OneHour => "ONE_HOUR",
+            Frequency::SixHours => "SIX_HOURS",
+        }
+    }
+}
+
+impl FromStr for Frequency {
+    type Err = SettingsError;
+    fn from_str(s: &str) -> Result<Frequency, SettingsError> {
+        match s.trim().to_ascii_uppercase().replace('-', "_").as_str() {
+            "FIFTEEN_MINUTES" | "15M" => Ok(Frequency::FifteenMinutes),
+            "ONE_HOUR" | "1H" => Ok(Frequency::OneHour),
+            "SIX_HOURS" | "6H" => Ok(Frequency::SixHours),
+            _ => Err(SettingsError(format!(
+                "unknown finding publishing frequency {s:?}; use FIFTEEN_MINUTES, ONE_HOUR or SIX_HOURS"
+            ))),
+        }
+    }
+}
+
+/// Which organization members the delegated administrator enables automatically.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum AutoEnable {
+    /// Accounts that join later.
+    #[serde(rename = "NEW")]
+    New,
+    /// Every account, now and later.
+    #[serde(rename = "ALL")]
+    All,
+}
+
+impl AutoEnable {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AutoEnable::New => "NEW",
+            AutoEnable::All => "ALL",
+        }
+    }
+}
+
+/// A settings problem, found before any call.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct SettingsError(pub String);
+
+impl From<AccountsError> for SettingsError {
+    fn from(e: AccountsError) -> SettingsError {
+        SettingsError(e.to_string())
+    }
+}
+
+/// Check the chosen features: RUNTIME_MONITORING already covers EKS, and GuardDuty refuses both.
+pub fn validate_features(features: &BTreeSet<Feature>) -> Result<(), SettingsError> {
+    if features.contains(&Feature::RuntimeMonitoring)
+        && features.contains(&Feature::EksRuntimeMonitoring)
+    {
+        return Err(SettingsError(
+            "RUNTIME_MONITORING and EKS_RUNTIME_MONITORING exclude each other \
+             (RUNTIME_MONITORING includes EKS); choose one"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Resolve `--regions` (`all` or a comma list) minus `--exclude-regions`. `all` is the built-in
+/// list ([`crate::regions`]); a well-formed name we do not know is accepted, so a new AWS region
+/// is usable without a new release.
+pub fn resolve_regions(regions: &str, exclude: &[String]) -> Result<Vec<String>, SettingsError> {
+    let split = |s: &str| -> Vec<String> {
+        s.split(',')
+            .map(|r| r.trim().to_string())
+            .filter(|r| !r.is_empty())
+            .collect()
+    };
+    let chosen: Vec<String> = if regions.trim().eq_ignore_ascii_case("all") {
+        crate::regions::all().map(String::from).collect()
+    } else {
+        split(regions)
+    };
+    let excluded: Vec<String> = exclude.iter().flat_map(|e| split(e)).collect();
+    for r in chosen.iter().chain(&excluded) {
+        if !crate::regions::is_well_formed(r) {
+            return Err(SettingsError(format!(
+                "{r:?} is not a region name (expected e.g. us-east-1); `gdorg regions` lists them"
+            )));
+        }
+    }
+    let mut out: Vec<String> = chosen
+        .into_iter()
+        .filter(|r| !excluded.contains(r))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    out.sort();
+    if out.is_empty() {
+        return Err(SettingsError("no regions left to work on".into()));
+    }
+    Ok(out)
+}
+
+/// Where the member accounts come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccountSource {
+    /// Organizations ListAccounts from the caller (the management account).
+    Organizations,
+    /// A validated list (CSV file and `--account` flags).
+    Listed(Vec<MemberAccount>),
+}
+
+/// What the organization should look like.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Desired {
+    pub mode: Mode,
+    /// The GuardDuty administrator (invitation mode) or delegated administrator.
+    pub administrator: String,
+    /// The member accounts (the administrator excluded).
+    pub members: Vec<MemberAccount>,
+    pub regions: Vec<String>,
+    /// Features to have enabled (others are left as they are).
+    pub features: BTreeSet<Feature>,
+    /// Finding publishing frequency, when the user chose one.
+    pub frequency: Option<Frequency>,
+    /// Organizations mode: which members are enabled automatically.
+    pub auto_enable: AutoEnable,
+    /// Disassociate members from another administrator to bring them under ours.
+    pub take_over: bool,
+    /// Send invitation emails (off by default: one email per member per region otherwise).
+    pub email_notification: bool,
+    /// Offboard: also delete member detectors (destroys their findings).
+    pub delete_detectors: bool,
+}
+
+impl Desired {
+    /// A minimal desired state (tests and the demo fill in the rest).
+    pub fn new(mode: Mode, administrator: &str, regions: Vec<String>) -> Desired {
+        Desired {
+            mode,
+            administrator: administrator.to_string(),
+            members: vec![],
+            regions,
+            features: BTreeSet::new(),
+            frequency: None,
+            auto_enable: AutoEnable::New,
+            take_over: false,
+            email_notification: false,
+            delete_detectors: false,
+        }
+    }
+}
+
+/// The limits and outputs of one run.
+#[derive(Debug, Clone)]
+pub struct RunSettings {
+    /// Calls in flight at once across every account x region.
+    pub concurrency: usize,
+    /// The JSON run journal, when asked for.
+    pub journal: Option<PathBuf>,
+}
+
+/// 32 calls in flight: enough to hide per-call latency across many accounts, well under the
+/// per-account API rate limits since the work is spread across accounts and regions.
+pub const DEFAULT_CONCURRENCY: usize = 32;
+
+impl Default for RunSettings {
+    fn default() -> RunSettings {
+        RunSettings {
+            concurrency: DEFAULT_CONCURRENCY,
+            journal: None,
+        }
+    }
+}
+
+/// Settings from the command line, validated; the administrator may still be "the caller".
+#[derive(Debug)]
+pub struct Settings {
+    /// The desired state; `administrator` is empty until [`Settings::resolve`] when the user
+    /// did not name one.
+    pub desired: Desired,
+    /// The accounts given by file or flags (None: from Organizations).
+    pub listed: Option<AccountList>,
+    pub run: RunSettings,
+}
+
+impl Settings {
+    /// Validate the flags (reads the accounts file). No AWS call.
+    pub fn from_args(
+        args: &crate::cli::TargetArgs,
+        delete_detectors: bool,
+    ) -> Result<Settings, SettingsError> {
+        let mut listed = AccountList::default();
+        if let Some(path) = &args.accounts {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                SettingsError(format!("reading accounts file {}: {e}", path.display()))
+            })?;
+            listed.add_csv(&path.display().to_string(), &text)?;
+        }
+        for (i, a) in args.account.iter().enumerate() {
+            listed.add_line(&format!("--account #{}", i + 1), a)?;
+        }
+        let given = args.accounts.is_some() || !args.account.is_empty();
+        let mode = match args.mode.as_deref() {
+            Some("invitation") => Mode::Invitation,
+            Some("organizations") => Mode::Organizations,
+            Some(other) => return Err(SettingsError(format!("unknown mode {other:?}"))),
+            None if given => Mode::Invitation,
+            None => Mode::Organizations,
+        };
+        if let Some(admin) = &args.admin_account {
+            if !accounts::is_account_id(admin) {
+                return Err(SettingsError(format!(
+                    "--admin-account {admin:?} is not a 12-digit account id"
+                )));
+            }
+        }
+        let features = args
+            .features
+            .iter()
+            .filter(|f| !f.trim().is_empty())
+            .map(|f| f.parse())
+            .collect::<Result<BTreeSet<Feature>, _>>()?;
+        validate_features(&features)?;
+        if args.concurrency == 0 {
+            return Err(SettingsError("--concurrency must be at least 1".into()));
+        }
+        let mut desired = Desired::new(
+            mode,
+            args.admin_account.as_deref().unwrap_or_default(),
+            resolve_regions(&args.regions, &args.exclude_regions)?,
+        );
+        desired.features = features;
+        desired.frequency = args.frequency.as_deref().map(str::parse).transpose()?;
+        desired.auto_enable = if args.auto_enable_all {
+            AutoEnable::All
+        } else {
+            AutoEnable::New
+        };
+        desired.take_over = args.take_over;
+        desired.email_notification = args.email_notification;
+        desired.delete_detectors = delete_detectors;
+        Ok(Settings {
+            desired,
+            listed: given.then_some(listed),
+            run: RunSettings {
+                concurrency: args.concurrency,
+                journal: args.journal.clone(),
+            },
+        })
+    }
+
+    /// Fill in the administrator (the caller unless named) and finish the account list.
+    pub fn resolve(
+        self,
+        caller: &str,
+    ) -> Result<(Desired, AccountSource, RunSettings), SettingsError> {
+        let mut desired = self.desired;
+        if desired.administrator.is_empty() {
+            desired.administrator = caller.to_string();
+        }
+        let source = match self.listed {
+            Some(list) => AccountSource::Listed(list.finish(&desired.administrator)?),
+            None => AccountSource::Organizations,
+        };
+        Ok((desired, source, self.run))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regions_all_list_and_exclude() {
+        let all = resolve_regions("all", &[]).unwrap();
+        assert_eq!(all.len(), crate::regions::COMMERCIAL.len());
+        let some =
+            resolve_regions("eu-west-1, us-east-1,eu-west-1", &["us-east-1".to_string()]).unwrap();
+        assert_eq!(some, vec!["eu-west-1"]);
+        let ex = resolve_regions("all", &["us-east-1,us-west-2".into()]).unwrap();
+        assert_eq!(ex.len(), all.len() - 2);
+        // An unknown but well-formed region is allowed (AWS adds regions).
+        assert_eq!(
+            resolve_regions("xx-newplace-1", &[]).unwrap(),
+            vec!["xx-newplace-1"]
+        );
+        assert!(resolve_regions("us_east_1", &[])
+            .unwrap_err()
+            .0
+            .contains("us_east_1"));
+        assert!(resolve_regions("us-east-1", &["us-east-1".into()]).is_err());
+    }
+
+    #[test]
+    fn features_parse_and_exclude_each_other() {
+        assert_eq!(
+            "s3-data-events".parse::<Feature>().unwrap(),
+            Feature::S3DataEvents
+        );
+        assert!("FLOW".parse::<Feature>().is_err());
+        let both: BTreeSet<_> = [Feature::RuntimeMonitoring, Feature::EksRuntimeMonitoring].into();
+        assert!(validate_features(&both).unwrap_err().0.contains("exclude"));
+        let one: BTreeSet<_> = [Feature::RuntimeMonitoring, Feature::S3DataEvents].into();
+        assert!(validate_features(&one).is_ok());
+        assert_eq!("1h".parse::<Frequency>().unwrap(), Frequency::OneHour);
+        assert!("daily".parse::<Frequency>().is_err());
+    }
+}

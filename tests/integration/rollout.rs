@@ -1,0 +1,898 @@
+//! `plan` / `rollout` / `offboard` end to end: the library flow (settings → observe → plan →
+//! execute → report) against an in-process sandbox through the real SDK clients.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, Region};
+use aws_credential_types::Credentials;
+use guardduty_org::aws::{AwsOptions, ClientFactory, Session};
+use guardduty_org::execute::{Silent, Status, Stop};
+use guardduty_org::plan::{Action, Notice};
+use guardduty_org::rollout::{self, Command, Report};
+use guardduty_org::run::Outcome;
+use guardduty_org::sandbox::faults::FaultConfig;
+use guardduty_org::sandbox::org_file::{AccountSpec, OrgSpec};
+use guardduty_org::settings::{
+    AccountSource, Desired, Feature, Frequency, MemberAccount, Mode, RunSettings,
+};
+
+use crate::support::{self, Env};
+
+const REGIONS: [&str; 2] = ["eu-west-1", "us-east-1"];
+
+/// A session of the management account with the SDK's standard retries on.
+async fn session(env: &Env, max_attempts: u32) -> Arc<Session> {
+    let keys = env.sandbox.keys_of(&env.management).unwrap();
+    let base = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(env.sandbox.endpoint())
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(max_attempts)
+                .with_initial_backoff(Duration::from_millis(5)),
+        )
+        .credentials_provider(Credentials::new(
+            keys.access_key_id,
+            keys.secret_access_key,
+            None,
+            None,
+            "test",
+        ))
+        .load()
+        .await;
+    let factory = ClientFactory::from_config(
+        base,
+        AwsOptions {
+            role_name: "OrganizationAccountAccessRole".into(),
+            max_attempts,
+            ..Default::default()
+        },
+    );
+    Arc::new(Session::new(factory).await.unwrap())
+}
+
+fn desired(env: &Env, mode: Mode) -> Desired {
+    let mut d = Desired::new(
+        mode,
+        &env.management,
+        REGIONS.iter().map(|r| r.to_string()).collect(),
+    );
+    d.features = [Feature::S3DataEvents, Feature::RuntimeMonitoring].into();
+    d.frequency = Some(Frequency::FifteenMinutes);
+    d
+}
+
+async fn go(
+    session: &Arc<Session>,
+    desired: &Desired,
+    source: &AccountSource,
+    command: Command,
+) -> Report {
+    rollout::run(
+        session.clone(),
+        desired.clone(),
+        source.clone(),
+        command,
+        &RunSettings::default(),
+        &Silent,
+        &Stop::default(),
+    )
+    .await
+    .expect("run starts")
+}
+
+const ROLLOUT: Command = Command::Rollout { dry_run: false };
+const OFFBOARD: Command = Command::Offboard { dry_run: false };
+
+fn mutating(env: &Env) -> Vec<String> {
+    env.sandbox
+        .calls()
+        .snapshot()
+        .into_iter()
+        .filter(|c| c.is_mutating())
+        .map(|c| format!("{} {} {}", c.operation, c.account, c.region))
+        .collect()
+}
+
+/// Whether `member` is an enabled member of `admin` in `region`, from both sides.
+fn associated(env: &Env, admin: &str, member: &str, region: &str) -> bool {
+    env.sandbox.world(|w| {
+        let admin_side = w
+            .cell(admin, region)
+            .and_then(|c| c.members.get(member))
+            .is_some_and(|m| m.relationship == "Enabled");
+        admin_side && w.administrator_of(member, region) == Some(admin)
+    })
+}
+
+fn failures(report: &Report) -> Vec<String> {
+    let ex = report.execution.as_ref().unwrap();
+    report
+        .plan
+        .steps
+        .iter()
+        .zip(&ex.results)
+        .filter(|(_, r)| r.status != Status::Done)
+        .map(|(s, r)| {
+            format!(
+                "{:?}: {:?} {:?} {:?}",
+                s.action, r.status, r.error, r.failed_accounts
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn fresh_org_invitation_rollout_converges_then_second_run_changes_nothing() {
+    let env = Env::new(5).await;
+    let s = session(&env, 3).await;
+    let d = desired(&env, Mode::Invitation);
+    let journal = tempfile::tempdir().unwrap();
+    let path = journal.path().join("run.json");
+
+    // The plan alone changes nothing.
+    let planned = go(&s, &d, &AccountSource::Organizations, Command::Plan).await;
+    assert!(planned.execution.is_none());
+    assert!(mutating(&env).is_empty(), "{:?}", mutating(&env));
+    let counts = planned.plan.counts();
+    assert_eq!(counts[0], ("create detector", 12, 12), "{counts:?}");
+    assert!(counts.contains(&("create members", 2, 10)), "{counts:?}");
+    assert!(counts.contains(&("invite members", 2, 10)), "{counts:?}");
+    assert!(
+        counts.contains(&("accept invitation", 10, 10)),
+        "{counts:?}"
+    );
+
+    let report = rollout::run(
+        s.clone(),
+        d.clone(),
+        AccountSource::Organizations,
+        ROLLOUT,
+        &RunSettings {
+            journal: Some(path.clone()),
+            ..Default::default()
+        },
+        &Silent,
+        &Stop::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        report.outcome(),
+        Outcome::Success,
+        "{:?}",
+        failures(&report)
+    );
+    for member in env.members() {
+        for region in REGIONS {
+            assert!(
+                associated(&env, &env.management, &member, region),
+                "{member} {region}"
+            );
+            let (enabled, freq, s3) = env.sandbox.world(|w| {
+                let d = w.detector(&member, region).unwrap();
+                (
+                    d.enabled,
+                    d.finding_publishing_frequency.clone(),
+                    d.features.get("S3_DATA_EVENTS").map(|f| f.status.clone()),
+                )
+            });
+            assert!(enabled);
+            assert_eq!(freq, "FIFTEEN_MINUTES");
+            assert_eq!(s3.as_deref(), Some("ENABLED"));
+        }
+    }
+    // Invitations went out without email, and STS was asked once per member account.
+    let ops = env.sandbox.calls().count_by_operation();
+    assert_eq!(ops.get("AssumeRole"), Some(&5), "{ops:?}");
+
+    // The journal has every step and its result.
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(j["schema_version"], 1);
+    assert_eq!(j["command"], "rollout");
+    let steps = j["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), report.plan.steps.len());
+    assert!(steps.iter().all(|s| s["result"]["status"] == "done"), "{j}");
+    assert_eq!(steps[0]["action"], "create_detector");
+
+    env.sandbox.calls().clear();
+    let again = go(&s, &d, &AccountSource::Organizations, ROLLOUT).await;
+    assert!(again.plan.is_empty(), "{:?}", again.plan);
+    assert_eq!(again.outcome(), Outcome::Success);
+    assert_eq!(mutating(&env), Vec::<String>::new());
+}
+
+/// An org whose accounts are in every state the planner knows.
+fn mixed_spec() -> OrgSpec {
+    let acct = |id: &str| AccountSpec {
+        id: id.into(),
+        name: None,
+        email: None,
+        suspended: false,
+        execution_role: None,
+        opt_in_regions: vec![],
+        disabled_regions: vec![],
+    };
+    let mut spec = OrgSpec::generated(0);
+    spec.accounts = vec![
+        acct("300000000001"), // fresh
+        acct("300000000002"), // detector already on
+        acct("300000000003"), // detector suspended
+        acct("300000000004"), // pending invitation from us
+        acct("300000000005"), // member of another administrator
+        acct("300000000006"), // the other administrator (not ours to touch)
+        AccountSpec {
+            execution_role: Some(false), // no role to assume
+            ..acct("300000000007")
+        },
+        AccountSpec {
+            disabled_regions: vec!["eu-west-1".into()],
+            ..acct("300000000008")
+        },
+    ];
+    spec
+}
+
+fn listed(ids: &[&str]) -> AccountSource {
+    AccountSource::Listed(
+        ids.iter()
+            .map(|id| MemberAccount {
+                id: id.to_string(),
+                email: format!("aws+{id}@example.com"),
+            })
+            .collect(),
+    )
+}
+
+#[tokio::test]
+async fn mixed_org_converges_what_it_can_and_reports_the_rest() {
+    let env = Env::with_spec(mixed_spec()).await;
+    let r = "us-east-1";
+    // Arrange each state through the accounts' own keys, as their owners would.
+    for region in REGIONS {
+        let gd2 = support::gd(&env.user("300000000002").await, region);
+        gd2.create_detector().enable(true).send().await.unwrap();
+        let gd3 = support::gd(&env.user("300000000003").await, region);
+        let det3 = gd3.create_detector().enable(true).send().await.unwrap();
+        gd3.update_detector()
+            .detector_id(det3.detector_id().unwrap())
+            .enable(false)
+            .send()
+            .await
+            .unwrap();
+        // Account 6 administers account 5.
+        let gd6 = support::gd(&env.user("300000000006").await, region);
+        let det6 = gd6.create_detector().enable(true).send().await.unwrap();
+        let det6 = det6.detector_id().unwrap();
+        gd6.create_members()
+            .detector_id(det6)
+            .account_details(
+                aws_sdk_guardduty::types::AccountDetail::builder()
+                    .account_id("300000000005")
+                    .email("aws+300000000005@example.com")
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        gd6.invite_members()
+            .detector_id(det6)
+            .account_ids("300000000005")
+            .send()
+            .await
+            .unwrap();
+        let gd5 = support::gd(&env.user("300000000005").await, region);
+        let det5 = gd5.create_detector().enable(true).send().await.unwrap();
+        let inv = gd5.list_invitations().send().await.unwrap();
+        gd5.accept_administrator_invitation()
+            .detector_id(det5.detector_id().unwrap())
+            .administrator_id("300000000006")
+            .invitation_id(inv.invitations()[0].invitation_id().unwrap())
+            .send()
+            .await
+            .unwrap();
+    }
+    // The management account invites account 4 in us-east-1, not yet accepted.
+    let gdm = support::gd(&env.mgmt, r);
+    let detm = gdm.create_detector().enable(true).send().await.unwrap();
+    let detm = detm.detector_id().unwrap();
+    gdm.create_members()
+        .detector_id(detm)
+        .account_details(
+            aws_sdk_guardduty::types::AccountDetail::builder()
+                .account_id("300000000004")
+                .email("aws+300000000004@example.com")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    gdm.invite_members()
+        .detector_id(detm)
+        .account_ids("300000000004")
+        .disable_email_notification(true)
+        .send()
+        .await
+        .unwrap();
+
+    let s = session(&env, 3).await;
+    let mut d = desired(&env, Mode::Invitation);
+    d.regions.push("af-south-1".into()); // an opt-in region nobody enabled
+    let ours = [
+        "300000000001",
+        "300000000002",
+        "300000000003",
+        "300000000004",
+        "300000000005",
+        "300000000007",
+        "300000000008",
+    ];
+    let source = listed(&ours);
+    let plan = go(&s, &d, &source, Command::Plan).await;
+    let accept_4 = plan.plan.steps.iter().find(|st| {
+        matches!(&st.action, Action::AcceptInvitation { account, region, .. } if account == "300000000004" && region == r)
+    });
+    assert!(accept_4.is_some());
+    assert!(
+        !plan.plan.steps.iter().any(|st| matches!(&st.action,
+            Action::InviteMembers { region, accounts, .. } if region == r && accounts.contains(&"300000000004".to_string()))),
+        "a pending invitation is accepted, not sent again"
+    );
+    assert!(plan.plan.steps.iter().any(|st| matches!(&st.action,
+        Action::EnableDetector { account, .. } if account == "300000000003")));
+
+    let report = go(&s, &d, &source, ROLLOUT).await;
+    // Partial: account 7 has no role and account 5 has another administrator.
+    assert_eq!(
+        report.outcome(),
+        Outcome::Partial,
+        "{:?}",
+        failures(&report)
+    );
+    assert!(failures(&report).is_empty(), "{:?}", failures(&report));
+    let notices = &report.plan.notices;
+    assert!(
+        notices
+            .iter()
+            .any(|n| matches!(n, Notice::NoAccess { account, .. } if account == "300000000007")),
+        "{notices:?}"
+    );
+    assert!(notices.iter().any(|n| matches!(n, Notice::OtherAdministrator { account, administrator, .. } if account == "300000000005" && administrator == "300000000006")));
+    assert!(notices.iter().any(|n| matches!(n, Notice::RegionNotEnabled { account, region } if account == "300000000008" && region == "eu-west-1")));
+    assert!(notices
+        .iter()
+        .any(|n| matches!(n, Notice::RegionNotEnabled { region, .. } if region == "af-south-1")));
+    for region in REGIONS {
+        for m in [
+            "300000000001",
+            "300000000002",
+            "300000000003",
+            "300000000004",
+        ] {
+            assert!(associated(&env, &env.management, m, region), "{m} {region}");
+        }
+        assert!(associated(&env, "300000000006", "300000000005", region));
+        assert!(env
+            .sandbox
+            .world(|w| w.detector("300000000003", region).unwrap().enabled));
+    }
+    assert!(associated(&env, &env.management, "300000000008", r));
+
+    // With --take-over, account 5 moves to us; then the org is converged.
+    d.take_over = true;
+    let report = go(&s, &d, &source, ROLLOUT).await;
+    assert!(failures(&report).is_empty(), "{:?}", failures(&report));
+    for region in REGIONS {
+        assert!(associated(&env, &env.management, "300000000005", region));
+    }
+    env.sandbox.calls().clear();
+    let again = go(&s, &d, &source, ROLLOUT).await;
+    assert_eq!(mutating(&env), Vec::<String>::new());
+    // Still partial: account 7 still has no role.
+    assert_eq!(again.outcome(), Outcome::Partial);
+    // The refusal was remembered: no new AssumeRole for account 7 in any region.
+    let refused = env
+        .sandbox
+        .calls()
+        .snapshot()
+        .into_iter()
+        .filter(|c| c.operation == "AssumeRole" && c.status >= 400)
+        .count();
+    assert_eq!(refused, 0);
+}
+
+#[tokio::test]
+async fn organizations_mode_delegates_configures_and_adds_members() {
+    let env = Env::new(4).await;
+    let s = session(&env, 3).await;
+    let members = env.members();
+    let admin = members[0].clone();
+    let mut d = desired(&env, Mode::Organizations);
+    d.administrator = admin.clone();
+    let report = go(&s, &d, &AccountSource::Organizations, ROLLOUT).await;
+    assert_eq!(
+        report.outcome(),
+        Outcome::Success,
+        "{:?}",
+        failures(&report)
+    );
+    for region in REGIONS {
+        let (delegated, auto, s3) = env.sandbox.world(|w| {
+            let o = &w.guardduty_org[region];
+            (
+                o.admin.clone(),
+                o.config.auto_enable_members.clone(),
+                o.config.features.get("S3_DATA_EVENTS").cloned(),
+            )
+        });
+        assert_eq!(delegated.as_deref(), Some(admin.as_str()));
+        assert_eq!(auto, "NEW");
+        assert_eq!(s3.as_deref(), Some("NEW"));
+        for m in members.iter().skip(1).chain([&env.management]) {
+            assert!(associated(&env, &admin, m, region), "{m} {region}");
+        }
+    }
+    env.sandbox.calls().clear();
+    let again = go(&s, &d, &AccountSource::Organizations, ROLLOUT).await;
+    assert!(again.plan.is_empty(), "{:?}", again.plan);
+    assert_eq!(mutating(&env), Vec::<String>::new());
+
+    // Offboard undoes it, and a second offboard has nothing to do.
+    let off = go(&s, &d, &AccountSource::Organizations, OFFBOARD).await;
+    assert_eq!(off.outcome(), Outcome::Success, "{:?}", failures(&off));
+    for region in REGIONS {
+        let (delegated, auto, members_left) = env.sandbox.world(|w| {
+            (
+                w.guardduty_org.get(region).and_then(|o| o.admin.clone()),
+                w.guardduty_org
+                    .get(region)
+                    .map(|o| o.config.auto_enable_members.clone()),
+                w.cell(&admin, region).map(|c| c.members.len()).unwrap_or(0),
+            )
+        });
+        assert_eq!(delegated, None);
+        assert_eq!(auto.as_deref().unwrap_or("NONE"), "NONE");
+        assert_eq!(members_left, 0);
+    }
+    env.sandbox.calls().clear();
+    let again = go(&s, &d, &AccountSource::Organizations, OFFBOARD).await;
+    assert!(again.plan.is_empty(), "{:?}", again.plan);
+    assert_eq!(mutating(&env), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn invitation_offboard_keeps_detectors_unless_asked() {
+    let env = Env::new(3).await;
+    let s = session(&env, 3).await;
+    let mut d = desired(&env, Mode::Invitation);
+    let src = AccountSource::Organizations;
+    assert_eq!(go(&s, &d, &src, ROLLOUT).await.outcome(), Outcome::Success);
+    let dry = go(&s, &d, &src, Command::Offboard { dry_run: true }).await;
+    assert_eq!(
+        dry.plan.counts(),
+        vec![("disassociate members", 2, 6), ("delete members", 2, 6)]
+    );
+    let off = go(&s, &d, &src, OFFBOARD).await;
+    assert_eq!(off.outcome(), Outcome::Success, "{:?}", failures(&off));
+    for m in env.members() {
+        for region in REGIONS {
+            assert_eq!(
+                env.sandbox
+                    .world(|w| w.administrator_of(&m, region).map(String::from)),
+                None
+            );
+            assert!(
+                env.sandbox.world(|w| w.detector(&m, region).is_some()),
+                "detector kept"
+            );
+        }
+    }
+    // Roll out again, then offboard deleting the member detectors.
+    assert_eq!(go(&s, &d, &src, ROLLOUT).await.outcome(), Outcome::Success);
+    d.delete_detectors = true;
+    let off = go(&s, &d, &src, OFFBOARD).await;
+    assert_eq!(off.outcome(), Outcome::Success, "{:?}", failures(&off));
+    for m in env.members() {
+        for region in REGIONS {
+            assert!(env.sandbox.world(|w| w.detector(&m, region).is_none()));
+        }
+    }
+    env.sandbox.calls().clear();
+    assert!(go(&s, &d, &src, OFFBOARD).await.plan.is_empty());
+    assert_eq!(mutating(&env), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn more_than_fifty_accounts_are_batched() {
+    let env = Env::new(120).await;
+    let s = session(&env, 3).await;
+    let mut d = desired(&env, Mode::Invitation);
+    d.regions = vec!["us-east-1".into()];
+    let report = go(&s, &d, &AccountSource::Organizations, ROLLOUT).await;
+    assert_eq!(
+        report.outcome(),
+        Outcome::Success,
+        "{:?}",
+        failures(&report)
+    );
+    let ops = env.sandbox.calls().count_by_operation();
+    assert_eq!(ops.get("CreateMembers"), Some(&3), "{ops:?}");
+    assert_eq!(ops.get("InviteMembers"), Some(&3), "{ops:?}");
+    for m in env.members() {
+        assert!(associated(&env, &env.management, &m, "us-east-1"), "{m}");
+    }
+}
+
+#[tokio::test]
+async fn throttling_and_server_errors_still_converge() {
+    let env = Env::new(6).await;
+    let s = session(&env, 6).await;
+    let d = desired(&env, Mode::Invitation);
+    env.sandbox.faults().set(FaultConfig {
+        rate_limit_per_second: 20.0,
+        rate_limit_burst: Some(2.0),
+        error_rate: 0.1,
+        seed: 3,
+        ..Default::default()
+    });
+    let first = go(&s, &d, &AccountSource::Organizations, ROLLOUT).await;
+    let answered = env.sandbox.calls().snapshot();
+    assert!(
+        answered.iter().any(|c| c.status == 500)
+            && answered.iter().any(|c| c.status == 400 || c.status == 429),
+        "faults were injected"
+    );
+    // Whatever the retries did not absorb, a re-run finishes.
+    let mut outcome = first.outcome();
+    for _ in 0..3 {
+        if outcome == Outcome::Success {
+            break;
+        }
+        outcome = go(&s, &d, &AccountSource::Organizations, ROLLOUT)
+            .await
+            .outcome();
+    }
+    assert_eq!(outcome, Outcome::Success);
+    env.sandbox.faults().set(FaultConfig::default());
+    for m in env.members() {
+        for region in REGIONS {
+            assert!(
+                associated(&env, &env.management, &m, region),
+                "{m} {region}"
+            );
+        }
+    }
+    env.sandbox.calls().clear();
+    go(&s, &d, &AccountSource::Organizations, ROLLOUT).await;
+    assert_eq!(mutating(&env), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn credentials_expiring_mid_run_are_refreshed() {
+    let mut spec = OrgSpec::generated(4);
+    spec.session_lifetime_secs = 2;
+    // 80 ms a call, one at a time, makes the run (~70 calls) outlast two session lifetimes.
+    spec.faults.latency_ms = 80;
+    let env = Env::with_spec(spec).await;
+    let s = session(&env, 3).await;
+    let d = desired(&env, Mode::Invitation);
+    let started = std::time::Instant::now();
+    let report = rollout::run(
+        s.clone(),
+        d.clone(),
+        AccountSource::Organizations,
+        ROLLOUT,
+        &RunSettings {
+            concurrency: 1,
+            journal: None,
+        },
+        &Silent,
+        &Stop::default(),
+    )
+    .await
+    .unwrap();
+    let took = started.elapsed();
+    assert!(
+        took > Duration::from_secs(4),
+        "the run must outlive two sessions: {took:?}"
+    );
+    assert_eq!(
+        report.outcome(),
+        Outcome::Success,
+        "{:?}",
+        failures(&report)
+    );
+    let calls = env.sandbox.calls().snapshot();
+    assert!(
+        !calls
+            .iter()
+            .any(|c| c.status >= 400 && c.operation != "AssumeRole"),
+        "no call was refused"
+    );
+    let assumes = calls.iter().filter(|c| c.operation == "AssumeRole").count();
+    assert!(
+        assumes > 4,
+        "credentials were refreshed: {assumes} AssumeRole"
+    );
+}
+
+#[tokio::test]
+async fn stop_before_start_writes_a_partial_journal() {
+    let env = Env::new(2).await;
+    let s = session(&env, 3).await;
+    let d = desired(&env, Mode::Invitation);
+    let stop = Stop::default();
+    stop.trigger();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("j.json");
+    let report = rollout::run(
+        s,
+        d,
+        AccountSource::Organizations,
+        ROLLOUT,
+        &RunSettings {
+            concurrency: 4,
+            journal: Some(path.clone()),
+        },
+        &Silent,
+        &stop,
+    )
+    .await
+    .unwrap();
+    assert!(report.interrupted);
+    assert_eq!(report.outcome(), Outcome::Partial);
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(j["interrupted"], true);
+    assert!(mutating(&env).is_empty());
+}
+
+#[tokio::test]
+async fn suspended_accounts_are_skipped_and_reported() {
+    let mut spec = OrgSpec::generated(2);
+    spec.accounts = vec![AccountSpec {
+        id: "300000000009".into(),
+        name: None,
+        email: None,
+        suspended: true,
+        execution_role: None,
+        opt_in_regions: vec![],
+        disabled_regions: vec![],
+    }];
+    let env = Env::with_spec(spec).await;
+    let s = session(&env, 3).await;
+    let d = desired(&env, Mode::Invitation);
+    let report = go(&s, &d, &AccountSource::Organizations, ROLLOUT).await;
+    assert_eq!(
+        report.outcome(),
+        Outcome::Success,
+        "{:?}",
+        failures(&report)
+    );
+    assert_eq!(
+        report.plan.notices,
+        vec![Notice::SuspendedAccount {
+            account: "300000000009".into()
+        }]
+    );
+    assert!(!report
+        .desired
+        .members
+        .iter()
+        .any(|m| m.id == "300000000009"));
+    assert_eq!(report.desired.members.len(), 2);
+}
+
+/// The binary itself: flags, tables on stdout, exit codes (0 done, 2 partial, 1 bad input).
+#[tokio::test]
+async fn the_gdorg_binary_plans_rolls_out_and_exits_by_outcome() {
+    let mut spec = OrgSpec::generated(2);
+    spec.accounts = vec![AccountSpec {
+        id: "300000000007".into(),
+        name: None,
+        email: None,
+        suspended: false,
+        execution_role: Some(false),
+        opt_in_regions: vec![],
+        disabled_regions: vec![],
+    }];
+    let env = Env::with_spec(spec).await;
+    let keys = env.sandbox.keys_of(&env.management).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("journal.json");
+    let gdorg = |args: &[&str]| {
+        let mut c = tokio::process::Command::new(env!("CARGO_BIN_EXE_gdorg"));
+        c.args(args)
+            .env("AWS_ENDPOINT_URL", env.sandbox.endpoint())
+            .env("AWS_ACCESS_KEY_ID", &keys.access_key_id)
+            .env("AWS_SECRET_ACCESS_KEY", &keys.secret_access_key)
+            .env("AWS_REGION", "us-east-1")
+            .env_remove("AWS_PROFILE")
+            .env_remove("GDORG_REGIONS");
+        c
+    };
+    let common = ["--mode", "invitation", "--regions", "us-east-1,eu-west-1"];
+
+    let out = gdorg(&[&["plan"][..], &common[..]].concat())
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("create detector"), "{stdout}");
+    assert!(stdout.contains("no access (role)"), "{stdout}");
+    assert_eq!(out.status.code(), Some(2), "{stdout}");
+    assert!(mutating(&env).is_empty());
+
+    let j = journal.to_str().unwrap();
+    let out = gdorg(&[&["rollout", "--journal", j][..], &common[..]].concat())
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    // Partial: the account without the role is reported, the others are done.
+    assert_eq!(out.status.code(), Some(2), "{stdout}");
+    assert!(stdout.contains("accept invitation"), "{stdout}");
+    assert!(stdout.contains("300000000007"), "{stdout}");
+    for m in ["200000000001", "200000000002"] {
+        assert!(associated(&env, &env.management, m, "eu-west-1"), "{m}");
+    }
+    let parsed: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&journal).unwrap()).unwrap();
+    assert_eq!(parsed["notices"][0]["notice"], "no_access");
+
+    // Only the role-less account is left: an account list without it converges, exit 0.
+    let out = gdorg(
+        &[
+            &[
+                "rollout",
+                "--account",
+                "200000000001,aws+member-0001@example.com",
+            ][..],
+            &common[..],
+        ]
+        .concat(),
+    )
+    .output()
+    .await
+    .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    // Bad input fails before any call, naming the problem.
+    env.sandbox.calls().clear();
+    let out = gdorg(&["rollout", "--account", "12345,a@example.com"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--account #1") && stderr.contains("12 digits"),
+        "{stderr}"
+    );
+    assert!(env.sandbox.calls().snapshot().is_empty());
+}
+
+/// Stops the run (as Ctrl-C does) once `after` steps of the apply phase have finished.
+struct StopAfter {
+    stop: Stop,
+    after: usize,
+    seen: std::sync::atomic::AtomicUsize,
+    applying: std::sync::atomic::AtomicBool,
+}
+
+impl guardduty_org::execute::Reporter for StopAfter {
+    fn start(&self, phase: &'static str, _: usize) {
+        self.applying
+            .store(phase == "apply", std::sync::atomic::Ordering::SeqCst);
+    }
+    fn advance(&self, n: usize) {
+        if self.applying.load(std::sync::atomic::Ordering::SeqCst)
+            && self.seen.fetch_add(n, std::sync::atomic::Ordering::SeqCst) + n >= self.after
+        {
+            self.stop.trigger();
+        }
+    }
+    fn finish(&self) {}
+}
+
+#[tokio::test]
+async fn stop_mid_run_finishes_calls_in_flight_and_journals_the_rest() {
+    let env = Env::new(6).await;
+    let s = session(&env, 3).await;
+    let d = desired(&env, Mode::Invitation);
+    let stop = Stop::default();
+    let reporter = StopAfter {
+        stop: stop.clone(),
+        after: 5,
+        seen: Default::default(),
+        applying: Default::default(),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("j.json");
+    let report = rollout::run(
+        s.clone(),
+        d.clone(),
+        AccountSource::Organizations,
+        ROLLOUT,
+        &RunSettings {
+            concurrency: 2,
+            journal: Some(path.clone()),
+        },
+        &reporter,
+        &stop,
+    )
+    .await
+    .unwrap();
+    assert!(report.interrupted);
+    assert_eq!(report.outcome(), Outcome::Partial);
+    let ex = report.execution.as_ref().unwrap();
+    let done = ex.count(Status::Done);
+    assert!((5..=6).contains(&done), "{done} done");
+    assert_eq!(ex.count(Status::NotStarted), ex.results.len() - done);
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(j["interrupted"], true);
+    let statuses: Vec<&str> = j["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["result"]["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses.iter().filter(|s| **s == "done").count(), done);
+    assert!(statuses.contains(&"not_started"));
+    // A new run picks up where the stopped one left off.
+    let rest = go(&s, &d, &AccountSource::Organizations, ROLLOUT).await;
+    assert_eq!(rest.outcome(), Outcome::Success, "{:?}", failures(&rest));
+    assert_eq!(rest.plan.steps.len(), report.plan.steps.len() - done);
+}
+
+#[tokio::test]
+async fn invitation_mode_with_an_assumed_administrator_account() {
+    let env = Env::new(4).await;
+    let s = session(&env, 3).await;
+    let members = env.members();
+    let admin = members[0].clone();
+    let mut d = desired(&env, Mode::Invitation);
+    d.administrator = admin.clone();
+    let ids: Vec<&str> = members[1..].iter().map(String::as_str).collect();
+    let source = AccountSource::Listed(
+        ids.iter()
+            .map(|id| MemberAccount {
+                id: id.to_string(),
+                email: format!(
+                    "aws+member-{:04}@example.com",
+                    id[8..].parse::<u32>().unwrap()
+                ),
+            })
+            .collect(),
+    );
+    let report = go(&s, &d, &source, ROLLOUT).await;
+    assert_eq!(
+        report.outcome(),
+        Outcome::Success,
+        "{:?}",
+        failures(&report)
+    );
+    for m in &ids {
+        for region in REGIONS {
+            assert!(associated(&env, &admin, m, region), "{m} {region}");
+        }
+    }
+    // The administrator's calls were made with its assumed role, not the caller's keys.
+    let calls = env.sandbox.calls().snapshot();
+    assert!(calls
+        .iter()
+        .filter(|c| c.operation == "CreateMembers" || c.operation == "InviteMembers")
+        .all(|c| c.account == admin));
+    env.sandbox.calls().clear();
+    assert!(go(&s, &d, &source, ROLLOUT).await.plan.is_empty());
+    assert_eq!(mutating(&env), Vec::<String>::new());
+}
