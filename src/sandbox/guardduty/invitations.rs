@@ -14,7 +14,9 @@ use crate::sandbox::error::ApiError;
 use crate::sandbox::state::{AdministratorLink, World};
 
 use super::members::ASSOCIATED;
-use super::{account_ids, iso, page, req_str, require_owned, unprocessed, Request};
+use super::{
+    account_ids, iso, page, req_str, require_owned, unprocessed, with_next_token, Request,
+};
 
 const NO_INVITATION: &str = "The request is rejected because the current account does not have an invitation from the requested master account.";
 const ALREADY_ASSOCIATED: &str = "The request is rejected because the current account is already associated with an administrator account. Disassociate from it before accepting another invitation.";
@@ -65,11 +67,7 @@ fn list(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, ApiE
     let max = req.max_results(50, 50)?;
     let all = pending(world, caller);
     let (items, next) = page(&all, max, req.next_token())?;
-    let mut out = json!({"invitations": items});
-    if let Some(t) = next {
-        out["nextToken"] = t.into();
-    }
-    Ok(out)
+    Ok(with_next_token(json!({"invitations": items}), next))
 }
 
 /// Set the administrator side's record of `member` to `relationship` (the member's own doing).

@@ -19,7 +19,7 @@ use crate::sandbox::state::{AccountStatus, AdministratorLink, Invitation, Member
 use super::detectors::{apply_features, ensure_detector, FeatureRequest};
 use super::{
     account_ids, batch, is_account_id, is_delegated_admin, iso, opt_bool, opt_str, page,
-    require_owned, unprocessed, via_organization, Request,
+    require_owned, unprocessed, via_organization, with_next_token, Request,
 };
 
 pub const NOT_MEMBER: &str =
@@ -246,11 +246,7 @@ fn list(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, ApiE
         .into_iter()
         .map(|m| member_json(world, &caller.account, region, m))
         .collect();
-    let mut out = json!({"members": items});
-    if let Some(t) = next {
-        out["nextToken"] = t.into();
-    }
-    Ok(out)
+    Ok(with_next_token(json!({"members": items}), next))
 }
 
 fn get(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, ApiError> {

@@ -358,6 +358,15 @@ pub fn page<T: Clone>(
     Ok((items[start..end].to_vec(), next))
 }
 
+/// A list operation's answer `out`, with `nextToken` set when there is a next page (GuardDuty
+/// omits the member on the last page).
+pub fn with_next_token(mut out: Value, next: Option<String>) -> Value {
+    if let Some(t) = next {
+        out["nextToken"] = t.into();
+    }
+    out
+}
+
 /// Offsets travel as opaque tokens, so clients cannot come to depend on their shape.
 pub fn encode_token(offset: usize) -> String {
     format!("gdsbx{offset:x}")

@@ -18,7 +18,8 @@ use crate::sandbox::state::{AccountStatus, World, GUARDDUTY_PRINCIPAL};
 use super::detectors::{apply_features, ensure_detector, parse_features, FeatureRequest, FEATURES};
 use super::members::{enable_org_member, org_auto_features};
 use super::{
-    is_delegated_admin, not_org_permitted, opt_bool, opt_str, page, req_str, require_owned, Request,
+    is_delegated_admin, not_org_permitted, opt_bool, opt_str, page, req_str, require_owned,
+    with_next_token, Request,
 };
 
 const INVALID_INPUT: &str =
@@ -135,11 +136,7 @@ fn list_admins(world: &mut World, caller: &Caller, req: &Request) -> Result<Valu
         .map(|a| vec![json!({"adminAccountId": a, "adminStatus": "ENABLED"})])
         .unwrap_or_default();
     let (items, next) = page(&admins, max, req.next_token())?;
-    let mut out = json!({"adminAccounts": items});
-    if let Some(t) = next {
-        out["nextToken"] = t.into();
-    }
-    Ok(out)
+    Ok(with_next_token(json!({"adminAccounts": items}), next))
 }
 
 /// The delegated administrator's own detector named in the path, or the refusal.
