@@ -6,33 +6,8 @@ use aws_sdk_guardduty::types::{
     DetectorFeatureConfiguration, DetectorFeatureResult, DetectorStatus,
     FeatureAdditionalConfiguration, FeatureStatus, FindingPublishingFrequency, S3LogsConfiguration,
 };
-use aws_sdk_guardduty::Client;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-use crate::support::{self, Env};
-
-/// Create an enabled detector for the client's account and region; its id.
-pub async fn new_detector(gd: &Client) -> String {
-    gd.create_detector()
-        .enable(true)
-        .send()
-        .await
-        .expect("create detector")
-        .detector_id()
-        .expect("detector id")
-        .to_string()
-}
-
-/// Assert that an SDK call failed with GuardDuty's BadRequestException whose message
-/// contains `needle`.
-pub fn assert_bad_request<E: ProvideErrorMetadata + std::fmt::Debug>(err: &E, needle: &str) {
-    assert_eq!(support::code(err), "BadRequestException", "{err:?}");
-    let message = err.message().unwrap_or_default();
-    assert!(
-        message.contains(needle),
-        "message {message:?} lacks {needle:?}"
-    );
-}
+use crate::support::{self, assert_bad_request, new_detector, Env};
 
 fn feature(name: DetectorFeature, status: FeatureStatus) -> DetectorFeatureConfiguration {
     DetectorFeatureConfiguration::builder()

@@ -5,8 +5,7 @@
 use aws_sdk_guardduty::types::AccountDetail;
 use aws_sdk_guardduty::Client;
 
-use crate::gd_detectors::{assert_bad_request, new_detector};
-use crate::support::{self, Env};
+use crate::support::{self, assert_bad_request, new_detector, Env};
 
 /// One account's GuardDuty client in one region, with its detector.
 struct Gd {
@@ -16,12 +15,7 @@ struct Gd {
 
 impl Gd {
     async fn new(env: &Env, account: &str, region: &str) -> Gd {
-        let config = if account == env.management {
-            env.mgmt.clone()
-        } else {
-            env.user(account).await
-        };
-        let client = support::gd(&config, region);
+        let client = env.gd(account, region).await;
         let detector = new_detector(&client).await;
         Gd { client, detector }
     }
