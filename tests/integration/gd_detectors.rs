@@ -2,7 +2,7 @@
 //! legacy data sources, one detector per account per region, ownership of detector ids.
 
 use aws_sdk_guardduty::types::{
-    AccountDetail, DataSourceConfigurations, DetectorAdditionalConfiguration, DetectorFeature,
+    DataSourceConfigurations, DetectorAdditionalConfiguration, DetectorFeature,
     DetectorFeatureConfiguration, DetectorFeatureResult, DetectorStatus,
     FeatureAdditionalConfiguration, FeatureStatus, FindingPublishingFrequency, S3LogsConfiguration,
 };
@@ -365,19 +365,7 @@ async fn delete_detector_is_refused_while_members_remain() {
     let mine = new_detector(&admin).await;
     let theirs = support::gd(&env.user(&member).await, "us-east-1");
     let their_id = new_detector(&theirs).await;
-    let email = env.sandbox.world(|w| w.accounts[&member].email.clone());
-    admin
-        .create_members()
-        .detector_id(&mine)
-        .account_details(
-            AccountDetail::builder()
-                .account_id(&member)
-                .email(email)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    support::create_member(&env, &admin, &mine, &member).await;
     admin
         .invite_members()
         .detector_id(&mine)

@@ -5,7 +5,7 @@
 use aws_sdk_guardduty::types::AccountDetail;
 use aws_sdk_guardduty::Client;
 
-use crate::support::{self, assert_bad_request, new_detector, Env};
+use crate::support::{self, assert_bad_request, new_detector, unprocessed, Env};
 
 /// One account's GuardDuty client in one region, with its detector.
 struct Gd {
@@ -20,26 +20,9 @@ impl Gd {
         Gd { client, detector }
     }
 
-    fn email(env: &Env, account: &str) -> String {
-        env.sandbox.world(|w| w.accounts[account].email.clone())
-    }
-
     /// CreateMembers + InviteMembers of `member`; the unprocessed results of the invitation.
     async fn add_and_invite(&self, env: &Env, member: &str) -> Vec<(String, String)> {
-        let created = self
-            .client
-            .create_members()
-            .detector_id(&self.detector)
-            .account_details(
-                AccountDetail::builder()
-                    .account_id(member)
-                    .email(Gd::email(env, member))
-                    .build(),
-            )
-            .send()
-            .await
-            .unwrap();
-        assert!(created.unprocessed_accounts().is_empty(), "{created:?}");
+        support::create_member(env, &self.client, &self.detector, member).await;
         self.invite(member).await
     }
 
@@ -107,17 +90,6 @@ impl Gd {
     }
 }
 
-fn unprocessed(list: &[aws_sdk_guardduty::types::UnprocessedAccount]) -> Vec<(String, String)> {
-    list.iter()
-        .map(|u| {
-            (
-                u.account_id().unwrap_or_default().to_string(),
-                u.result().unwrap_or_default().to_string(),
-            )
-        })
-        .collect()
-}
-
 #[tokio::test]
 async fn invitation_flow_end_to_end() {
     let env = Env::new(1).await;
@@ -125,20 +97,7 @@ async fn invitation_flow_end_to_end() {
     let admin = Gd::new(&env, &env.management, "us-east-1").await;
     let member = Gd::new(&env, &member_id, "us-east-1").await;
 
-    let created = admin
-        .client
-        .create_members()
-        .detector_id(&admin.detector)
-        .account_details(
-            AccountDetail::builder()
-                .account_id(&member_id)
-                .email(Gd::email(&env, &member_id))
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert!(created.unprocessed_accounts().is_empty());
+    support::create_member(&env, &admin.client, &admin.detector, &member_id).await;
     assert_eq!(
         admin.status_of(&member_id).await.as_deref(),
         Some("Created")
@@ -223,7 +182,7 @@ async fn invitation_flow_end_to_end() {
     assert_eq!(m.detector_id(), Some(member.detector.as_str()));
     assert_eq!(m.administrator_id(), Some(env.management.as_str()));
     assert_eq!(m.master_id(), Some(env.management.as_str()));
-    assert_eq!(m.email(), Some(Gd::email(&env, &member_id).as_str()));
+    assert_eq!(m.email(), Some(env.email(&member_id).as_str()));
     assert!(m.invited_at().is_some() && m.updated_at().is_some());
 
     let adm = member
@@ -475,7 +434,7 @@ async fn create_members_reports_unprocessed_accounts() {
         .client
         .create_members()
         .detector_id(&admin.detector)
-        .account_details(detail(&ids[0], &Gd::email(&env, &ids[0])))
+        .account_details(detail(&ids[0], &env.email(&ids[0])))
         .account_details(detail(&env.management, "aws-management@example.com"))
         .account_details(detail("12345", "x@example.com"))
         .account_details(detail(&ids[1], "not-an-email"))
@@ -493,7 +452,7 @@ async fn create_members_reports_unprocessed_accounts() {
         .client
         .create_members()
         .detector_id(&admin.detector)
-        .account_details(detail(&ids[0], &Gd::email(&env, &ids[0])))
+        .account_details(detail(&ids[0], &env.email(&ids[0])))
         .send()
         .await
         .unwrap();
@@ -755,7 +714,7 @@ async fn members_and_invitations_paginate() {
         req = req.account_details(
             AccountDetail::builder()
                 .account_id(id)
-                .email(Gd::email(&env, id))
+                .email(env.email(id))
                 .build(),
         );
     }
@@ -835,19 +794,7 @@ async fn administrators_cannot_also_be_members() {
     assert_bad_request(&err, "cannot also be a member");
     assert_eq!(admin.administrator().await, None);
     // Nor can a member administer others.
-    member
-        .client
-        .create_members()
-        .detector_id(&member.detector)
-        .account_details(
-            AccountDetail::builder()
-                .account_id(&ids[1])
-                .email(Gd::email(&env, &ids[1]))
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    support::create_member(&env, &member.client, &member.detector, &ids[1]).await;
     let err = member
         .client
         .invite_members()

@@ -425,22 +425,7 @@ async fn auto_enable_all_makes_every_active_account_a_member() {
         .unwrap();
     assert!(out.unprocessed_accounts().is_empty());
     assert_eq!(administrator_of(&second).await, None);
-    let email = env
-        .sandbox
-        .world(|w| w.accounts[&generated(2)].email.clone());
-    let out = admin
-        .create_members()
-        .detector_id(&det)
-        .account_details(
-            AccountDetail::builder()
-                .account_id(generated(2))
-                .email(email)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert!(out.unprocessed_accounts().is_empty());
+    support::create_member(&env, &admin, &det, &generated(2)).await;
     assert_eq!(
         administrator_of(&second).await.as_deref(),
         Some(admin_id.as_str())
@@ -475,16 +460,7 @@ async fn delegated_admin_create_members_enables_org_accounts_at_once() {
         .send()
         .await
         .unwrap();
-    let unprocessed: Vec<(String, String)> = out
-        .unprocessed_accounts()
-        .iter()
-        .map(|u| {
-            (
-                u.account_id().unwrap().to_string(),
-                u.result().unwrap().to_string(),
-            )
-        })
-        .collect();
+    let unprocessed = support::unprocessed(out.unprocessed_accounts());
     assert_eq!(unprocessed.len(), 2, "{unprocessed:?}");
     assert_eq!(unprocessed[0].0, env.management);
     assert!(unprocessed[0].1.contains("must first enable GuardDuty"));

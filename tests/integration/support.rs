@@ -5,7 +5,7 @@
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
-use aws_sdk_guardduty::types::AccountDetail;
+use aws_sdk_guardduty::types::{AccountDetail, UnprocessedAccount};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use guardduty_org::sandbox::org_file::OrgSpec;
 use guardduty_org::sandbox::{Keys, Sandbox};
@@ -46,6 +46,11 @@ impl Env {
     /// account's too: `mgmt` holds the same keys).
     pub async fn gd(&self, account: &str, region: &str) -> aws_sdk_guardduty::Client {
         gd(&self.user(account).await, region)
+    }
+
+    /// `account`'s email address as the organization knows it.
+    pub fn email(&self, account: &str) -> String {
+        self.sandbox.world(|w| w.accounts[account].email.clone())
     }
 
     /// Member account ids, sorted (every account but the management one).
@@ -140,26 +145,43 @@ pub async fn detector(env: &Env, account: &str, region: &str, enabled: bool) -> 
     create_detector(&gd, enabled).await
 }
 
-/// Make `member` an Enabled member of `admin` in `region` the way GuardDuty does it by
-/// invitation: CreateMembers, InviteMembers, AcceptAdministratorInvitation.
-pub async fn associate(env: &Env, admin: &str, member: &str, region: &str) {
-    let admin_det = detector(env, admin, region, true).await;
-    let member_det = detector(env, member, region, true).await;
-    let ga = env.gd(admin, region).await;
-    let email = env.sandbox.world(|w| w.accounts[member].email.clone());
-    let created = ga
+/// CreateMembers of `member`, with its own email address, on the administrator detector
+/// `det`; asserts that nothing was left unprocessed.
+pub async fn create_member(env: &Env, gd: &aws_sdk_guardduty::Client, det: &str, member: &str) {
+    let created = gd
         .create_members()
-        .detector_id(&admin_det)
+        .detector_id(det)
         .account_details(
             AccountDetail::builder()
                 .account_id(member)
-                .email(email)
+                .email(env.email(member))
                 .build(),
         )
         .send()
         .await
         .unwrap();
     assert!(created.unprocessed_accounts().is_empty(), "{created:?}");
+}
+
+/// A batch call's unprocessed accounts as (account id, result) pairs.
+pub fn unprocessed(list: &[UnprocessedAccount]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|u| {
+            (
+                u.account_id().expect("accountId").to_string(),
+                u.result().expect("result").to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Make `member` an Enabled member of `admin` in `region` the way GuardDuty does it by
+/// invitation: CreateMembers, InviteMembers, AcceptAdministratorInvitation.
+pub async fn associate(env: &Env, admin: &str, member: &str, region: &str) {
+    let admin_det = detector(env, admin, region, true).await;
+    let member_det = detector(env, member, region, true).await;
+    let ga = env.gd(admin, region).await;
+    create_member(env, &ga, &admin_det, member).await;
     let invited = ga
         .invite_members()
         .detector_id(&admin_det)
