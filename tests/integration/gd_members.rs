@@ -770,6 +770,49 @@ async fn members_and_invitations_paginate() {
 }
 
 #[tokio::test]
+async fn deleting_a_listed_member_between_pages_skips_no_other_member() {
+    let env = Env::new(3).await;
+    let ids = env.members();
+    let admin = Gd::new(&env, &env.management, "us-east-1").await;
+    for id in &ids {
+        support::create_member(&env, &admin.client, &admin.detector, id).await;
+    }
+    let list = || {
+        admin
+            .client
+            .list_members()
+            .detector_id(&admin.detector)
+            .only_associated("false")
+            .max_results(2)
+    };
+    let first = list().send().await.unwrap();
+    let listed: Vec<&str> = first
+        .members()
+        .iter()
+        .map(|m| m.account_id().unwrap())
+        .collect();
+    assert_eq!(listed, [ids[0].as_str(), ids[1].as_str()]);
+    let out = admin
+        .client
+        .delete_members()
+        .detector_id(&admin.detector)
+        .account_ids(&ids[0])
+        .send()
+        .await
+        .unwrap();
+    assert!(out.unprocessed_accounts().is_empty());
+    let token = first.next_token().expect("a second page").to_string();
+    let second = list().next_token(token).send().await.unwrap();
+    let rest: Vec<&str> = second
+        .members()
+        .iter()
+        .map(|m| m.account_id().unwrap())
+        .collect();
+    assert_eq!(rest, [ids[2].as_str()]);
+    assert_eq!(second.next_token(), None);
+}
+
+#[tokio::test]
 async fn administrators_cannot_also_be_members() {
     let env = Env::new(2).await;
     let ids = env.members();

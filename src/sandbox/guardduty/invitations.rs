@@ -15,7 +15,7 @@ use crate::sandbox::state::{AdministratorLink, World};
 
 use super::members::ASSOCIATED;
 use super::{
-    account_ids, iso, page, req_str, require_owned, unprocessed, with_next_token, Request,
+    account_ids, iso, page_after, req_str, require_owned, unprocessed, with_next_token, Request,
 };
 
 const NO_INVITATION: &str = "The request is rejected because the current account does not have an invitation from the requested master account.";
@@ -66,7 +66,12 @@ fn pending(world: &World, caller: &Caller) -> Vec<Value> {
 fn list(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, ApiError> {
     let max = req.max_results(50, 50)?;
     let all = pending(world, caller);
-    let (items, next) = page(&all, max, req.next_token())?;
+    let (items, next) = page_after(
+        &all,
+        |i| i["accountId"].as_str().unwrap_or_default(),
+        max,
+        req.next_token(),
+    )?;
     Ok(with_next_token(json!({"invitations": items}), next))
 }
 

@@ -18,7 +18,7 @@ use crate::sandbox::state::{AccountStatus, AdministratorLink, Invitation, Member
 
 use super::detectors::{apply_features, ensure_detector, FeatureRequest};
 use super::{
-    account_ids, batch, is_account_id, is_delegated_admin, iso, opt_bool, opt_str, page,
+    account_ids, batch, is_account_id, is_delegated_admin, iso, opt_bool, opt_str, page_after,
     require_owned, unprocessed, via_organization, with_next_token, Request,
 };
 
@@ -241,7 +241,7 @@ fn list(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, ApiE
                 .collect()
         })
         .unwrap_or_default();
-    let (items, next) = page(&members, max, req.next_token())?;
+    let (items, next) = page_after(&members, |m| &m.account_id, max, req.next_token())?;
     let items: Vec<Value> = items
         .into_iter()
         .map(|m| member_json(world, &caller.account, region, m))
