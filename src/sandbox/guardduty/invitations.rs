@@ -13,7 +13,7 @@ use crate::sandbox::auth::Caller;
 use crate::sandbox::error::ApiError;
 use crate::sandbox::state::{AdministratorLink, World};
 
-use super::members::ASSOCIATED;
+use super::members::{member_of, ASSOCIATED};
 use super::{
     account_ids, iso, page_after, req_str, require_owned, unprocessed, with_next_token, Request,
 };
@@ -177,9 +177,7 @@ fn leave(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, Api
     else {
         return Err(ApiError::bad_request(NOT_ASSOCIATED));
     };
-    let associated = world
-        .cell(&admin, region)
-        .and_then(|c| c.members.get(account))
+    let associated = member_of(world, &admin, region, account)
         .is_some_and(|m| ASSOCIATED.contains(&m.relationship.as_str()));
     if associated && super::via_organization(world, &admin, account, region) {
         return Err(ApiError::bad_request(ORG_MEMBER));

@@ -63,6 +63,18 @@ pub fn handle(world: &mut World, caller: &Caller, req: &Request) -> Result<Value
     }
 }
 
+/// `admin`'s record of member `account` in `region`, if it has one.
+pub fn member_of<'w>(
+    world: &'w World,
+    admin: &str,
+    region: &str,
+    account: &str,
+) -> Option<&'w Member> {
+    world
+        .cell(admin, region)
+        .and_then(|c| c.members.get(account))
+}
+
 /// A `Member` as GuardDuty returns it, seen by `admin` in `region`.
 pub fn member_json(world: &World, admin: &str, region: &str, m: &Member) -> Value {
     let mut v = json!({
@@ -114,10 +126,8 @@ fn create(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, Ap
             Some(INVALID_EMAIL)
         } else {
             let org = delegated && world.accounts.contains_key(&account);
-            let existing = world
-                .cell(admin, region)
-                .and_then(|c| c.members.get(&account))
-                .map(|m| m.relationship.clone());
+            let existing =
+                member_of(world, admin, region, &account).map(|m| m.relationship.clone());
             match existing {
                 // An organization account the delegated administrator let go of comes back
                 // through CreateMembers (it cannot be invited).
@@ -255,10 +265,7 @@ fn get(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, ApiEr
     let region = caller.region.as_str();
     let (mut members, mut missing) = (Vec::new(), Vec::new());
     for id in ids {
-        match world
-            .cell(&caller.account, region)
-            .and_then(|c| c.members.get(&id))
-        {
+        match member_of(world, &caller.account, region, &id) {
             Some(m) => members.push(member_json(world, &caller.account, region, m)),
             None => missing.push(unprocessed(&id, NOT_MEMBER)),
         }
@@ -279,10 +286,7 @@ fn invite(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, Ap
     }
     let mut out = Vec::new();
     for account in ids {
-        let Some(m) = world
-            .cell(admin, region)
-            .and_then(|c| c.members.get(&account))
-        else {
+        let Some(m) = member_of(world, admin, region, &account) else {
             out.push(unprocessed(&account, NOT_MEMBER));
             continue;
         };
@@ -347,10 +351,7 @@ fn disassociate(
     });
     let mut out = Vec::new();
     for account in ids {
-        let Some(m) = world
-            .cell(admin, region)
-            .and_then(|c| c.members.get(&account))
-        else {
+        let Some(m) = member_of(world, admin, region, &account) else {
             out.push(unprocessed(&account, NOT_MEMBER));
             continue;
         };

@@ -16,7 +16,7 @@ use crate::sandbox::error::ApiError;
 use crate::sandbox::state::{AccountStatus, World, GUARDDUTY_PRINCIPAL};
 
 use super::detectors::{apply_features, ensure_detector, parse_features, FeatureRequest, FEATURES};
-use super::members::{enable_org_member, org_auto_features};
+use super::members::{enable_org_member, member_of, org_auto_features};
 use super::{
     is_delegated_admin, not_org_permitted, opt_bool, opt_str, page, req_str, require_owned,
     with_next_token, Request,
@@ -275,9 +275,7 @@ fn update(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, Ap
             .map(|a| (a.id.clone(), a.email.clone()))
             .collect();
         for (account, email) in accounts {
-            let already = world
-                .cell(&admin, &region)
-                .and_then(|c| c.members.get(&account))
+            let already = member_of(world, &admin, &region, &account)
                 .is_some_and(|m| super::members::ASSOCIATED.contains(&m.relationship.as_str()));
             if !already {
                 // Accounts GuardDuty cannot enable (suspended, region off, another
