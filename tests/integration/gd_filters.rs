@@ -297,3 +297,29 @@ async fn an_administrators_archive_filter_covers_its_members_new_findings() {
     assert_eq!(f.r#type(), Some("Policy:IAMUser/RootCredentialUsage"));
     assert_eq!(all_ids(&admin, &admin_det, None, None).await.len(), 2);
 }
+
+#[tokio::test]
+async fn a_filter_created_between_pages_repeats_no_filter() {
+    let env = Env::new(0).await;
+    let det = detector(&env, &env.management, REGION, true).await;
+    let gd = support::gd(&env.mgmt, REGION);
+    let create = |name: &'static str| {
+        gd.create_filter()
+            .detector_id(&det)
+            .name(name)
+            .finding_criteria(high())
+            .send()
+    };
+    for name in ["bbb", "ccc", "ddd"] {
+        create(name).await.unwrap();
+    }
+    let list = || gd.list_filters().detector_id(&det).max_results(2);
+    let first = list().send().await.unwrap();
+    assert_eq!(first.filter_names(), ["bbb", "ccc"]);
+    // A name that sorts before the page already read arrives in between.
+    create("aaa").await.unwrap();
+    let token = first.next_token().expect("a second page").to_string();
+    let second = list().next_token(token).send().await.unwrap();
+    assert_eq!(second.filter_names(), ["ddd"]);
+    assert_eq!(second.next_token(), None);
+}
