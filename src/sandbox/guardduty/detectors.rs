@@ -39,9 +39,9 @@ pub const FEATURES: &[(&str, &[&str])] = &[
 ];
 
 /// Foundational data sources: always on, and not a feature a caller can configure.
-const FOUNDATIONAL: &[&str] = &["CLOUD_TRAIL", "DNS_LOGS", "FLOW_LOGS"];
+pub const FOUNDATIONAL: &[&str] = &["CLOUD_TRAIL", "DNS_LOGS", "FLOW_LOGS"];
 
-const FREQUENCIES: &[&str] = &["FIFTEEN_MINUTES", "ONE_HOUR", "SIX_HOURS"];
+pub const FREQUENCIES: &[&str] = &["FIFTEEN_MINUTES", "ONE_HOUR", "SIX_HOURS"];
 const DEFAULT_FREQUENCY: &str = "SIX_HOURS";
 
 /// Additional configurations `feature` accepts (None for a name that is not a feature).

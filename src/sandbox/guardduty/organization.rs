@@ -28,7 +28,7 @@ const OTHER_ADMIN: &str = "The request is rejected because the organization alre
 const BOTH_AUTO_ENABLE: &str = "The request is rejected because both autoEnable and autoEnableOrganizationMembers are specified. Specify autoEnableOrganizationMembers only.";
 /// Most members an administrator can have (GuardDuty's quota for organizations).
 const MEMBER_LIMIT: usize = 50_000;
-const AUTO_VALUES: &[&str] = &["NEW", "ALL", "NONE"];
+pub const AUTO_VALUES: &[&str] = &["NEW", "ALL", "NONE"];
 
 pub fn handle(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, ApiError> {
     match req.route.op {
