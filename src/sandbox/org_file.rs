@@ -150,8 +150,9 @@ pub const RELATIONSHIPS: &[&str] = &[
     "EmailVerificationFailed",
 ];
 
-const FREQUENCIES: &[&str] = &["FIFTEEN_MINUTES", "ONE_HOUR", "SIX_HOURS"];
-const AUTO_ENABLE: &[&str] = &["NEW", "ALL", "NONE"];
+// The sandbox GuardDuty module owns these vocabularies; the org file checks against them.
+use super::guardduty::detectors::FREQUENCIES;
+use super::guardduty::organization::AUTO_VALUES as AUTO_ENABLE;
 
 fn default_seed() -> u64 {
     7
