@@ -12,7 +12,8 @@ use chrono::Utc;
 use serde::Deserialize;
 
 use super::faults::FaultConfig;
-use super::guardduty::detectors::{self, configurable};
+use super::guardduty::detectors::{self, configurable, FREQUENCIES};
+use super::guardduty::organization::AUTO_VALUES as AUTO_ENABLE;
 use super::guardduty::seed::{seed_findings, FindingsSeed};
 use super::state::{
     Account, AccountStatus, AdministratorLink, Detector, Iam, Invitation, Member, Role, World,
@@ -149,10 +150,6 @@ pub const RELATIONSHIPS: &[&str] = &[
     "Resigned",
     "EmailVerificationFailed",
 ];
-
-// The sandbox GuardDuty module owns these vocabularies; the org file checks against them.
-use super::guardduty::detectors::FREQUENCIES;
-use super::guardduty::organization::AUTO_VALUES as AUTO_ENABLE;
 
 fn default_seed() -> u64 {
     7
