@@ -1076,8 +1076,30 @@ async fn organizations_take_over_replaces_another_delegated_administrator_only_w
 
     // With it: theirs is disabled, ours enabled, and every account becomes our member.
     d.take_over = true;
-    let taken = go(&s, &d, &AccountSource::Organizations, ROLLOUT).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("run.json");
+    let taken = rollout::run(
+        s.clone(),
+        d.clone(),
+        AccountSource::Organizations,
+        ROLLOUT,
+        &RunSettings {
+            journal: Some(path.clone()),
+            ..Default::default()
+        },
+        &Silent,
+        &Stop::default(),
+    )
+    .await
+    .unwrap();
     assert_eq!(taken.outcome(), Outcome::Success, "{:?}", failures(&taken));
+    // The journal names the step and who it was about.
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let first = &j["steps"][0];
+    assert_eq!(first["action"], "disable_org_admin", "{j}");
+    assert_eq!(first["administrator"], theirs.as_str(), "{j}");
+    assert_eq!(first["result"]["status"], "done", "{j}");
     let disabled: Vec<&Action> = taken
         .plan
         .steps
