@@ -12,7 +12,8 @@ use chrono::Utc;
 use serde::Deserialize;
 
 use super::faults::FaultConfig;
-use super::guardduty::detectors::{self, configurable};
+use super::guardduty::detectors::{self, configurable, FREQUENCIES};
+use super::guardduty::organization::AUTO_VALUES as AUTO_ENABLE;
 use super::guardduty::seed::{seed_findings, FindingsSeed};
 use super::state::{
     Account, AccountStatus, AdministratorLink, Detector, Iam, Invitation, Member, Role, World,
@@ -149,9 +150,6 @@ pub const RELATIONSHIPS: &[&str] = &[
     "Resigned",
     "EmailVerificationFailed",
 ];
-
-const FREQUENCIES: &[&str] = &["FIFTEEN_MINUTES", "ONE_HOUR", "SIX_HOURS"];
-const AUTO_ENABLE: &[&str] = &["NEW", "ALL", "NONE"];
 
 fn default_seed() -> u64 {
     7
