@@ -8,8 +8,7 @@ use aws_sdk_guardduty::types::{
 use aws_sdk_guardduty::Client;
 use guardduty_org::sandbox::org_file::OrgSpec;
 
-use crate::gd_detectors::assert_bad_request;
-use crate::support::{self, Env};
+use crate::support::{self, assert_bad_request, Env};
 
 const OUTSIDER: &str = "999999999999";
 

@@ -14,7 +14,7 @@ use crate::sandbox::error::ApiError;
 use crate::sandbox::state::World;
 
 use super::detectors::{apply_features, detector_json, requested_features};
-use super::members::{ASSOCIATED, NOT_ASSOCIATED, NOT_MEMBER};
+use super::members::{member_of, ASSOCIATED, NOT_ASSOCIATED, NOT_MEMBER};
 use super::{account_ids, require_owned, unprocessed, Request};
 
 const MEMBER_CANNOT_MANAGE: &str = "The request is rejected because the current account is a member of a GuardDuty administrator account and cannot manage member detectors.";
@@ -45,10 +45,7 @@ fn checked(world: &World, caller: &Caller, req: &Request) -> Result<Vec<String>,
 /// Why `account` is not one whose detector the caller may reach (None: it may). `statuses` are
 /// the relationships that allow it.
 fn refusal(world: &World, caller: &Caller, account: &str, statuses: &[&str]) -> Option<Value> {
-    let member = world
-        .cell(&caller.account, &caller.region)
-        .and_then(|c| c.members.get(account));
-    match member {
+    match member_of(world, &caller.account, &caller.region, account) {
         None => Some(unprocessed(account, NOT_MEMBER)),
         Some(m) if !statuses.contains(&m.relationship.as_str()) => {
             Some(unprocessed(account, NOT_ASSOCIATED))
