@@ -236,7 +236,8 @@ pub enum Notice {
         region: String,
         administrator: String,
     },
-    /// Another account is the organization's delegated GuardDuty administrator here.
+    /// Another account is the organization's delegated GuardDuty administrator here (left
+    /// alone without `--take-over`).
     OtherDelegatedAdmin {
         region: String,
         administrator: String,
