@@ -10,6 +10,8 @@
 //! | [`sandbox`] | the local AWS organization that speaks the STS, Organizations, IAM and GuardDuty wire protocols |
 //! | [`demo`] | `gdorg demo`: the main story, on an in-process sandbox |
 //! | [`fsutil`] | atomic file writes |
+//! | [`findings`] | findings across the organization: filters, collection, archive through the administrator |
+//! | [`report`] | the consolidated findings report: one model, renderers (table, JSON, CSV, Markdown, HTML) |
 //!
 //! The sandbox shares no code path with the client side, so the tests that drive one with the
 //! other check the client rather than echo it.
@@ -18,7 +20,9 @@
 pub mod aws;
 pub mod cli;
 pub mod demo;
+pub mod findings;
 pub mod fsutil;
 pub mod regions;
+pub mod report;
 pub mod run;
 pub mod sandbox;
