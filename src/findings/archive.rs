@@ -246,11 +246,7 @@ pub async fn execute(config: &SdkConfig, plan: &Plan) -> Outcome {
                     .map_err(AwsError::from_sdk("UpdateFindingsFeedback")),
             };
             match sent {
-                Ok(()) => out
-                    .done
-                    .entry(rp.region.clone())
-                    .or_default()
-                    .extend(batch),
+                Ok(()) => out.done.entry(rp.region.clone()).or_default().extend(batch),
                 Err(e) => out.errors.push(format!("{}: {e}", rp.region)),
             }
         }

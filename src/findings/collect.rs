@@ -88,7 +88,9 @@ pub async fn direct_targets(
 }
 
 enum Read {
-    Done { fetched: u64 },
+    Done {
+        fetched: u64,
+    },
     NoDetector,
     /// The sink stopped taking findings.
     Stopped,

@@ -197,7 +197,11 @@ mod tests {
 
     fn tr(toml_text: &str) -> Translation {
         let spec: FilterSpec = toml::from_str(toml_text).unwrap();
-        translate(&spec.validate("2026-11-23T00:00:00Z".parse().unwrap()).unwrap())
+        translate(
+            &spec
+                .validate("2026-11-23T00:00:00Z".parse().unwrap())
+                .unwrap(),
+        )
     }
 
     fn json(t: &Translation) -> String {

@@ -328,11 +328,7 @@ impl FilterSpec {
                 accounts(&self.account)?,
                 accounts(&self.not_account)?,
             )?,
-            regions: chip(
-                "region",
-                regions(&self.region)?,
-                regions(&self.not_region)?,
-            )?,
+            regions: chip("region", regions(&self.region)?, regions(&self.not_region)?)?,
             resource_types: chip(
                 "resource_type",
                 plain("resource_type", &self.resource_type)?,
@@ -491,7 +487,10 @@ mod tests {
             (r#"region = ["moon-1"]"#, "not a region name"),
             (r#"status = "gone""#, "unknown status"),
             (r#"updated_since = "yesterday""#, "updated_since"),
-            ("min_severity = 8.0\nmax_severity = 2.0", "above max_severity"),
+            (
+                "min_severity = 8.0\nmax_severity = 2.0",
+                "above max_severity",
+            ),
             (r#"type = ["Recon:*EC2"]"#, "may only end"),
             (r#"action_type = ["TELEPATHY"]"#, "unknown action type"),
             (
@@ -520,7 +519,10 @@ mod tests {
         let f = spec(r#"updated_since = "2026-11-01T12:00:00+01:00""#)
             .validate(now())
             .unwrap();
-        assert_eq!(f.updated_since.unwrap().to_rfc3339(), "2026-11-01T11:00:00+00:00");
+        assert_eq!(
+            f.updated_since.unwrap().to_rfc3339(),
+            "2026-11-01T11:00:00+00:00"
+        );
     }
 
     #[test]
@@ -552,8 +554,14 @@ mod tests {
         a.archived = true;
         let f = FilterSpec::default().validate(now()).unwrap();
         assert!(!f.matches(&a));
-        assert!(spec(r#"status = "archived""#).validate(now()).unwrap().matches(&a));
-        assert!(spec(r#"status = "all""#).validate(now()).unwrap().matches(&a));
+        assert!(spec(r#"status = "archived""#)
+            .validate(now())
+            .unwrap()
+            .matches(&a));
+        assert!(spec(r#"status = "all""#)
+            .validate(now())
+            .unwrap()
+            .matches(&a));
     }
 
     #[test]

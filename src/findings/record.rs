@@ -137,9 +137,7 @@ impl FindingRecord {
             action_type: action.and_then(|a| a.action_type()).map(str::to_string),
             actor: action.map(actor).unwrap_or_default(),
             threat_lists,
-            feedback: service
-                .and_then(|s| s.user_feedback())
-                .map(str::to_string),
+            feedback: service.and_then(|s| s.user_feedback()).map(str::to_string),
         }
     }
 }

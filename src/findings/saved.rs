@@ -104,12 +104,7 @@ impl SavedFilters {
         self.filters.get(name).ok_or_else(|| SavedError::Unknown {
             path: self.path.clone(),
             name: name.into(),
-            known: self
-                .filters
-                .keys()
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", "),
+            known: self.filters.keys().cloned().collect::<Vec<_>>().join(", "),
         })
     }
 }
