@@ -53,6 +53,16 @@ pub enum Command {
     Sandbox(SandboxCommand),
     /// List the GuardDuty commercial regions gdorg knows.
     Regions,
+    /// Findings across the organization: list, export, count, archive, unarchive, feedback.
+    #[command(subcommand)]
+    Findings(crate::findings_cli::FindingsCommand),
+    /// Saved filters: make them GuardDuty filters on the administrator's detector.
+    #[command(subcommand)]
+    Filters(crate::findings_cli::FiltersCommand),
+    /// Generate GuardDuty sample findings in chosen accounts x regions (drills, training).
+    SampleFindings(crate::findings_cli::SampleArgs),
+    /// Write the consolidated findings report (HTML, Markdown, JSON, CSV or a table).
+    Report(crate::findings_cli::ReportArgs),
 }
 
 #[derive(Debug, Args)]

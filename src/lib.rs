@@ -11,6 +11,7 @@
 //! | [`demo`] | `gdorg demo`: the main story, on an in-process sandbox |
 //! | [`fsutil`] | atomic file writes |
 //! | [`findings`] | findings across the organization: filters, collection, archive through the administrator |
+//! | [`findings_cli`] | the findings, filters, sample-findings and report commands at the CLI edge |
 //! | [`report`] | the consolidated findings report: one model, renderers (table, JSON, CSV, Markdown, HTML) |
 //!
 //! The sandbox shares no code path with the client side, so the tests that drive one with the
@@ -21,6 +22,7 @@ pub mod aws;
 pub mod cli;
 pub mod demo;
 pub mod findings;
+pub mod findings_cli;
 pub mod fsutil;
 pub mod regions;
 pub mod report;

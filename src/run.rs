@@ -34,6 +34,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Demo(args) => crate::demo::run(&args).await,
         Command::Sandbox(SandboxCommand::Serve(args)) => serve(&args).await,
+        Command::Findings(cmd) => crate::findings_cli::findings(&cli.global, &cmd).await,
+        Command::Filters(cmd) => crate::findings_cli::filters(&cli.global, &cmd).await,
+        Command::SampleFindings(args) => {
+            crate::findings_cli::sample_findings(&cli.global, &args).await
+        }
+        Command::Report(args) => crate::findings_cli::report(&cli.global, &args).await,
         Command::Regions => {
             let mut out = std::io::stdout().lock();
             for r in crate::regions::COMMERCIAL {

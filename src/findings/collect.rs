@@ -200,10 +200,8 @@ async fn read_target(
             for f in got.findings() {
                 fetched += 1;
                 let r = FindingRecord::from_sdk(f, &t.region);
-                if filter.matches(&r) {
-                    if tx.send(r).await.is_err() {
-                        return Ok(Read::Stopped);
-                    }
+                if filter.matches(&r) && tx.send(r).await.is_err() {
+                    return Ok(Read::Stopped);
                 }
             }
         }

@@ -290,6 +290,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(deprecated)]
     fn round_trips_through_the_sdk() {
         let t = tr(r#"
             severity = ["High"]
