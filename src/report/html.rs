@@ -97,6 +97,7 @@ dl{display:grid;grid-template-columns:max-content auto;gap:2px 14px}dt{font-weig
 /// DOM nodes only; it never turns text into markup.
 const SCRIPT: &str = r#"
 (function(){
+document.documentElement.setAttribute('data-gdorg','ready');
 function key(td){var s=td.getAttribute('data-sort');var t=s!==null?s:td.textContent;var n=parseFloat(t);return isNaN(n)||!/^-?[0-9.]+$/.test(t.trim())?t.toLowerCase():n;}
 document.querySelectorAll('table.sortable').forEach(function(table){
  var ths=table.querySelectorAll('thead th');
