@@ -5,6 +5,8 @@ mod support;
 
 mod findings; // gdorg findings: filters, collection, statistics, filters sync, archive through the administrator only
 mod gd_detectors; // GuardDuty detectors, features, ownership
+mod gd_filters; // GuardDuty saved filters and ARCHIVE suppression
+mod gd_findings; // GuardDuty findings: samples, criteria, pagination, statistics, archive
 mod gd_members; // GuardDuty members, invitations, administrators by invitation
 mod gd_organization; // GuardDuty delegated administrator and organization configuration
 mod report; // gdorg report: many members x regions, formats, escaping (HTML in headless Chromium), CSV formulas
