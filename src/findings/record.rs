@@ -150,8 +150,19 @@ pub fn epoch_ms(text: &str) -> Option<i64> {
 }
 
 fn resource_id(r: &aws_sdk_guardduty::types::Resource) -> String {
-    if let Some(i) = r.instance_details().and_then(|i| i.instance_id()) {
-        return i.to_string();
+    if let Some(inst) = r.instance_details() {
+        if let Some(id) = inst.instance_id() {
+            // The Name tag helps a reader find the instance; it is set by whoever can tag it.
+            let name = inst
+                .tags()
+                .iter()
+                .find(|t| t.key() == Some("Name"))
+                .and_then(|t| t.value());
+            return match name {
+                Some(n) => format!("{id} ({n})"),
+                None => id.to_string(),
+            };
+        }
     }
     if let Some(k) = r.access_key_details() {
         let parts: Vec<&str> = [k.user_name(), k.access_key_id()]

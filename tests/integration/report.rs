@@ -16,8 +16,14 @@ accounts = ["200000000002"]
 regions = ["eu-west-1"]
 types = ["Backdoor:EC2/C&CActivity.B!DNS"]
 domain = "<script>document.title='PWNED'</script>evil.example.com"
-user_agent = "=cmd|' /C calc'!A0"
 instance_name = "<img src=x onerror=\"document.documentElement.setAttribute('data-pwned','1')\">"
+
+[[findings]]
+accounts = ["200000000003"]
+regions = ["us-east-1"]
+types = ["Recon:IAMUser/MaliciousIPCaller"]
+user_agent = "=cmd|' /C calc'!A0"
+domain = "@evil.example.com"
 "#;
 
 fn read_args() -> ReadArgs {
@@ -34,7 +40,8 @@ fn read_args() -> ReadArgs {
 async fn hostile_report() -> (Env, report::Report) {
     let env = Env::with_spec(findings::spec(HOSTILE)).await;
     let f = findings::factory_of(&env, ADMIN).await;
-    let rep = build_report(&f, &read_args(), 20).await.unwrap();
+    // Room for every finding (6 cells x PER_CELL + 1) in the top list.
+    let rep = build_report(&f, &read_args(), 200).await.unwrap();
     (env, rep)
 }
 
@@ -63,7 +70,7 @@ async fn the_administrators_report_counts_every_member_and_region() {
     assert_eq!(rep.totals.archived_total as usize, archived.len());
     assert_eq!(
         rep.totals.current_total + rep.totals.archived_total,
-        (6 * PER_CELL + 1) as u64
+        (6 * PER_CELL + 2) as u64
     );
     let critical = current.iter().filter(|f| f.severity >= 9.0).count() as u64;
     assert_eq!(rep.totals.current[3], critical);
@@ -105,12 +112,16 @@ async fn attacker_strings_are_escaped_and_neutralised_in_every_format() {
                 .is_some_and(|d| d.contains("PWNED"))
         })
         .expect("the hostile finding is among the listed ones");
-    assert!(hostile
-        .actor
-        .user_agent
-        .as_deref()
-        .unwrap()
-        .starts_with('='));
+    assert!(
+        hostile.resource_id.contains("<img"),
+        "{}",
+        hostile.resource_id
+    );
+    assert!(rep
+        .top_findings
+        .iter()
+        .chain(&rep.archived.listed)
+        .any(|f| f.actor.user_agent.as_deref() == Some("=cmd|' /C calc'!A0")));
 
     let html = report::render(&rep, Format::Html).unwrap();
     assert_eq!(html.matches("<script").count(), 1);
@@ -176,7 +187,7 @@ async fn no_injected_script_runs_in_headless_chromium() {
         dom.contains("data-gdorg=\"ready\""),
         "our script did not run: {dom:.2000}"
     );
-    assert!(!dom.contains("data-pwned"), "an injected handler ran");
+    assert!(!dom.contains("data-pwned=\"1\""), "an injected handler ran");
     assert!(!dom.contains("<title>PWNED"), "an injected script ran");
     assert!(dom.contains("PWNED"), "the hostile text is shown, as text");
 }
