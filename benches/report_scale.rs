@@ -63,7 +63,14 @@ fn run(bin: &str, accounts: usize) -> Run {
     // Reaped by wait4 below, which also gives the peak RSS.
     #[allow(clippy::zombie_processes)]
     let child = Command::new(bin)
-        .args(["report", "--format", "html", "--concurrency", "8", "--output"])
+        .args([
+            "report",
+            "--format",
+            "html",
+            "--concurrency",
+            "8",
+            "--output",
+        ])
         .arg(&out)
         .env_clear()
         .envs(env)
@@ -135,5 +142,8 @@ fn main() {
         );
     }
     let worst = runs.iter().map(|r| r.peak_rss_mb).fold(0.0, f64::max);
-    assert!(worst < GOAL_MB, "peak RSS {worst:.1} MB is over the {GOAL_MB} MB goal");
+    assert!(
+        worst < GOAL_MB,
+        "peak RSS {worst:.1} MB is over the {GOAL_MB} MB goal"
+    );
 }

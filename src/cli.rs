@@ -70,6 +70,9 @@ pub struct DemoArgs {
     /// Member accounts of the demo organization.
     #[arg(long, default_value_t = 6)]
     pub accounts: usize,
+    /// Where the demo writes its HTML findings report.
+    #[arg(long, default_value = "gdorg-demo-report.html")]
+    pub report: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]

@@ -49,6 +49,31 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<Outcome> {
         who.arn().unwrap_or_default()
     )?;
     drop(out);
+
+    // Findings: samples in the management account and two members, in two regions, then
+    // the consolidated HTML report through the administrator.
+    let mut accounts = vec![management.clone()];
+    accounts.extend(
+        sandbox
+            .world(|w| w.accounts.keys().cloned().collect::<Vec<_>>())
+            .into_iter()
+            .filter(|a| *a != management)
+            .take(2),
+    );
+    let regions = vec!["eu-west-1".to_string(), "us-east-1".to_string()];
+    let rep =
+        crate::findings_cli::demo_findings(&factory, &accounts, &regions, &args.report).await?;
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "sample findings in {} account(s) x {} region(s): {} current ({} critical), report written to {}",
+        accounts.len(),
+        regions.len(),
+        rep.totals.current_total,
+        rep.totals.current[3],
+        args.report.display()
+    )?;
+    drop(out);
     sandbox.shutdown().await;
     Ok(Outcome::Success)
 }

@@ -719,6 +719,8 @@ pub async fn build_report(
     let mut r = prepare(factory, read).await?;
     // The report shows current and archived findings side by side.
     r.filter.status = crate::findings::filter::Status::All;
+    r.filter_words = format!("{}; current and archived counted apart", r.filter_words)
+        .replacen("current findings (", "all findings (", 1);
     let mut agg = Aggregator::new(top);
     let targets = std::mem::take(&mut r.targets);
     let summary = collect::collect(targets, &r.filter, read.concurrency, |f| {
@@ -759,4 +761,54 @@ pub async fn report(g: &GlobalArgs, a: &ReportArgs) -> anyhow::Result<Outcome> {
     } else {
         Outcome::Partial
     })
+}
+
+/// The findings part of `gdorg demo`: sample findings in some accounts x regions, then the
+/// HTML report through the administrator, written to `output`. Cells without a detector get
+/// one first, so the step stands on its own whatever the demo did before.
+pub async fn demo_findings(
+    factory: &ClientFactory,
+    accounts: &[String],
+    regions: &[String],
+    output: &Path,
+) -> anyhow::Result<report::Report> {
+    let caller = admin::caller(factory.base()).await?;
+    for account in accounts {
+        let config = if *account == caller.account {
+            factory.base().clone()
+        } else {
+            factory.account(account).await?
+        };
+        for region in regions {
+            let gd = ClientFactory::guardduty(&config, region);
+            if admin::detector(&gd).await?.is_none() {
+                gd.create_detector()
+                    .enable(true)
+                    .send()
+                    .await
+                    .map_err(crate::aws::AwsError::from_sdk("CreateDetector"))?;
+            }
+        }
+    }
+    let made = sample::create(factory, &caller.account, accounts, regions, &[]).await;
+    if let Some(bad) = made.iter().find(|r| r.result != "created") {
+        bail!(
+            "sample findings in {} {}: {}",
+            bad.account,
+            bad.region,
+            bad.result
+        );
+    }
+    let read = ReadArgs {
+        filter: FilterArgs::default(),
+        regions: regions.to_vec(),
+        admin_account: None,
+        direct: false,
+        accounts: Vec::new(),
+        concurrency: 8,
+    };
+    let rep = build_report(factory, &read, 50).await?;
+    crate::fsutil::write_atomic(output, report::html::render(&rep).as_bytes())
+        .with_context(|| format!("writing {}", output.display()))?;
+    Ok(rep)
 }
