@@ -157,6 +157,11 @@ pub struct ActArgs {
     /// Regions to act in (default: $GDORG_REGIONS, else the regions enabled by default).
     #[arg(long, value_delimiter = ',', env = "GDORG_REGIONS")]
     pub regions: Vec<String>,
+    /// Act as this administrator account, through the execution role (e.g. from the
+    /// management account). Without it, the caller's own credentials must be the
+    /// administrator's.
+    #[arg(long)]
+    pub admin_account: Option<String>,
     /// Check and show what would be done; send nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -597,10 +602,18 @@ async fn act(g: &GlobalArgs, a: &ActArgs, verb: Verb) -> anyhow::Result<Outcome>
     };
     let regions = resolve_regions(&a.regions)?;
     let factory = factory(g).await;
-    let caller = admin::caller(factory.base()).await?;
-    // Archive acts with the caller's own credentials: the preflight refuses unless they are
-    // the administrator's.
-    let plan = archive::plan(factory.base(), &caller, &regions, &selection, verb).await?;
+    let mut caller = admin::caller(factory.base()).await?;
+    // Archive acts with the caller's own credentials, or the administrator's role when named;
+    // either way the preflight refuses unless they are the administrator's.
+    let config = match &a.admin_account {
+        Some(id) if *id != caller.account => {
+            let c = factory.account(id).await?;
+            caller = admin::caller(&c).await?;
+            c
+        }
+        _ => factory.base().clone(),
+    };
+    let plan = archive::plan(&config, &caller, &regions, &selection, verb).await?;
     let mut err = std::io::stderr().lock();
     writeln!(
         err,
@@ -629,7 +642,7 @@ async fn act(g: &GlobalArgs, a: &ActArgs, verb: Verb) -> anyhow::Result<Outcome>
         }
         return Ok(Outcome::Success);
     }
-    let done = archive::execute(factory.base(), &plan).await;
+    let done = archive::execute(&config, &plan).await;
     let mut out = std::io::stdout().lock();
     for (region, ids) in &done.done {
         for id in ids {
@@ -719,8 +732,11 @@ pub async fn build_report(
     let mut r = prepare(factory, read).await?;
     // The report shows current and archived findings side by side.
     r.filter.status = crate::findings::filter::Status::All;
-    r.filter_words = format!("{}; current and archived counted apart", r.filter_words)
-        .replacen("current findings (", "all findings (", 1);
+    r.filter_words = format!("{}; current and archived counted apart", r.filter_words).replacen(
+        "current findings (",
+        "all findings (",
+        1,
+    );
     let mut agg = Aggregator::new(top);
     let targets = std::mem::take(&mut r.targets);
     let summary = collect::collect(targets, &r.filter, read.concurrency, |f| {

@@ -703,3 +703,96 @@ pub async fn gdorg(env: &Env, account: &str, args: &[&str]) -> std::process::Out
         .await
         .unwrap()
 }
+
+/// `gdorg findings archive --filter NAME` with the administrator's keys archives exactly the
+/// matching findings across members and regions; a dry run sends nothing.
+#[tokio::test]
+async fn the_cli_archives_by_saved_filter_through_the_administrator() {
+    let env = env().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("filters.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[filters.low-member]\nseverity = [\"Low\"]\naccount = [\"{}\"]\n",
+            MEMBERS[1]
+        ),
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+    let cfg = env.user(ADMIN).await;
+    let low = filter(&format!(
+        "severity = [\"Low\"]\naccount = [\"{}\"]",
+        MEMBERS[1]
+    ));
+    let before = ids(&read(&cfg, &low).await);
+    assert!(!before.is_empty());
+
+    env.sandbox.calls().clear();
+    let out = gdorg(
+        &env,
+        ADMIN,
+        &[
+            "findings",
+            "archive",
+            "--filter",
+            "low-member",
+            "--filters-file",
+            file,
+            "--dry-run",
+        ],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(act_calls(&env).is_empty());
+
+    let out = gdorg(
+        &env,
+        ADMIN,
+        &[
+            "findings",
+            "archive",
+            "--filter",
+            "low-member",
+            "--filters-file",
+            file,
+        ],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let done: BTreeSet<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| l.split('\t').nth(1).unwrap().to_string())
+        .collect();
+    assert_eq!(done, before);
+    assert!(read(&cfg, &low).await.is_empty());
+    let archived = ids(&read(&cfg, &filter(r#"status = "archived""#)).await);
+    assert!(before.is_subset(&archived));
+
+    // From the management account, acting as the administrator through its role.
+    let out = gdorg(
+        &env,
+        MANAGEMENT,
+        &[
+            "findings",
+            "unarchive",
+            "--filter",
+            "low-member",
+            "--filters-file",
+            file,
+            "--admin-account",
+            ADMIN,
+        ],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    // Every archived Low finding of that member is current again (those archived by the
+    // seed too).
+    let now_current = ids(&read(&cfg, &low).await);
+    assert!(before.is_subset(&now_current));
+    let archived = read(&cfg, &filter(r#"status = "archived""#)).await;
+    assert!(!archived
+        .iter()
+        .any(|f| f.account_id == MEMBERS[1] && f.severity < 4.0));
+}
