@@ -13,6 +13,7 @@
 //! | [`findings`] | findings across the organization: filters, collection, archive through the administrator |
 //! | [`findings_cli`] | the findings, filters, sample-findings and report commands at the CLI edge |
 //! | [`report`] | the consolidated findings report: one model, renderers (table, JSON, CSV, Markdown, HTML) |
+//! | [`policies`] | IAM policy templates: render, validate, apply in every account |
 //!
 //! The sandbox shares no code path with the client side, so the tests that drive one with the
 //! other check the client rather than echo it.
@@ -24,6 +25,7 @@ pub mod demo;
 pub mod findings;
 pub mod findings_cli;
 pub mod fsutil;
+pub mod policies;
 pub mod regions;
 pub mod report;
 pub mod run;

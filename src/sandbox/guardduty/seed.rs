@@ -3,7 +3,7 @@
 //!
 //! ```toml
 //! [[findings]]
-//! accounts = "all"              # or ["200000000001", ...]
+//! accounts = "all"              # every active account, or ["200000000001", ...]
 //! regions = ["us-east-1"]       # default: every region the account has enabled
 //! per_cell = 60                 # findings per account x region
 //! types = ["Recon:EC2/PortProbeUnprotectedPort"]   # default: every type, round robin
@@ -21,16 +21,15 @@
 //! A cell without a detector gets an enabled one; a cell whose detector is suspended gets no
 //! findings (a suspended detector produces none).
 
-use std::collections::BTreeMap;
-
 use chrono::Utc;
 use serde::Deserialize;
 
 use super::catalog;
+use super::detectors::new_detector;
 use super::findings::add_findings;
 use super::findings_store::{CustomStrings, StoredFinding};
 use super::render::mix64;
-use crate::sandbox::state::{Detector, World};
+use crate::sandbox::state::{AccountStatus, World};
 
 /// Which accounts a block seeds.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -101,7 +100,13 @@ pub fn seed_findings(world: &mut World, blocks: &[FindingsSeed], seed: u64) -> R
             }
         }
         let accounts: Vec<String> = match &block.accounts {
-            AccountSelection::Keyword(k) if k == "all" => world.accounts.keys().cloned().collect(),
+            // A suspended account generates no activity, so "all" leaves it out.
+            AccountSelection::Keyword(k) if k == "all" => world
+                .accounts
+                .values()
+                .filter(|a| a.status == AccountStatus::Active)
+                .map(|a| a.id.clone())
+                .collect(),
             AccountSelection::Keyword(k) => {
                 return Err(at(format!(
                     "accounts must be \"all\" or a list of ids, not {k:?}"
@@ -183,15 +188,7 @@ fn ensure_detector(
         return d.enabled;
     }
     let id = world.new_hex_id();
-    world.cell_mut(account, region).detector = Some(Detector {
-        id,
-        enabled: true,
-        finding_publishing_frequency: "SIX_HOURS".into(),
-        features: BTreeMap::new(),
-        tags: BTreeMap::new(),
-        created: now,
-        updated: now,
-    });
+    world.cell_mut(account, region).detector = Some(new_detector(id, true, now));
     true
 }
 
