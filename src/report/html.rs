@@ -3,7 +3,7 @@
 //!
 //! Finding fields come from attackers. Markup is built with [`Html`], which takes raw markup
 //! only as `&'static str` (text written in this file) and every run-time string through
-//! [`Html::text`], which escapes: forgetting to escape cannot compile. A Content-Security-Policy
+//! `Html::text`, which escapes: forgetting to escape cannot compile. A Content-Security-Policy
 //! allows only this file's own script (by hash) as a second wall.
 
 use base64::Engine as _;
