@@ -828,3 +828,45 @@ pub async fn demo_findings(
         .with_context(|| format!("writing {}", output.display()))?;
     Ok(rep)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regions_default_validate_and_sort() {
+        assert_eq!(resolve_regions(&[]).unwrap().len(), 17);
+        assert_eq!(
+            resolve_regions(&["us-east-1".into(), " eu-west-1".into(), "us-east-1".into()])
+                .unwrap(),
+            ["eu-west-1", "us-east-1"]
+        );
+        let err = resolve_regions(&["moon-1".into()]).unwrap_err().to_string();
+        assert!(err.contains("moon-1"), "{err}");
+    }
+
+    #[test]
+    fn a_saved_filter_and_flags_combine() {
+        let args = FilterArgs {
+            filter: Some("high-and-critical".into()),
+            filters_file: PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/examples/filters.toml"
+            )),
+            not_resource_type: vec!["S3Bucket".into()],
+            ..FilterArgs::default()
+        };
+        let (f, words) = args.resolve().unwrap();
+        assert_eq!(f.severity.include.len(), 2);
+        assert_eq!(f.resource_types.exclude, ["S3Bucket"]);
+        assert!(
+            words.contains("saved filter \"high-and-critical\""),
+            "{words}"
+        );
+        let bad = FilterArgs {
+            severity: vec!["urgent".into()],
+            ..FilterArgs::default()
+        };
+        assert!(bad.resolve().unwrap_err().to_string().contains("filter"));
+    }
+}
