@@ -131,7 +131,9 @@ where
         drop(tx);
         reads
     };
-    let consumer = async {
+    // The consumer owns the receiver: when the sink fails it drops it, which makes every
+    // reader's next send fail and stop, instead of waiting on a full channel.
+    let consumer = async move {
         let mut sent = 0u64;
         while let Some(r) = rx.recv().await {
             sink(r)?;

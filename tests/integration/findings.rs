@@ -796,3 +796,31 @@ async fn the_cli_archives_by_saved_filter_through_the_administrator() {
         .iter()
         .any(|f| f.account_id == MEMBERS[1] && f.severity < 4.0));
 }
+
+/// A sink that fails (a closed pipe) stops every reader at once: no reader waits forever on
+/// a full channel, and the error comes back.
+#[tokio::test]
+async fn a_failing_sink_stops_the_collection() {
+    let many = format!(
+        "[[findings]]\naccounts = [\"{ADMIN}\"]\nregions = [\"us-east-1\"]\nper_cell = 600\n"
+    );
+    let env = Env::with_spec(spec(&many)).await;
+    let cfg = env.user(ADMIN).await;
+    let targets = collect::administrator_targets(ADMIN, &cfg, &regions());
+    let mut n = 0;
+    let all = filter(r#"status = "all""#);
+    let res = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        collect::collect(targets, &all, 4, |_| {
+            n += 1;
+            if n > 3 {
+                Err(std::io::Error::from(std::io::ErrorKind::BrokenPipe))
+            } else {
+                Ok(())
+            }
+        }),
+    )
+    .await
+    .expect("collection stops instead of hanging");
+    assert_eq!(res.unwrap_err().kind(), std::io::ErrorKind::BrokenPipe);
+}
