@@ -59,6 +59,16 @@ pub enum Command {
     Rollout(RolloutArgs),
     /// Undo a rollout: disassociate, then delete members (detectors are kept by default).
     Offboard(OffboardArgs),
+    /// Findings across the organization: list, export, count, archive, unarchive, feedback.
+    #[command(subcommand)]
+    Findings(crate::findings_cli::FindingsCommand),
+    /// Saved filters: make them GuardDuty filters on the administrator's detector.
+    #[command(subcommand)]
+    Filters(crate::findings_cli::FiltersCommand),
+    /// Generate GuardDuty sample findings in chosen accounts x regions (drills, training).
+    SampleFindings(crate::findings_cli::SampleArgs),
+    /// Write the consolidated findings report (HTML, Markdown, JSON, CSV or a table).
+    Report(crate::findings_cli::ReportArgs),
     /// IAM policy templates gdorg needs: list, show, render, validate, apply.
     #[command(subcommand)]
     Policies(PoliciesCommand),
@@ -191,6 +201,9 @@ pub struct DemoArgs {
     /// Member accounts of the demo organization.
     #[arg(long, default_value_t = 6)]
     pub accounts: usize,
+    /// Where the demo writes its HTML findings report.
+    #[arg(long, default_value = "gdorg-demo-report.html")]
+    pub report: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,22 +1,34 @@
-//! `gdorg demo`: start a sandbox organization in-process and show what it serves, through the
-//! same client code that talks to AWS.
+//! `gdorg demo`: the whole story on an in-process sandbox organization, through the same client
+//! code that talks to AWS: the untidy organization as found, the plan, the rollout, the
+//! converged plan, then sample findings and the consolidated HTML report.
 
 use std::io::Write;
+use std::sync::Arc;
 
 use aws_config::{BehaviorVersion, Region};
 use aws_credential_types::Credentials;
 
-use crate::aws::{AwsOptions, ClientFactory};
+use crate::aws::{AwsOptions, ClientFactory, Session};
 use crate::cli::DemoArgs;
 use crate::run::Outcome;
 use crate::sandbox::org_file::OrgSpec;
 use crate::sandbox::Sandbox;
 
+/// The organization the demo serves (kept in `examples/` so users can serve it themselves).
+const DEMO_ORG: &str = include_str!("../examples/demo-org.toml");
+
+/// Regions the demo's findings are generated in.
+const FINDINGS_REGIONS: [&str; 2] = ["eu-west-1", "us-east-1"];
+
 pub async fn run(args: &DemoArgs) -> anyhow::Result<Outcome> {
-    let spec = OrgSpec::generated(args.accounts);
+    let mut spec =
+        OrgSpec::parse(DEMO_ORG).map_err(|e| anyhow::anyhow!("examples/demo-org.toml: {e}"))?;
+    spec.member_accounts = args.accounts;
     let sandbox = Sandbox::start(&spec, 0).await?;
     let management = sandbox.management_account();
-    let keys = sandbox.keys_of(&management).expect("management keys");
+    let keys = sandbox
+        .keys_of(&management)
+        .expect("the management account has keys");
     let base = aws_config::defaults(BehaviorVersion::latest())
         .region(Region::from_static(crate::aws::factory::DEFAULT_REGION))
         .endpoint_url(sandbox.endpoint())
@@ -29,39 +41,61 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<Outcome> {
         ))
         .load()
         .await;
-    let factory = ClientFactory::from_config(
-        base,
-        AwsOptions {
-            role_name: "OrganizationAccountAccessRole".into(),
-            max_attempts: 3,
-            ..Default::default()
-        },
-    );
-    let who = ClientFactory::sts(factory.base())
-        .get_caller_identity()
-        .send()
-        .await?;
-    let mut out = std::io::stdout().lock();
-    writeln!(
-        out,
-        "sandbox at {}; caller {}",
+    let options = AwsOptions {
+        role_name: "OrganizationAccountAccessRole".into(),
+        max_attempts: 3,
+        ..Default::default()
+    };
+    let session = Arc::new(Session::new(ClientFactory::from_config(base, options)).await?);
+
+    let accounts = sandbox.world(|w| w.accounts.len());
+    say(format_args!(
+        "gdorg demo: a sandbox organization of {accounts} accounts at {} (caller {})\n\
+         It starts untidy: GuardDuty on by hand in a few places, one detector suspended, an account\n\
+         without the execution role, a suspended account, another team's administrator in eu-west-1,\n\
+         an invitation never accepted, and a region one account has turned off.",
         sandbox.endpoint(),
-        who.arn().unwrap_or_default()
-    )?;
-    drop(out);
-    show_rollout(factory).await?;
+        session.caller
+    ))?;
+
+    show_rollout(session.clone()).await?;
+
+    // Findings: samples in the administrator and three members, in two regions, then the
+    // consolidated HTML report, read through the administrator.
+    let mut findings_accounts = vec![management.clone()];
+    findings_accounts.extend((1..=3.min(args.accounts)).map(OrgSpec::generated_id));
+    let regions: Vec<String> = FINDINGS_REGIONS.iter().map(|r| r.to_string()).collect();
+    let report = crate::findings_cli::demo_findings(
+        &session.factory,
+        &findings_accounts,
+        &regions,
+        &args.report,
+    )
+    .await?;
+    say(format_args!(
+        "\nsample findings in {} accounts x {} regions: {} current ({} critical); the administrator's report is in {}",
+        findings_accounts.len(),
+        regions.len(),
+        report.totals.current_total,
+        report.totals.current[3],
+        args.report.display()
+    ))?;
     sandbox.shutdown().await;
     Ok(Outcome::Success)
 }
 
+fn say(text: std::fmt::Arguments<'_>) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}")
+}
+
 /// Plan, then roll out GuardDuty (invitation mode, default regions) across the demo org and
-/// print what changed; a second plan shows the organization converged.
-async fn show_rollout(factory: ClientFactory) -> anyhow::Result<()> {
+/// print what changed and what needs a person; a second plan shows what is left.
+async fn show_rollout(session: Arc<Session>) -> anyhow::Result<()> {
     use crate::execute::{Silent, Stop};
     use crate::rollout::{render, Command};
     use crate::settings::{AccountSource, Desired, Mode, RunSettings};
 
-    let session = std::sync::Arc::new(crate::aws::Session::new(factory).await?);
     let regions = crate::regions::default_enabled()
         .map(String::from)
         .collect();

@@ -16,6 +16,9 @@
 //! | [`sandbox`] | the local AWS organization that speaks the STS, Organizations, IAM and GuardDuty wire protocols |
 //! | [`demo`] | `gdorg demo`: the main story, on an in-process sandbox |
 //! | [`fsutil`] | atomic file writes |
+//! | [`findings`] | findings across the organization: filters, collection, archive through the administrator |
+//! | [`findings_cli`] | the findings, filters, sample-findings and report commands at the CLI edge |
+//! | [`report`] | the consolidated findings report: one model, renderers (table, JSON, CSV, Markdown, HTML) |
 //! | [`policies`] | IAM policy templates: render, validate, apply in every account |
 //!
 //! The sandbox shares no code path with the client side, so the tests that drive one with the
@@ -26,12 +29,15 @@ pub mod aws;
 pub mod cli;
 pub mod demo;
 pub mod execute;
+pub mod findings;
+pub mod findings_cli;
 pub mod fsutil;
 pub mod journal;
 pub mod observe;
 pub mod plan;
 pub mod policies;
 pub mod regions;
+pub mod report;
 pub mod rollout;
 pub mod run;
 pub mod sandbox;

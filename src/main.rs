@@ -35,11 +35,19 @@ fn init_logging(verbose: u8, quiet: bool) {
         (false, 1) => "info",
         (false, _) => "debug",
     };
+    // The SDK warns about every refused AssumeRole with the whole raw response; gdorg reports
+    // those refusals itself (account, operation, AWS code), so below -vv the SDK keeps quiet.
+    let sdk = if verbose >= 2 {
+        ""
+    } else {
+        ",aws_config=error,aws_smithy_runtime=error"
+    };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("{default}{sdk}")));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
         .init();
 }

@@ -52,6 +52,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<Outcome> {
             };
             crate::rollout::cli::run(&cli.global, &args.target, cmd, args.delete_detectors).await
         }
+        Command::Findings(cmd) => crate::findings_cli::findings(&cli.global, &cmd).await,
+        Command::Filters(cmd) => crate::findings_cli::filters(&cli.global, &cmd).await,
+        Command::SampleFindings(args) => {
+            crate::findings_cli::sample_findings(&cli.global, &args).await
+        }
+        Command::Report(args) => crate::findings_cli::report(&cli.global, &args).await,
         Command::Regions => {
             let mut out = std::io::stdout().lock();
             for r in crate::regions::COMMERCIAL {

@@ -149,10 +149,13 @@ impl ClientFactory {
         // identity cache (not thrown away), so this is the account's only AssumeRole until
         // they near expiry.
         use aws_credential_types::provider::ProvideCredentials;
-        let first = provider.provide_credentials().await.map_err(|e| AwsError {
-            operation: "AssumeRole",
-            code: credential_error_code(&e),
-            message: aws_smithy_types::error::display::DisplayErrorContext(&e).to_string(),
+        let first = provider.provide_credentials().await.map_err(|e| {
+            let (code, message) = sts_refusal(&e);
+            AwsError {
+                operation: "AssumeRole",
+                code,
+                message,
+            }
         })?;
         let buffer = refresh_buffer(first.expiry());
         Ok(self
@@ -230,18 +233,21 @@ impl aws_credential_types::provider::ProvideCredentials for Primed {
     }
 }
 
-/// The AWS error code inside a credentials error, when STS gave one.
-fn credential_error_code(e: &aws_credential_types::provider::error::CredentialsError) -> String {
-    let text = format!("{e:?}");
-    for code in [
-        "AccessDenied",
-        "RegionDisabledException",
-        "ExpiredToken",
-        "InvalidClientTokenId",
-    ] {
-        if text.contains(code) {
-            return code.to_string();
+/// The code and message STS answered, found in a credentials error's source chain; the
+/// whole chain (raw response included) is far too much for a report line.
+fn sts_refusal(e: &aws_credential_types::provider::error::CredentialsError) -> (String, String) {
+    use aws_sdk_sts::operation::assume_role::AssumeRoleError;
+    use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if let Some(sts) = err.downcast_ref::<AssumeRoleError>() {
+            let code = sts.code().unwrap_or("AssumeRoleFailed").to_string();
+            return (code, sts.message().unwrap_or_default().to_string());
         }
+        source = err.source();
     }
-    "AssumeRoleFailed".to_string()
+    (
+        "AssumeRoleFailed".to_string(),
+        aws_smithy_types::error::display::DisplayErrorContext(e).to_string(),
+    )
 }

@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use tabled::settings::Style;
+use tabled::settings::object::Columns;
+use tabled::settings::{Style, Width};
 use tabled::{Table, Tabled};
 
 use super::Report;
@@ -46,8 +47,14 @@ struct FailureRow {
     error: String,
 }
 
+/// Widest a detail or error column gets before it wraps (AWS messages can run long).
+const DETAIL_WIDTH: usize = 100;
+
 fn table<T: Tabled>(rows: Vec<T>) -> String {
-    Table::new(rows).with(Style::sharp()).to_string()
+    Table::new(rows)
+        .with(Style::sharp())
+        .modify(Columns::last(), Width::wrap(DETAIL_WIDTH).keep_words(true))
+        .to_string()
 }
 
 /// The plan: what would change, grouped and counted, and the states reported instead.

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod findings; // gdorg findings: filters, collection, statistics, filters sync, archive through the administrator only
 mod gd_detectors; // GuardDuty detectors, features, ownership
 mod gd_filters; // GuardDuty saved filters and ARCHIVE suppression
 mod gd_findings; // GuardDuty findings: samples, criteria, pagination, statistics, archive
@@ -10,6 +11,7 @@ mod gd_member_detectors; // GuardDuty Get/UpdateMemberDetectors: the administrat
 mod gd_members; // GuardDuty members, invitations, administrators by invitation
 mod gd_organization; // GuardDuty delegated administrator and organization configuration
 mod policies; // policies apply across accounts (idempotent, versions, failures), orchestrator coverage
+mod report; // gdorg report: many members x regions, formats, escaping (HTML in headless Chromium), CSV formulas
 mod rollout; // plan / rollout / offboard end to end
 mod sandbox_basics; // dispatch, auth, errors, faults
 mod sandbox_faults; // throttling, 5xx, latency, targeting; SDK retries recover

@@ -1,0 +1,149 @@
+//! A million findings across the organization into one report: `gdorg sandbox serve` seeds
+//! 1000 accounts x 17 regions x 59 findings in its own process, and `gdorg report` (another
+//! process) reads them all through the administrator and writes the HTML report. Prints
+//! throughput and the report process's peak RSS at ~100k and ~1M findings; the goal is peak RSS
+//! under 150 MB and flat as the count grows. `GDORG_BENCH_SIZES=100` runs only the small size.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+const REGIONS: usize = 17;
+const PER_CELL: usize = 59;
+const GOAL_MB: f64 = 150.0;
+const MANAGEMENT: &str = "111111111111";
+
+fn org_file(accounts: usize) -> String {
+    let regions: Vec<&str> = guardduty_org::regions::default_enabled()
+        .take(REGIONS)
+        .collect();
+    let members: Vec<String> = (1..accounts)
+        .map(guardduty_org::sandbox::org_file::OrgSpec::generated_id)
+        .collect();
+    let mut all = members.clone();
+    all.push(MANAGEMENT.into());
+    format!(
+        "seed = 3\nmember_accounts = {m}\n\n[[detectors]]\naccounts = {all:?}\nregions = {regions:?}\n\n\
+         [[memberships]]\nadministrator = \"{MANAGEMENT}\"\nmembers = {members:?}\nregions = {regions:?}\nstatus = \"Enabled\"\n\n\
+         [[findings]]\naccounts = \"all\"\nregions = {regions:?}\nper_cell = {PER_CELL}\narchived_fraction = 0.1\n",
+        m = accounts - 1,
+    )
+}
+
+struct Run {
+    findings: usize,
+    seconds: f64,
+    peak_rss_mb: f64,
+}
+
+fn run(bin: &str, accounts: usize) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    let org = dir.path().join("org.toml");
+    std::fs::write(&org, org_file(accounts)).unwrap();
+    let mut sandbox = Command::new(bin)
+        .args(["sandbox", "serve", "--port", "0", "--org"])
+        .arg(&org)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut env = Vec::new();
+    for line in BufReader::new(sandbox.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        if let Some(kv) = line.strip_prefix("export ") {
+            let (k, v) = kv.split_once('=').unwrap();
+            env.push((k.to_string(), v.to_string()));
+        }
+        if line.starts_with("# gdorg sandbox") {
+            break;
+        }
+    }
+    let out = dir.path().join("report.html");
+    let started = Instant::now();
+    // Reaped by wait4 below, which also gives the peak RSS.
+    #[allow(clippy::zombie_processes)]
+    let child = Command::new(bin)
+        .args([
+            "report",
+            "--format",
+            "html",
+            "--concurrency",
+            "8",
+            "--output",
+        ])
+        .arg(&out)
+        .env_clear()
+        .envs(env)
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env(
+            "GDORG_REGIONS",
+            guardduty_org::regions::default_enabled()
+                .take(REGIONS)
+                .collect::<Vec<_>>()
+                .join(","),
+        )
+        .spawn()
+        .unwrap();
+    let (status, rss_kb) = wait_with_rusage(child.id() as i32);
+    let seconds = started.elapsed().as_secs_f64();
+    // The sandbox is our child: stop it by its own pid.
+    let _ = sandbox.kill();
+    let _ = sandbox.wait();
+    assert_eq!(status, 0, "gdorg report failed");
+    let html = std::fs::read_to_string(&out).unwrap();
+    assert!(html.contains("Highest-severity findings"));
+    Run {
+        findings: accounts * REGIONS * PER_CELL,
+        seconds,
+        peak_rss_mb: rss_kb as f64 / 1024.0,
+    }
+}
+
+/// Wait for `pid` and return its exit status and peak RSS (KiB) from the kernel.
+fn wait_with_rusage(pid: i32) -> (i32, i64) {
+    let mut status = 0;
+    // SAFETY: wait4 writes into the two out-pointers we own; pid is our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(r, pid, "wait4");
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
+    (code, usage.ru_maxrss)
+}
+
+fn main() {
+    let bin = env!("CARGO_BIN_EXE_gdorg");
+    let sizes: Vec<usize> = std::env::var("GDORG_BENCH_SIZES")
+        .ok()
+        .map(|s| s.split(',').map(|n| n.trim().parse().unwrap()).collect())
+        .unwrap_or_else(|| vec![100, 1000]);
+    let mut runs = Vec::new();
+    for accounts in sizes {
+        let r = run(bin, accounts);
+        println!(
+            "report_scale: {:>9} findings ({accounts} accounts x {REGIONS} regions x {PER_CELL}) in {:>7.1} s = {:>8.0} findings/s; peak RSS {:>6.1} MB ({:.2} of the {GOAL_MB} MB goal)",
+            r.findings,
+            r.seconds,
+            r.findings as f64 / r.seconds,
+            r.peak_rss_mb,
+            r.peak_rss_mb / GOAL_MB,
+        );
+        runs.push(r);
+    }
+    if let [small, .., large] = runs.as_slice() {
+        println!(
+            "report_scale: {:.1}x the findings, {:.2}x the peak RSS",
+            large.findings as f64 / small.findings as f64,
+            large.peak_rss_mb / small.peak_rss_mb
+        );
+    }
+    let worst = runs.iter().map(|r| r.peak_rss_mb).fold(0.0, f64::max);
+    assert!(
+        worst < GOAL_MB,
+        "peak RSS {worst:.1} MB is over the {GOAL_MB} MB goal"
+    );
+}

@@ -1,0 +1,32 @@
+//! Findings across the organization: filters, collection, and acting on findings through the
+//! administrator only.
+//!
+//! | module | owns |
+//! | --- | --- |
+//! | [`severity`] | the documented severity bands (Critical is its own) |
+//! | [`filter`] | the filter model: include/exclude chips, validation, exact client-side matching |
+//! | [`criteria`] | filter -> GuardDuty `FindingCriteria` where the API can evaluate it |
+//! | [`saved`] | the saved-filters TOML file (`--filter NAME`) |
+//! | [`record`] | one finding, flattened from the SDK shape |
+//! | [`collect`] | ListFindings -> GetFindings (batches of 50) -> a sink, streaming, bounded memory |
+//! | [`admin`] | who the caller is, and which account's detector is the administrator's |
+//! | [`archive`] | archive / unarchive / feedback, refused unless the caller is the administrator |
+//! | [`sync`] | `filters sync`: saved filters -> GuardDuty filters, idempotently |
+//! | [`sample`] | `sample-findings`: CreateSampleFindings in chosen accounts x regions |
+//! | [`stats`] | per-account / per-type counts from GetFindingsStatistics |
+
+pub mod admin;
+pub mod archive;
+pub mod collect;
+pub mod criteria;
+pub mod filter;
+pub mod record;
+pub mod sample;
+pub mod saved;
+pub mod severity;
+pub mod stats;
+pub mod sync;
+
+pub use filter::{Filter, FilterError, FilterSpec};
+pub use record::FindingRecord;
+pub use severity::Band;

@@ -1,0 +1,127 @@
+//! The consolidated findings report: one model, built by streaming findings through an
+//! aggregator (bounded memory whatever their number), and renderers that only print it.
+//!
+//! | module | owns |
+//! | --- | --- |
+//! | [`model`] | the report's data, with a schema version; sorted and deterministic |
+//! | [`aggregate`] | findings -> counts per account x region x band, top types, top-N findings |
+//! | [`coverage`] | the coverage section's interface, and the simple one built here |
+//! | [`table`] | terminal tables (tabled) |
+//! | [`json`] | JSON with the schema version |
+//! | [`csv`] | CSV, with formula-looking cells neutralised |
+//! | [`markdown`] | Markdown, with cell text escaped |
+//! | [`html`] | self-contained HTML: inline CSS/JS, sortable and filterable tables, heat map; every string escaped |
+
+pub mod aggregate;
+pub mod coverage;
+pub mod csv;
+pub mod html;
+pub mod json;
+pub mod markdown;
+pub mod model;
+pub mod table;
+
+pub use aggregate::Aggregator;
+pub use model::Report;
+
+/// The output formats of `gdorg report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Csv,
+    Markdown,
+    Html,
+}
+
+/// Render `report` in `format`.
+pub fn render(report: &Report, format: Format) -> Result<String, RenderError> {
+    Ok(match format {
+        Format::Table => table::render(report),
+        Format::Json => json::render(report)?,
+        Format::Csv => csv::render(report)?,
+        Format::Markdown => markdown::render(report),
+        Format::Html => html::render(report),
+    })
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    #[error("JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("CSV: {0}")]
+    Csv(#[from] ::csv::Error),
+    #[error("CSV: {0}")]
+    CsvInner(String),
+}
+
+#[cfg(test)]
+pub(crate) mod fixture {
+    //! A report with attacker strings in every finding field, for the renderers' tests.
+    use super::aggregate::Aggregator;
+    use super::model::*;
+    use crate::findings::record::tests::record;
+
+    pub const XSS: &str =
+        "<script>window.__pwned=1</script><img src=x onerror=\"window.__pwned=2\">";
+
+    pub fn report() -> Report {
+        let mut agg = Aggregator::new(5);
+        let mut a = record(
+            "f-1",
+            "111111111111",
+            "eu-west-1",
+            "Backdoor:EC2/C&CActivity.B!DNS",
+            9.5,
+        );
+        a.actor.domain = Some(format!("evil.example{XSS}"));
+        a.actor.organization = Some("=HYPERLINK(\"http://x\")".into());
+        a.actor.user_agent = Some("@SUM(1+1)".into());
+        a.title = format!("Title {XSS}");
+        a.resource_id = "+cmd|' /C calc'!A0".into();
+        a.threat_lists = vec!["-2+3".into(), "\tTabbed".into()];
+        agg.add(&a);
+        agg.add(&record(
+            "f-2",
+            "222222222222",
+            "us-east-1",
+            "Recon:EC2/PortProbeUnprotectedPort",
+            2.0,
+        ));
+        agg.add(&record(
+            "f-3",
+            "222222222222",
+            "eu-west-1",
+            "Recon:EC2/PortProbeUnprotectedPort",
+            5.0,
+        ));
+        let mut arch = record(
+            "f-4",
+            "111111111111",
+            "us-east-1",
+            "UnauthorizedAccess:EC2/SSHBruteForce",
+            8.0,
+        );
+        arch.archived = true;
+        agg.add(&arch);
+        let scope = Scope {
+            caller_arn: "arn:aws:iam::999999999999:user/auditor".into(),
+            administrator: "999999999999".into(),
+            administrator_how: "the caller's own account".into(),
+            mode: "administrator".into(),
+            regions: vec!["eu-west-1".into(), "us-east-1".into()],
+            filter: "all findings".into(),
+            started_at: "2026-11-23T10:00:00Z".into(),
+            finished_at: "2026-11-23T10:00:05Z".into(),
+        };
+        let coverage = super::coverage::Coverage {
+            source: "test".into(),
+            rows: vec![super::coverage::CoverageRow {
+                account: "111111111111".into(),
+                region: "eu-west-1".into(),
+                status: "Enabled".into(),
+            }],
+        };
+        agg.finish(scope, coverage, vec!["ap-south-1: AccessDenied".into()])
+    }
+}

@@ -1,0 +1,198 @@
+//! `gdorg report` against the sandbox: findings of many members in many regions reach the
+//! administrator's report with the right counts; every format renders; attacker strings are
+//! escaped in HTML (and no injected script runs in headless Chromium) and neutralised in CSV.
+
+use std::collections::BTreeSet;
+
+use guardduty_org::findings_cli::{build_report, FilterArgs, ReadArgs};
+use guardduty_org::report::{self, Format};
+
+use crate::findings::{self, ADMIN, MEMBERS, OUTSIDER, PER_CELL, REGIONS};
+use crate::support::Env;
+
+const HOSTILE: &str = r#"
+[[findings]]
+accounts = ["200000000002"]
+regions = ["eu-west-1"]
+types = ["Backdoor:EC2/C&CActivity.B!DNS"]
+domain = "<script>document.title='PWNED'</script>evil.example.com"
+instance_name = "<img src=x onerror=\"document.documentElement.setAttribute('data-pwned','1')\">"
+
+[[findings]]
+accounts = ["200000000003"]
+regions = ["us-east-1"]
+types = ["Recon:IAMUser/MaliciousIPCaller"]
+user_agent = "=cmd|' /C calc'!A0"
+domain = "@evil.example.com"
+"#;
+
+fn read_args() -> ReadArgs {
+    ReadArgs {
+        filter: FilterArgs::default(),
+        regions: REGIONS.iter().map(|r| r.to_string()).collect(),
+        admin_account: None,
+        direct: false,
+        accounts: vec![],
+        concurrency: 4,
+    }
+}
+
+async fn hostile_report() -> (Env, report::Report) {
+    let env = Env::with_spec(findings::spec(HOSTILE)).await;
+    let f = findings::factory_of(&env, ADMIN).await;
+    // Room for every finding (6 cells x PER_CELL + 1) in the top list.
+    let rep = build_report(&f, &read_args(), 200).await.unwrap();
+    (env, rep)
+}
+
+#[tokio::test]
+async fn the_administrators_report_counts_every_member_and_region() {
+    let (env, rep) = hostile_report().await;
+    assert!(rep.errors.is_empty(), "{:?}", rep.errors);
+    let cells: BTreeSet<(String, String)> = rep
+        .cells
+        .iter()
+        .map(|c| (c.account.clone(), c.region.clone()))
+        .collect();
+    let mut want = BTreeSet::new();
+    for a in [ADMIN, MEMBERS[0], MEMBERS[1]] {
+        for r in REGIONS {
+            want.insert((a.to_string(), r.to_string()));
+        }
+    }
+    assert_eq!(cells, want);
+    assert!(!rep.totals.accounts.contains(&OUTSIDER.to_string()));
+    // Totals agree with a plain read of current and archived findings.
+    let cfg = env.user(ADMIN).await;
+    let current = findings::read(&cfg, &findings::filter("")).await;
+    let archived = findings::read(&cfg, &findings::filter(r#"status = "archived""#)).await;
+    assert_eq!(rep.totals.current_total as usize, current.len());
+    assert_eq!(rep.totals.archived_total as usize, archived.len());
+    assert_eq!(
+        rep.totals.current_total + rep.totals.archived_total,
+        (6 * PER_CELL + 2) as u64
+    );
+    let critical = current.iter().filter(|f| f.severity >= 9.0).count() as u64;
+    assert_eq!(rep.totals.current[3], critical);
+    // The top list is sorted by severity and holds no archived finding.
+    assert!(rep
+        .top_findings
+        .windows(2)
+        .all(|w| w[0].severity >= w[1].severity));
+    assert!(rep.top_findings.iter().all(|f| !f.archived));
+    assert!(rep.archived.listed.iter().all(|f| f.archived));
+    assert!(rep.archived.rule.contains("only the administrator account"));
+    // Coverage: the administrator and its enabled members, per region.
+    for r in REGIONS {
+        for m in MEMBERS {
+            assert!(
+                rep.coverage
+                    .rows
+                    .iter()
+                    .any(|c| c.region == r && c.account == m && c.status == "Enabled"),
+                "{:?}",
+                rep.coverage.rows
+            );
+        }
+    }
+    assert!(rep.scope.caller_arn.contains(ADMIN));
+}
+
+#[tokio::test]
+async fn attacker_strings_are_escaped_and_neutralised_in_every_format() {
+    let (_env, rep) = hostile_report().await;
+    let hostile = rep
+        .top_findings
+        .iter()
+        .chain(&rep.archived.listed)
+        .find(|f| {
+            f.actor
+                .domain
+                .as_deref()
+                .is_some_and(|d| d.contains("PWNED"))
+        })
+        .expect("the hostile finding is among the listed ones");
+    assert!(
+        hostile.resource_id.contains("<img"),
+        "{}",
+        hostile.resource_id
+    );
+    assert!(rep
+        .top_findings
+        .iter()
+        .chain(&rep.archived.listed)
+        .any(|f| f.actor.user_agent.as_deref() == Some("=cmd|' /C calc'!A0")));
+
+    let html = report::render(&rep, Format::Html).unwrap();
+    assert_eq!(html.matches("<script").count(), 1);
+    assert!(!html.contains("<img"));
+    assert!(html.contains("&lt;script&gt;document.title=&#39;PWNED&#39;&lt;/script&gt;"));
+
+    let md = report::render(&rep, Format::Markdown).unwrap();
+    assert!(!md.contains("<script") && !md.contains("<img"));
+
+    let csv_text = report::render(&rep, Format::Csv).unwrap();
+    let mut rd = csv::Reader::from_reader(csv_text.as_bytes());
+    let mut saw = false;
+    for rec in rd.records() {
+        for cell in rec.unwrap().iter() {
+            assert!(
+                !matches!(
+                    cell.as_bytes().first(),
+                    Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
+                ),
+                "{cell:?}"
+            );
+            saw |= cell.starts_with("'=cmd|");
+        }
+    }
+    assert!(saw, "the user agent cell is present, neutralised");
+
+    let json = report::render(&rep, Format::Json).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["schema_version"], 1);
+    let table = report::render(&rep, Format::Table).unwrap();
+    assert!(table.contains("current ("));
+}
+
+/// Open the HTML report in headless Chromium: our own script runs (CSP allows it by hash),
+/// no injected one does. Skips, saying so, when Chromium is not installed.
+#[tokio::test]
+async fn no_injected_script_runs_in_headless_chromium() {
+    let Some(browser) = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|b| which(b))
+    else {
+        println!("SKIPPED: no chromium on PATH (apt-get install -y chromium)");
+        return;
+    };
+    let (_env, rep) = hostile_report().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("report.html");
+    std::fs::write(&path, report::render(&rep, Format::Html).unwrap()).unwrap();
+    let out = std::process::Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--virtual-time-budget=2000",
+            "--dump-dom",
+        ])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        dom.contains("data-gdorg=\"ready\""),
+        "our script did not run: {dom:.2000}"
+    );
+    assert!(!dom.contains("data-pwned=\"1\""), "an injected handler ran");
+    assert!(!dom.contains("<title>PWNED"), "an injected script ran");
+    assert!(dom.contains("PWNED"), "the hostile text is shown, as text");
+}
+
+fn which(bin: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(bin).is_file()))
+}
