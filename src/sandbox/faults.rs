@@ -1,6 +1,6 @@
 //! Fault injection, seeded for repeatability: latency per call (fixed + jitter), a rate limit
 //! per account x region x operation answered with the throttling error the SDK retries, and a
-//! rate of server errors.
+//! rate of server errors — optionally only for some services, operations, accounts or regions.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -32,7 +32,22 @@ pub struct FaultConfig {
     /// Seed of the fault generator.
     #[serde(default)]
     pub seed: u64,
+    /// Only calls to these services (`sts`, `organizations`, `iam`, `guardduty`); empty = all.
+    #[serde(default)]
+    pub services: Vec<String>,
+    /// Only these operations (e.g. `ListFindings`); empty = all.
+    #[serde(default)]
+    pub operations: Vec<String>,
+    /// Only calls by these accounts; empty = all.
+    #[serde(default)]
+    pub accounts: Vec<String>,
+    /// Only calls signed for these regions; empty = all.
+    #[serde(default)]
+    pub regions: Vec<String>,
 }
+
+/// The services a fault can be restricted to.
+pub const SERVICES: &[&str] = &["sts", "organizations", "iam", "guardduty"];
 
 impl FaultConfig {
     pub fn validate(&self) -> Result<(), String> {
@@ -48,7 +63,34 @@ impl FaultConfig {
                 self.rate_limit_per_second
             ));
         }
+        if let Some(s) = self
+            .services
+            .iter()
+            .find(|s| !SERVICES.contains(&s.as_str()))
+        {
+            return Err(format!(
+                "faults.services: unknown service {s:?} (one of {SERVICES:?})"
+            ));
+        }
+        if let Some(r) = self
+            .regions
+            .iter()
+            .find(|r| crate::regions::lookup(r).is_none())
+        {
+            return Err(format!("faults.regions: unknown region {r:?}"));
+        }
         Ok(())
+    }
+
+    /// Whether faults apply to this call at all.
+    fn targets(&self, service: &str, account: &str, region: &str, operation: &str) -> bool {
+        fn within(list: &[String], value: &str) -> bool {
+            list.is_empty() || list.iter().any(|v| v == value)
+        }
+        within(&self.services, service)
+            && within(&self.operations, operation)
+            && within(&self.accounts, account)
+            && within(&self.regions, region)
     }
 }
 
@@ -98,8 +140,17 @@ impl Faults {
     }
 
     /// Decide the fate of one call.
-    pub fn judge(&self, account: &str, region: &str, operation: &'static str) -> Verdict {
+    pub fn judge(
+        &self,
+        service: &str,
+        account: &str,
+        region: &str,
+        operation: &'static str,
+    ) -> Verdict {
         let cfg = self.config.lock().expect("faults poisoned").clone();
+        if !cfg.targets(service, account, region, operation) {
+            return Verdict::Serve(Duration::ZERO);
+        }
         let (jitter, fail) = {
             let mut rng = self.rng.lock().expect("faults poisoned");
             let jitter = if cfg.jitter_ms > 0 {
@@ -150,7 +201,7 @@ mod tests {
         let f = Faults::new(FaultConfig::default());
         for _ in 0..100 {
             assert_eq!(
-                f.judge("1", "us-east-1", "ListDetectors"),
+                f.judge("guardduty", "1", "us-east-1", "ListDetectors"),
                 Verdict::Serve(Duration::ZERO)
             );
         }
@@ -163,11 +214,23 @@ mod tests {
             rate_limit_burst: Some(2.0),
             ..Default::default()
         });
-        assert!(matches!(f.judge("1", "r", "Op"), Verdict::Serve(_)));
-        assert!(matches!(f.judge("1", "r", "Op"), Verdict::Serve(_)));
-        assert!(matches!(f.judge("1", "r", "Op"), Verdict::Throttle(_)));
+        assert!(matches!(
+            f.judge("guardduty", "1", "r", "Op"),
+            Verdict::Serve(_)
+        ));
+        assert!(matches!(
+            f.judge("guardduty", "1", "r", "Op"),
+            Verdict::Serve(_)
+        ));
+        assert!(matches!(
+            f.judge("guardduty", "1", "r", "Op"),
+            Verdict::Throttle(_)
+        ));
         // Another operation has its own bucket.
-        assert!(matches!(f.judge("1", "r", "Other"), Verdict::Serve(_)));
+        assert!(matches!(
+            f.judge("guardduty", "1", "r", "Other"),
+            Verdict::Serve(_)
+        ));
     }
 
     #[test]
@@ -179,12 +242,63 @@ mod tests {
                 ..Default::default()
             });
             (0..200)
-                .map(|_| matches!(f.judge("1", "r", "Op"), Verdict::Fail(_)))
+                .map(|_| matches!(f.judge("guardduty", "1", "r", "Op"), Verdict::Fail(_)))
                 .collect::<Vec<_>>()
         };
         let a = run();
         assert_eq!(a, run());
         let fails = a.iter().filter(|x| **x).count();
         assert!((30..90).contains(&fails), "{fails}");
+    }
+
+    #[test]
+    fn faults_can_target_services_operations_accounts_and_regions() {
+        let f = Faults::new(FaultConfig {
+            rate_limit_per_second: 0.001,
+            rate_limit_burst: Some(1.0),
+            services: vec!["guardduty".into()],
+            operations: vec!["ListFindings".into()],
+            accounts: vec!["1".into()],
+            regions: vec!["eu-west-1".into()],
+            ..Default::default()
+        });
+        for _ in 0..3 {
+            assert!(matches!(
+                f.judge("sts", "1", "eu-west-1", "ListFindings"),
+                Verdict::Serve(_)
+            ));
+            assert!(matches!(
+                f.judge("guardduty", "1", "eu-west-1", "GetFindings"),
+                Verdict::Serve(_)
+            ));
+            assert!(matches!(
+                f.judge("guardduty", "2", "eu-west-1", "ListFindings"),
+                Verdict::Serve(_)
+            ));
+            assert!(matches!(
+                f.judge("guardduty", "1", "us-east-1", "ListFindings"),
+                Verdict::Serve(_)
+            ));
+        }
+        assert!(matches!(
+            f.judge("guardduty", "1", "eu-west-1", "ListFindings"),
+            Verdict::Serve(_)
+        ));
+        assert!(matches!(
+            f.judge("guardduty", "1", "eu-west-1", "ListFindings"),
+            Verdict::Throttle(_)
+        ));
+        assert!(FaultConfig {
+            services: vec!["ec2".into()],
+            ..Default::default()
+        }
+        .validate()
+        .is_err());
+        assert!(FaultConfig {
+            regions: vec!["moon-1".into()],
+            ..Default::default()
+        }
+        .validate()
+        .is_err());
     }
 }

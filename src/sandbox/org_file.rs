@@ -1,13 +1,21 @@
-//! The org file: a TOML description of the world the sandbox serves (accounts, their state,
-//! faults), and the building of a [`World`] from it. `examples/org.toml` shows every key.
+//! The org file: a TOML description of the world the sandbox serves — accounts and their
+//! state, pre-existing GuardDuty state, faults — and the building of a [`World`] from it.
+//! `examples/org.toml` shows and explains every key.
+//!
+//! Seeded GuardDuty state uses the same representation the GuardDuty handlers keep: the
+//! administrator's cell lists `members[member]` with its relationship; an `Enabled` member's
+//! cell links back to its administrator; an `Invited` member's cell holds the invitation.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::Utc;
 use serde::Deserialize;
 
 use super::faults::FaultConfig;
-use super::state::{Account, AccountStatus, Iam, Role, World, DEFAULT_EXECUTION_ROLE};
+use super::state::{
+    Account, AccountStatus, AdministratorLink, Detector, FeatureState, Iam, Invitation, Member,
+    Role, World, DEFAULT_EXECUTION_ROLE, GUARDDUTY_PRINCIPAL, UPPER_DIGITS,
+};
 
 /// The whole org file.
 #[derive(Debug, Clone, Deserialize)]
@@ -25,12 +33,27 @@ pub struct OrgSpec {
     /// Opt-in regions the generated accounts have enabled.
     #[serde(default)]
     pub opt_in_regions: Vec<String>,
-    /// Lifetime of AssumeRole credentials when the caller asks for none, in seconds.
+    /// The longest lifetime AssumeRole grants, in seconds (caps DurationSeconds).
     #[serde(default = "default_session_lifetime")]
     pub session_lifetime_secs: u64,
     /// Explicitly described accounts.
     #[serde(default)]
     pub accounts: Vec<AccountSpec>,
+    /// Service principals with trusted access enabled in Organizations.
+    #[serde(default)]
+    pub service_access: Vec<String>,
+    /// Delegated administrators registered in Organizations.
+    #[serde(default)]
+    pub delegated_administrators: Vec<DelegatedAdminSpec>,
+    /// The organization's delegated GuardDuty administrator, if one is already set.
+    #[serde(default)]
+    pub guardduty: Option<GuardDutyOrgSpec>,
+    /// Pre-existing GuardDuty detectors.
+    #[serde(default)]
+    pub detectors: Vec<DetectorSpec>,
+    /// Pre-existing GuardDuty memberships (and pending invitations).
+    #[serde(default)]
+    pub memberships: Vec<MembershipSpec>,
     #[serde(default)]
     pub faults: FaultConfig,
 }
@@ -58,12 +81,114 @@ pub struct AccountSpec {
     pub disabled_regions: Vec<String>,
 }
 
+/// A delegated administrator registered in Organizations.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DelegatedAdminSpec {
+    pub account: String,
+    pub service_principal: String,
+}
+
+/// The organization's delegated GuardDuty administrator (EnableOrganizationAdminAccount done).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuardDutyOrgSpec {
+    pub admin: String,
+    /// Regions where it is the administrator (default: every region it has enabled).
+    #[serde(default)]
+    pub regions: Option<Vec<String>>,
+    /// autoEnableOrganizationMembers: NEW, ALL or NONE (default NONE).
+    #[serde(default = "default_auto_enable")]
+    pub auto_enable: String,
+}
+
+/// Detectors of some accounts in some regions.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DetectorSpec {
+    pub accounts: Vec<String>,
+    /// Default: every region the account has enabled.
+    #[serde(default)]
+    pub regions: Option<Vec<String>>,
+    /// ENABLED (default) or DISABLED (suspended).
+    #[serde(default = "default_detector_status")]
+    pub status: String,
+    /// FIFTEEN_MINUTES, ONE_HOUR or SIX_HOURS (default).
+    #[serde(default = "default_frequency")]
+    pub finding_publishing_frequency: String,
+    /// Feature name -> ENABLED | DISABLED, over the defaults (foundational sources on, the
+    /// rest off, as a new detector has them).
+    #[serde(default)]
+    pub features: BTreeMap<String, String>,
+}
+
+/// GuardDuty memberships of some members to one administrator in some regions.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MembershipSpec {
+    pub administrator: String,
+    pub members: Vec<String>,
+    /// Default: every region both accounts have enabled.
+    #[serde(default)]
+    pub regions: Option<Vec<String>>,
+    /// Enabled | Invited | Created | Removed | Resigned | EmailVerificationFailed.
+    pub status: String,
+}
+
+/// Relationships a seeded membership may have.
+pub const RELATIONSHIPS: &[&str] = &[
+    "Enabled",
+    "Invited",
+    "Created",
+    "Removed",
+    "Resigned",
+    "EmailVerificationFailed",
+];
+
+/// GuardDuty's detector features (and their additional configurations) as GetDetector
+/// reports them.
+const FEATURES: &[(&str, &[&str])] = &[
+    ("CLOUD_TRAIL", &[]),
+    ("DNS_LOGS", &[]),
+    ("FLOW_LOGS", &[]),
+    ("S3_DATA_EVENTS", &[]),
+    ("EKS_AUDIT_LOGS", &[]),
+    ("EBS_MALWARE_PROTECTION", &[]),
+    ("RDS_LOGIN_EVENTS", &[]),
+    ("EKS_RUNTIME_MONITORING", &["EKS_ADDON_MANAGEMENT"]),
+    ("LAMBDA_NETWORK_LOGS", &[]),
+    (
+        "RUNTIME_MONITORING",
+        &[
+            "EKS_ADDON_MANAGEMENT",
+            "ECS_FARGATE_AGENT_MANAGEMENT",
+            "EC2_AGENT_MANAGEMENT",
+        ],
+    ),
+];
+/// Always on in every detector.
+const FOUNDATIONAL: &[&str] = &["CLOUD_TRAIL", "DNS_LOGS", "FLOW_LOGS"];
+const FREQUENCIES: &[&str] = &["FIFTEEN_MINUTES", "ONE_HOUR", "SIX_HOURS"];
+const AUTO_ENABLE: &[&str] = &["NEW", "ALL", "NONE"];
+
 fn default_seed() -> u64 {
     7
 }
 
 fn default_session_lifetime() -> u64 {
     3600
+}
+
+fn default_auto_enable() -> String {
+    "NONE".into()
+}
+
+fn default_detector_status() -> String {
+    "ENABLED".into()
+}
+
+fn default_frequency() -> String {
+    "SIX_HOURS".into()
 }
 
 fn default_management() -> AccountSpec {
@@ -87,6 +212,11 @@ impl Default for OrgSpec {
             opt_in_regions: vec![],
             session_lifetime_secs: default_session_lifetime(),
             accounts: vec![],
+            service_access: vec![],
+            delegated_administrators: vec![],
+            guardduty: None,
+            detectors: vec![],
+            memberships: vec![],
             faults: FaultConfig::default(),
         }
     }
@@ -101,9 +231,9 @@ impl OrgSpec {
         }
     }
 
-    /// Parse an org file's text.
+    /// Parse an org file's text (TOML errors name the line and the key).
     pub fn parse(text: &str) -> Result<OrgSpec, String> {
-        toml::from_str(text).map_err(|e| e.to_string())
+        toml::from_str(text).map_err(|e| e.to_string().trim_end().to_string())
     }
 
     /// The id of the i-th generated member account (1-based), e.g. `200000000001`.
@@ -125,15 +255,24 @@ pub fn trust_policy_for(account: &str) -> String {
     .to_string()
 }
 
-/// Build the world an org file describes.
+/// Build the world an org file describes; the error names the problem.
 pub fn build_world(spec: &OrgSpec) -> Result<World, String> {
+    if spec.session_lifetime_secs == 0 {
+        return Err("session_lifetime_secs must be at least 1".into());
+    }
+    check_opt_in("opt_in_regions", &spec.opt_in_regions)?;
+    spec.faults.validate()?;
     let regions: Vec<String> = crate::regions::all().map(String::from).collect();
     let management_id = spec.management.id.clone();
+    if spec.management.suspended {
+        return Err("the management account cannot be suspended".into());
+    }
     let mut world = World::new(
         spec.seed,
         account_from(&spec.management, &management_id, true)?,
         regions,
     );
+    give_role_ids(&mut world, &management_id);
     world.session_lifetime = chrono::Duration::seconds(spec.session_lifetime_secs as i64);
     let mut seen: BTreeSet<String> = BTreeSet::from([management_id.clone()]);
     for a in &spec.accounts {
@@ -141,6 +280,7 @@ pub fn build_world(spec: &OrgSpec) -> Result<World, String> {
             return Err(format!("account {} is listed twice", a.id));
         }
         world.add_account(account_from(a, &management_id, false)?);
+        give_role_ids(&mut world, &a.id);
     }
     let mut i = 0;
     let mut added = 0;
@@ -160,18 +300,57 @@ pub fn build_world(spec: &OrgSpec) -> Result<World, String> {
             disabled_regions: vec![],
         };
         world.add_account(account_from(&a, &management_id, false)?);
+        give_role_ids(&mut world, &a.id);
         added += 1;
     }
+    seed_organization(&mut world, spec)?;
+    for d in &spec.detectors {
+        seed_detectors(&mut world, d)?;
+    }
+    for m in &spec.memberships {
+        seed_memberships(&mut world, m)?;
+    }
+    check_single_administrator(&world)?;
     Ok(world)
+}
+
+fn check_opt_in(what: &str, regions: &[String]) -> Result<(), String> {
+    for r in regions {
+        match crate::regions::lookup(r) {
+            None => return Err(format!("{what}: unknown region {r:?}")),
+            Some(info) if !info.opt_in => {
+                return Err(format!(
+                    "{what}: {r} is enabled by default, not an opt-in region"
+                ))
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
 }
 
 fn account_from(a: &AccountSpec, management: &str, is_management: bool) -> Result<Account, String> {
     if a.id.len() != 12 || !a.id.bytes().all(|b| b.is_ascii_digit()) {
         return Err(format!("account id {:?} is not 12 digits", a.id));
     }
-    for r in a.opt_in_regions.iter().chain(&a.disabled_regions) {
+    check_opt_in(
+        &format!("account {}: opt_in_regions", a.id),
+        &a.opt_in_regions,
+    )?;
+    for r in &a.disabled_regions {
         if crate::regions::lookup(r).is_none() {
-            return Err(format!("account {}: unknown region {r:?}", a.id));
+            return Err(format!(
+                "account {}: disabled_regions: unknown region {r:?}",
+                a.id
+            ));
+        }
+    }
+    if let Some(email) = &a.email {
+        if !email.contains('@') {
+            return Err(format!(
+                "account {}: email {email:?} is not an email address",
+                a.id
+            ));
         }
     }
     let now = Utc::now();
@@ -182,14 +361,16 @@ fn account_from(a: &AccountSpec, management: &str, is_management: bool) -> Resul
             name.clone(),
             Role {
                 arn: format!("arn:aws:iam::{}:role/{name}", a.id),
-                id: format!("AROA{}", &a.id),
+                id: String::new(), // given by `give_role_ids`, from the world's generator
                 name,
                 path: "/".into(),
                 description: None,
                 trust_policy: trust_policy_for(management),
                 max_session_duration: 3600,
                 created: now,
-                attached: BTreeSet::new(),
+                attached: BTreeSet::from([
+                    "arn:aws:iam::aws:policy/AdministratorAccess".to_string()
+                ]),
             },
         );
     }
@@ -213,4 +394,410 @@ fn account_from(a: &AccountSpec, management: &str, is_management: bool) -> Resul
         disabled: a.disabled_regions.iter().cloned().collect(),
         iam,
     })
+}
+
+/// Role ids are `AROA` + 17 characters, drawn from the seeded generator.
+fn give_role_ids(world: &mut World, account: &str) {
+    let names: Vec<String> = world.accounts[account].iam.roles.keys().cloned().collect();
+    for name in names {
+        let id = format!("AROA{}", world.random(UPPER_DIGITS, 17));
+        if let Some(r) = world
+            .accounts
+            .get_mut(account)
+            .and_then(|a| a.iam.roles.get_mut(&name))
+        {
+            r.id = id;
+        }
+    }
+}
+
+/// The account `id` must be in the world.
+fn known<'w>(world: &'w World, what: &str, id: &str) -> Result<&'w Account, String> {
+    world
+        .accounts
+        .get(id)
+        .ok_or_else(|| format!("{what}: account {id} is not in the organization"))
+}
+
+/// The regions of an entry: those given (each known and enabled in every account named), or
+/// by default every region all of them have enabled.
+fn regions_of(
+    world: &World,
+    what: &str,
+    given: Option<&Vec<String>>,
+    accounts: &[&str],
+) -> Result<Vec<String>, String> {
+    let enabled_in_all = |r: &str| {
+        accounts
+            .iter()
+            .all(|a| world.accounts.get(*a).is_some_and(|a| a.region_enabled(r)))
+    };
+    match given {
+        None => Ok(world
+            .regions
+            .iter()
+            .filter(|r| enabled_in_all(r))
+            .cloned()
+            .collect()),
+        Some(list) => {
+            for r in list {
+                if crate::regions::lookup(r).is_none() {
+                    return Err(format!("{what}: unknown region {r:?}"));
+                }
+                if let Some(a) = accounts
+                    .iter()
+                    .find(|a| !world.accounts[**a].region_enabled(r))
+                {
+                    return Err(format!("{what}: account {a} has not enabled region {r}"));
+                }
+            }
+            Ok(list.clone())
+        }
+    }
+}
+
+fn seed_organization(world: &mut World, spec: &OrgSpec) -> Result<(), String> {
+    let now = Utc::now();
+    for sp in &spec.service_access {
+        if !sp.ends_with(".amazonaws.com") {
+            return Err(format!("service_access: {sp:?} is not a service principal"));
+        }
+        world.org.service_access.insert(sp.clone(), now);
+    }
+    for d in &spec.delegated_administrators {
+        let what = "delegated_administrators";
+        known(world, what, &d.account)?;
+        if world.is_management(&d.account) {
+            return Err(format!(
+                "{what}: the management account {} cannot be a delegated administrator",
+                d.account
+            ));
+        }
+        if !world.org.service_access.contains_key(&d.service_principal) {
+            return Err(format!(
+                "{what}: {} needs trusted access first: add it to service_access",
+                d.service_principal
+            ));
+        }
+        world
+            .org
+            .delegated_admins
+            .insert((d.service_principal.clone(), d.account.clone()), now);
+    }
+    if let Some(gd) = &spec.guardduty {
+        let what = "guardduty";
+        known(world, what, &gd.admin)?;
+        if !AUTO_ENABLE.contains(&gd.auto_enable.as_str()) {
+            return Err(format!(
+                "{what}: auto_enable {:?} is not one of {AUTO_ENABLE:?}",
+                gd.auto_enable
+            ));
+        }
+        for region in regions_of(world, what, gd.regions.as_ref(), &[gd.admin.as_str()])? {
+            let org = world.guardduty_org.entry(region).or_default();
+            org.admin = Some(gd.admin.clone());
+            org.config.auto_enable_members = gd.auto_enable.clone();
+        }
+        world
+            .org
+            .service_access
+            .entry(GUARDDUTY_PRINCIPAL.to_string())
+            .or_insert(now);
+        if !world.is_management(&gd.admin) {
+            world
+                .org
+                .delegated_admins
+                .entry((GUARDDUTY_PRINCIPAL.to_string(), gd.admin.clone()))
+                .or_insert(now);
+        }
+    }
+    Ok(())
+}
+
+fn seed_detectors(world: &mut World, spec: &DetectorSpec) -> Result<(), String> {
+    let what = "detectors";
+    let enabled = match spec.status.as_str() {
+        "ENABLED" => true,
+        "DISABLED" => false,
+        other => {
+            return Err(format!(
+                "{what}: status {other:?} is not ENABLED or DISABLED"
+            ))
+        }
+    };
+    if !FREQUENCIES.contains(&spec.finding_publishing_frequency.as_str()) {
+        return Err(format!(
+            "{what}: finding_publishing_frequency {:?} is not one of {FREQUENCIES:?}",
+            spec.finding_publishing_frequency
+        ));
+    }
+    for (name, status) in &spec.features {
+        if !FEATURES.iter().any(|(n, _)| n == name) || FOUNDATIONAL.contains(&name.as_str()) {
+            let names: Vec<&str> = FEATURES
+                .iter()
+                .map(|(n, _)| *n)
+                .filter(|n| !FOUNDATIONAL.contains(n))
+                .collect();
+            return Err(format!(
+                "{what}: unknown feature {name:?}; features are {names:?}"
+            ));
+        }
+        if status != "ENABLED" && status != "DISABLED" {
+            return Err(format!(
+                "{what}: feature {name} status {status:?} is not ENABLED or DISABLED"
+            ));
+        }
+    }
+    for account in &spec.accounts {
+        known(world, what, account)?;
+        for region in regions_of(world, what, spec.regions.as_ref(), &[account.as_str()])? {
+            if world.detector(account, &region).is_some() {
+                return Err(format!(
+                    "{what}: account {account} has two detectors in {region}"
+                ));
+            }
+            let id = world.new_hex_id();
+            let detector = new_detector(id, enabled, spec);
+            world.cell_mut(account, &region).detector = Some(detector);
+        }
+    }
+    Ok(())
+}
+
+fn new_detector(id: String, enabled: bool, spec: &DetectorSpec) -> Detector {
+    let now = Utc::now();
+    let features = FEATURES
+        .iter()
+        .map(|(name, additional)| {
+            let status = spec.features.get(*name).cloned().unwrap_or_else(|| {
+                if FOUNDATIONAL.contains(name) {
+                    "ENABLED".into()
+                } else {
+                    "DISABLED".into()
+                }
+            });
+            let state = FeatureState {
+                status,
+                updated: now,
+                additional: additional
+                    .iter()
+                    .map(|a| (a.to_string(), "DISABLED".to_string()))
+                    .collect(),
+            };
+            (name.to_string(), state)
+        })
+        .collect();
+    Detector {
+        id,
+        enabled,
+        finding_publishing_frequency: spec.finding_publishing_frequency.clone(),
+        features,
+        tags: BTreeMap::new(),
+        created: now,
+        updated: now,
+    }
+}
+
+fn seed_memberships(world: &mut World, spec: &MembershipSpec) -> Result<(), String> {
+    let admin = spec.administrator.as_str();
+    let what = format!("memberships of administrator {admin}");
+    known(world, &what, admin)?;
+    let status = spec.status.as_str();
+    if !RELATIONSHIPS.contains(&status) {
+        return Err(format!(
+            "{what}: status {status:?} is not one of {RELATIONSHIPS:?}"
+        ));
+    }
+    for member in &spec.members {
+        let member = member.as_str();
+        let email = known(world, &what, member)?.email.clone();
+        if member == admin {
+            return Err(format!("{what}: an account cannot be its own member"));
+        }
+        for region in regions_of(world, &what, spec.regions.as_ref(), &[admin, member])? {
+            if world.detector(admin, &region).is_none() {
+                return Err(format!(
+                    "{what}: the administrator has no detector in {region}; add it to [[detectors]]"
+                ));
+            }
+            if status == "Enabled" && world.detector(member, &region).is_none() {
+                return Err(format!(
+                    "{what}: Enabled member {member} has no detector in {region}; add it to [[detectors]]"
+                ));
+            }
+            if world
+                .cell(admin, &region)
+                .is_some_and(|c| c.members.contains_key(member))
+            {
+                return Err(format!("{what}: {member} is listed twice in {region}"));
+            }
+            let now = Utc::now();
+            let invitation_id = world.new_hex_id();
+            let (admin_cell, member_cell) = world.cell_pair_mut(&region, admin, member);
+            admin_cell.members.insert(
+                member.to_string(),
+                Member {
+                    account_id: member.to_string(),
+                    email: email.clone(),
+                    relationship: status.to_string(),
+                    invited_at: (status != "Created").then_some(now),
+                    updated: now,
+                    monitoring: status == "Enabled",
+                },
+            );
+            match status {
+                "Enabled" => {
+                    if let Some(other) = member_cell.administrator.as_ref() {
+                        return Err(format!(
+                            "{what}: {member} is already an Enabled member of {} in {region}; an account has at most one administrator",
+                            other.account_id
+                        ));
+                    }
+                    member_cell.administrator = Some(AdministratorLink {
+                        account_id: admin.to_string(),
+                        invitation_id,
+                        invited_at: now,
+                        relationship: "Enabled".into(),
+                    });
+                }
+                "Invited" => {
+                    member_cell.invitations.insert(
+                        admin.to_string(),
+                        Invitation {
+                            administrator: admin.to_string(),
+                            invitation_id,
+                            invited_at: now,
+                        },
+                    );
+                }
+                // Created, Removed, Resigned, EmailVerificationFailed: only the
+                // administrator remembers the member.
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// An administrator cannot itself be an associated member of another administrator.
+fn check_single_administrator(world: &World) -> Result<(), String> {
+    for region in &world.regions {
+        for (account, cell) in world.cells_in_region(region) {
+            let administers = cell.members.values().any(|m| m.relationship == "Enabled");
+            if let (true, Some(link)) = (administers, cell.administrator.as_ref()) {
+                return Err(format!(
+                    "memberships: {account} administers members in {region} and is itself an Enabled member of {}",
+                    link.account_id
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> String {
+        match OrgSpec::parse(text) {
+            Err(e) => e,
+            Ok(spec) => build_world(&spec).expect_err("the file is refused"),
+        }
+    }
+
+    #[test]
+    fn the_example_file_builds() {
+        let text = include_str!("../../examples/org.toml");
+        let spec = OrgSpec::parse(text).unwrap();
+        build_world(&spec).unwrap();
+        spec.faults.validate().unwrap();
+    }
+
+    #[test]
+    fn errors_name_the_problem() {
+        for (text, expect) in [
+            ("acounts = []", "unknown field `acounts`"),
+            ("[[accounts]]\nid = \"12\"", "\"12\" is not 12 digits"),
+            (
+                "[[accounts]]\nid = \"300000000001\"\n[[accounts]]\nid = \"300000000001\"",
+                "account 300000000001 is listed twice",
+            ),
+            (
+                "[[accounts]]\nid = \"300000000001\"\nopt_in_regions = [\"mars-north-1\"]",
+                "unknown region \"mars-north-1\"",
+            ),
+            (
+                "[[accounts]]\nid = \"300000000001\"\nopt_in_regions = [\"us-east-1\"]",
+                "not an opt-in region",
+            ),
+            (
+                "[[accounts]]\nid = \"300000000001\"\nnmae = \"x\"",
+                "unknown field `nmae`",
+            ),
+            ("[[detectors]]\naccounts = [\"999999999999\"]", "999999999999 is not in the organization"),
+            (
+                "member_accounts = 1\n[[detectors]]\naccounts = [\"200000000001\"]\nregions = [\"af-south-1\"]",
+                "has not enabled region af-south-1",
+            ),
+            (
+                "member_accounts = 1\n[[detectors]]\naccounts = [\"200000000001\"]\nfeatures = { S3 = \"ENABLED\" }",
+                "unknown feature \"S3\"",
+            ),
+            (
+                "member_accounts = 2\n[[memberships]]\nadministrator = \"200000000001\"\nmembers = [\"200000000002\"]\nstatus = \"Enabled\"",
+                "the administrator has no detector",
+            ),
+            (
+                "member_accounts = 2\n[[memberships]]\nadministrator = \"200000000001\"\nmembers = [\"200000000002\"]\nstatus = \"Friends\"",
+                "status \"Friends\" is not one of",
+            ),
+            ("session_lifetime_secs = 0", "session_lifetime_secs must be at least 1"),
+            ("[faults]\nerror_rate = 2.0", "faults.error_rate must be in [0, 1)"),
+        ] {
+            let e = err(text);
+            assert!(e.contains(expect), "{text}\n=> {e}");
+        }
+    }
+
+    #[test]
+    fn one_administrator_per_member_and_region() {
+        let e = err(r#"
+            member_accounts = 3
+            [[detectors]]
+            accounts = ["200000000001", "200000000002", "200000000003"]
+            regions = ["us-east-1"]
+            [[memberships]]
+            administrator = "200000000001"
+            members = ["200000000003"]
+            regions = ["us-east-1"]
+            status = "Enabled"
+            [[memberships]]
+            administrator = "200000000002"
+            members = ["200000000003"]
+            regions = ["us-east-1"]
+            status = "Enabled"
+        "#);
+        assert!(e.contains("at most one administrator"), "{e}");
+    }
+
+    #[test]
+    fn generated_accounts_skip_explicit_ids() {
+        let spec = OrgSpec::parse(
+            "member_accounts = 2\n[[accounts]]\nid = \"200000000001\"\nname = \"mine\"",
+        )
+        .unwrap();
+        let w = build_world(&spec).unwrap();
+        let ids: Vec<_> = w.accounts.keys().cloned().collect();
+        assert_eq!(
+            ids,
+            [
+                "111111111111",
+                "200000000001",
+                "200000000002",
+                "200000000003"
+            ]
+        );
+        assert_eq!(w.accounts["200000000001"].name, "mine");
+    }
 }

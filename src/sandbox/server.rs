@@ -114,7 +114,10 @@ pub(super) async fn handle(
         }
     };
 
-    let result = match shared.faults.judge(&caller.account, &caller.region, op) {
+    let result = match shared
+        .faults
+        .judge(service, &caller.account, &caller.region, op)
+    {
         Verdict::Serve(latency) => {
             sleep(latency).await;
             let mut world = shared.world.lock().expect("world poisoned");

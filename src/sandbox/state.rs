@@ -234,6 +234,8 @@ pub struct OrgConfig {
     pub auto_enable_members: String,
     /// Feature name -> NEW | ALL | NONE
     pub features: BTreeMap<String, String>,
+    /// (feature name, additional configuration name) -> NEW | ALL | NONE
+    pub additional: BTreeMap<(String, String), String>,
 }
 
 /// GuardDuty state of one account in one region.
@@ -271,7 +273,7 @@ pub struct World {
     pub regions: Vec<String>,
     cells: HashMap<(String, String), Cell>,
     pub guardduty_org: HashMap<String, GuardDutyOrgRegion>,
-    /// Lifetime of AssumeRole credentials when the caller gives no DurationSeconds.
+    /// The longest lifetime AssumeRole grants (caps DurationSeconds; tests set seconds).
     pub session_lifetime: chrono::Duration,
     /// Seeded randomness: ids, keys, sample data. The same seed gives the same world.
     pub rng: ChaCha8Rng,

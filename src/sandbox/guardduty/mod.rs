@@ -243,6 +243,93 @@ pub fn owned_detector<'w>(
         .ok_or_else(not_owned)
 }
 
+/// Most ids a GuardDuty batch call (members, invitations) takes at once.
+pub const MAX_BATCH: usize = 50;
+
+/// A required list body member of 1..=[`MAX_BATCH`] items, else GuardDuty's refusal.
+pub fn batch<'r>(req: &'r Request, name: &str) -> Result<&'r Vec<Value>, ApiError> {
+    match req.body.get(name) {
+        Some(Value::Array(items)) if !items.is_empty() && items.len() <= MAX_BATCH => Ok(items),
+        _ => Err(ApiError::invalid_param(name)),
+    }
+}
+
+/// A required list of account ids of 1..=[`MAX_BATCH`] strings.
+pub fn account_ids(req: &Request, name: &str) -> Result<Vec<String>, ApiError> {
+    batch(req, name)?
+        .iter()
+        .map(|v| {
+            v.as_str()
+                .map(String::from)
+                .ok_or_else(|| ApiError::invalid_param(name))
+        })
+        .collect()
+}
+
+/// An optional boolean body member; anything but a boolean is refused.
+pub fn opt_bool(req: &Request, name: &str) -> Result<Option<bool>, ApiError> {
+    match req.body.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(_) => Err(ApiError::invalid_param(name)),
+    }
+}
+
+/// An optional string body member; anything but a string is refused.
+pub fn opt_str<'r>(req: &'r Request, name: &str) -> Result<Option<&'r str>, ApiError> {
+    match req.body.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.as_str())),
+        Some(_) => Err(ApiError::invalid_param(name)),
+    }
+}
+
+/// A required, non-empty string body member.
+pub fn req_str<'r>(req: &'r Request, name: &str) -> Result<&'r str, ApiError> {
+    opt_str(req, name)?
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| ApiError::invalid_param(name))
+}
+
+/// Whether `id` looks like an AWS account id (12 digits).
+pub fn is_account_id(id: &str) -> bool {
+    id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// One `UnprocessedAccount` entry.
+pub fn unprocessed(account_id: &str, result: &str) -> Value {
+    serde_json::json!({"accountId": account_id, "result": result})
+}
+
+/// The caller's detector id, after checking that the path names it.
+pub fn require_owned(world: &World, caller: &Caller, req: &Request) -> Result<String, ApiError> {
+    owned_detector(world, caller, req.detector_id()).map(|d| d.id.clone())
+}
+
+/// Whether `account` is the organization's delegated GuardDuty administrator in `region`.
+pub fn is_delegated_admin(world: &World, account: &str, region: &str) -> bool {
+    world
+        .guardduty_org
+        .get(region)
+        .and_then(|o| o.admin.as_deref())
+        == Some(account)
+}
+
+/// Whether `member`'s membership of `admin` in `region` comes from the organization (the
+/// administrator is the delegated administrator and the member an account of the organization)
+/// rather than from an invitation.
+pub fn via_organization(world: &World, admin: &str, member: &str, region: &str) -> bool {
+    is_delegated_admin(world, admin, region) && world.accounts.contains_key(member)
+}
+
+/// The refusal GuardDuty gives callers that are not the organization's management account or
+/// delegated administrator.
+pub fn not_org_permitted() -> ApiError {
+    ApiError::bad_request(
+        "The request failed because you do not have required AWS Organization master permission.",
+    )
+}
+
 /// The error GuardDuty gives for a detector id the caller does not own.
 pub fn not_owned() -> ApiError {
     ApiError::bad_request(
