@@ -49,6 +49,43 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<Outcome> {
         who.arn().unwrap_or_default()
     )?;
     drop(out);
+    show_rollout(factory).await?;
     sandbox.shutdown().await;
     Ok(Outcome::Success)
+}
+
+/// Plan, then roll out GuardDuty (invitation mode, default regions) across the demo org and
+/// print what changed; a second plan shows the organization converged.
+async fn show_rollout(factory: ClientFactory) -> anyhow::Result<()> {
+    use crate::execute::{Silent, Stop};
+    use crate::rollout::{render, Command};
+    use crate::settings::{AccountSource, Desired, Mode, RunSettings};
+
+    let session = std::sync::Arc::new(crate::aws::Session::new(factory).await?);
+    let regions = crate::regions::default_enabled()
+        .map(String::from)
+        .collect();
+    let mut desired = Desired::new(Mode::Invitation, &session.caller, regions);
+    desired.features = [crate::settings::Feature::S3DataEvents].into();
+    let settings = RunSettings::default();
+    for command in [
+        Command::Plan,
+        Command::Rollout { dry_run: false },
+        Command::Plan,
+    ] {
+        let report = crate::rollout::run(
+            session.clone(),
+            desired.clone(),
+            AccountSource::Organizations,
+            command,
+            &settings,
+            &Silent,
+            &Stop::default(),
+        )
+        .await?;
+        let mut out = std::io::stdout().lock();
+        write!(out, "\n{}", render::plan(&report))?;
+        write!(out, "{}", render::results(&report))?;
+    }
+    Ok(())
 }

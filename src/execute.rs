@@ -142,6 +142,35 @@ impl Execution {
     }
 }
 
+/// Steps ready to start. Steps that others wait for go first (administrator detectors,
+/// member batches), so the chains they head start early and the run does not end waiting on
+/// one long chain after the independent work is done.
+#[derive(Default)]
+struct Ready {
+    urgent: VecDeque<usize>,
+    rest: VecDeque<usize>,
+}
+
+impl Ready {
+    fn push(&mut self, i: usize, has_dependents: bool) {
+        if has_dependents {
+            self.urgent.push_back(i)
+        } else {
+            self.rest.push_back(i)
+        }
+    }
+
+    fn front(&self) -> Option<usize> {
+        self.urgent.front().or(self.rest.front()).copied()
+    }
+
+    fn pop_front(&mut self) {
+        if self.urgent.pop_front().is_none() {
+            self.rest.pop_front();
+        }
+    }
+}
+
 /// Run `plan` with at most `concurrency` steps in flight.
 pub async fn execute<P: Perform>(
     plan: &Plan,
@@ -160,7 +189,10 @@ pub async fn execute<P: Perform>(
             dependents[a].push(s.id);
         }
     }
-    let mut ready: VecDeque<usize> = (0..n).filter(|&i| waiting[i] == 0).collect();
+    let mut ready = Ready::default();
+    for i in (0..n).filter(|&i| waiting[i] == 0) {
+        ready.push(i, !dependents[i].is_empty());
+    }
     // Owned permits move into the tasks: a permit is held exactly while a step runs.
     let sem = Arc::new(Semaphore::new(concurrency.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
@@ -171,20 +203,20 @@ pub async fn execute<P: Perform>(
                   r: StepResult,
                   results: &mut Vec<Option<StepResult>>,
                   waiting: &mut Vec<usize>,
-                  ready: &mut VecDeque<usize>| {
+                  ready: &mut Ready| {
         results[i] = Some(r);
         reporter.advance(1);
         for &d in &dependents[i] {
             waiting[d] -= 1;
             if waiting[d] == 0 {
-                ready.push_back(d);
+                ready.push(d, !dependents[d].is_empty());
             }
         }
     };
 
     loop {
         while !stop.is_stopped() {
-            let Some(&i) = ready.front() else { break };
+            let Some(i) = ready.front() else { break };
             let step = &plan.steps[i];
             // A failed or skipped prerequisite skips the step; accounts a prerequisite could
             // not process are left out of it.

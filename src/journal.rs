@@ -45,6 +45,7 @@ impl<'a> Journal<'a> {
         started_at: chrono::DateTime<chrono::Utc>,
         plan: &'a Plan,
         execution: Option<&'a Execution>,
+        interrupted: bool,
     ) -> Journal<'a> {
         Journal {
             schema_version: SCHEMA_VERSION,
@@ -54,7 +55,7 @@ impl<'a> Journal<'a> {
             regions,
             started_at: started_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             finished_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            interrupted: execution.is_some_and(|e| e.interrupted),
+            interrupted,
             steps: plan
                 .steps
                 .iter()

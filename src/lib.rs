@@ -16,6 +16,7 @@
 //! | [`sandbox`] | the local AWS organization that speaks the STS, Organizations, IAM and GuardDuty wire protocols |
 //! | [`demo`] | `gdorg demo`: the main story, on an in-process sandbox |
 //! | [`fsutil`] | atomic file writes |
+//! | [`policies`] | IAM policy templates: render, validate, apply in every account |
 //!
 //! The sandbox shares no code path with the client side, so the tests that drive one with the
 //! other check the client rather than echo it.
@@ -29,6 +30,7 @@ pub mod fsutil;
 pub mod journal;
 pub mod observe;
 pub mod plan;
+pub mod policies;
 pub mod regions;
 pub mod rollout;
 pub mod run;

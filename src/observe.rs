@@ -71,6 +71,10 @@ pub struct AdminSide {
     pub delegated: Vec<(String, String)>,
     /// Organizations mode, when our administrator is the delegated one and has a detector.
     pub org_config: Option<OrgConfigState>,
+    /// Organizations mode, when the caller (management account) is not the administrator: the
+    /// caller's account and detector (GuardDuty adds the management account as a member only
+    /// once it has a detector of its own).
+    pub management: Option<(String, Option<DetectorState>)>,
 }
 
 /// What reading one cell gave.
@@ -141,43 +145,96 @@ pub async fn observe(
     stop: &Stop,
 ) -> Observation {
     let sem = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
-    let mut tasks = tokio::task::JoinSet::new();
     let members: Vec<String> = if scope.members {
         desired.members.iter().map(|m| m.id.clone()).collect()
     } else {
         vec![]
     };
     reporter.start("observe", desired.regions.len() * (1 + members.len()));
-    for region in &desired.regions {
-        let cells = std::iter::once(None).chain(members.iter().map(Some));
-        for member in cells {
-            // Owned permit moved into the task: at most `concurrency` cells are read at once.
-            let permit = tokio::select! {
-                p = sem.clone().acquire_owned() => p.expect("semaphore open"),
-                _ = stop.stopped() => break,
-            };
-            let session = session.clone();
-            let region = region.clone();
-            let member = member.cloned();
-            let admin = desired.administrator.clone();
-            let mode = desired.mode;
-            tasks.spawn(async move {
-                let _permit = permit;
-                match member {
-                    None => {
-                        let seen = read_admin(&session, &admin, mode, &region).await;
-                        (region, None, Cell::Admin(seen))
-                    }
-                    Some(m) => {
-                        let seen = read_member(&session, &m, &admin, &region).await;
-                        (region, Some(m), Cell::Member(seen))
-                    }
-                }
-            });
-        }
-    }
+    // The administrator's side first: a region it cannot use is skipped whole, without reading
+    // every member there (the planner could do nothing with them).
+    let admin_cells: Vec<(String, Option<String>)> =
+        desired.regions.iter().map(|r| (r.clone(), None)).collect();
     let mut admins: BTreeMap<String, Seen<AdminSide>> = BTreeMap::new();
     let mut cells: BTreeMap<String, BTreeMap<String, Seen<MemberSide>>> = BTreeMap::new();
+    read_cells(
+        &session,
+        desired,
+        admin_cells,
+        &sem,
+        reporter,
+        stop,
+        &mut admins,
+        &mut cells,
+    )
+    .await;
+    let member_cells: Vec<(String, Option<String>)> = desired
+        .regions
+        .iter()
+        .filter(|r| matches!(admins.get(*r), Some(Seen::Read(_))))
+        .flat_map(|r| members.iter().map(move |m| (r.clone(), Some(m.clone()))))
+        .collect();
+    let skipped = desired.regions.len() * (1 + members.len()) - admins.len() - member_cells.len();
+    reporter.advance(skipped);
+    read_cells(
+        &session,
+        desired,
+        member_cells,
+        &sem,
+        reporter,
+        stop,
+        &mut admins,
+        &mut cells,
+    )
+    .await;
+    reporter.finish();
+    let regions = admins
+        .into_iter()
+        .map(|(region, admin)| {
+            let members = cells.remove(&region).unwrap_or_default();
+            (region, RegionObservation { admin, members })
+        })
+        .collect();
+    Observation { regions }
+}
+
+/// Read `todo` (region, member or None for the administrator), at most as many at once as
+/// `sem` has permits, into `admins` and `cells`.
+#[allow(clippy::too_many_arguments)]
+async fn read_cells(
+    session: &Arc<Session>,
+    desired: &Desired,
+    todo: Vec<(String, Option<String>)>,
+    sem: &Arc<tokio::sync::Semaphore>,
+    reporter: &dyn Reporter,
+    stop: &Stop,
+    admins: &mut BTreeMap<String, Seen<AdminSide>>,
+    cells: &mut BTreeMap<String, BTreeMap<String, Seen<MemberSide>>>,
+) {
+    let mut tasks = tokio::task::JoinSet::new();
+    for (region, member) in todo {
+        // Owned permit moved into the task: at most `concurrency` cells are read at once.
+        let permit = tokio::select! {
+            p = sem.clone().acquire_owned() => p.expect("semaphore open"),
+            _ = stop.stopped() => break,
+        };
+        let session = session.clone();
+        let admin = desired.administrator.clone();
+        let mode = desired.mode;
+        tasks.spawn(async move {
+            let _permit = permit;
+            match member {
+                None => {
+                    let seen = read_admin(&session, &admin, mode, &region).await;
+                    (region, None, Cell::Admin(seen))
+                }
+                Some(m) => {
+                    let seen = read_member(&session, &m, &admin, &region).await;
+                    (region, Some(m), Cell::Member(seen))
+                }
+            }
+        });
+    }
     while let Some(done) = tasks.join_next().await {
         let (region, member, cell) = done.expect("observe task panicked");
         reporter.advance(1);
@@ -191,15 +248,6 @@ pub async fn observe(
             (None, Cell::Member(_)) => unreachable!("member cells carry their account"),
         }
     }
-    reporter.finish();
-    let regions = admins
-        .into_iter()
-        .map(|(region, admin)| {
-            let members = cells.remove(&region).unwrap_or_default();
-            (region, RegionObservation { admin, members })
-        })
-        .collect();
-    Observation { regions }
 }
 
 enum Cell {
@@ -240,6 +288,12 @@ async fn read_admin(session: &Session, admin: &str, mode: Mode, region: &str) ->
         match list_org_admins(&mgmt).await {
             Ok(d) => side.delegated = d,
             Err(e) => return classify(e),
+        }
+        if session.caller != admin {
+            match read_detector(&mgmt).await {
+                Ok(d) => side.management = Some((session.caller.clone(), d)),
+                Err(e) => return classify(e),
+            }
         }
     }
     let gd = match client(session, admin, region).await {

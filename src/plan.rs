@@ -586,6 +586,14 @@ fn organizations_region(
         .filter(|m| admin.members.get(&m.id).map(|r| r.status.as_str()) != Some("Enabled"))
         .cloned()
         .collect();
+    // The management account joins only once it runs GuardDuty itself.
+    if let Some((mgmt, detector)) = &admin.management {
+        if to_create.iter().any(|m| m.id == *mgmt) {
+            if let Some(a) = detector_action(mgmt, region, detector.as_ref(), desired) {
+                after.push(plan.push(a, vec![]));
+            }
+        }
+    }
     batches(plan, &to_create, &after, |members| Action::CreateMembers {
         administrator: admin_id.into(),
         region: region.into(),
@@ -609,10 +617,13 @@ pub fn plan_offboard(desired: &Desired, observed: &Observation) -> Plan {
             if let Some(c) = &admin.org_config {
                 let on = c.auto_enable != "NONE" || c.features.values().any(|v| v != "NONE");
                 if on {
+                    // Only the features that are on: naming both runtime monitoring features
+                    // in one call is refused, even to turn them off.
                     let features = c
                         .features
-                        .keys()
-                        .filter_map(|f| f.parse::<Feature>().ok())
+                        .iter()
+                        .filter(|(_, v)| *v != "NONE")
+                        .filter_map(|(f, _)| f.parse::<Feature>().ok())
                         .map(|f| (f, "NONE".to_string()))
                         .collect();
                     first.push(plan.push(

@@ -64,6 +64,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Outcome> {
             }
             Ok(Outcome::Success)
         }
+        Command::Policies(cmd) => crate::policies::command::run(&cli.global, cmd).await,
     }
 }
 

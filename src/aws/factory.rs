@@ -45,6 +45,9 @@ pub struct ClientFactory {
     /// Account id -> its assumed-role config, built once (the cell serialises concurrent
     /// first uses, so a burst of regions for one account makes a single AssumeRole).
     accounts: Mutex<HashMap<String, Arc<OnceCell<SdkConfig>>>>,
+    /// Accounts refused for good (no role, trust policy): tried once, not once per region.
+    /// Transient failures (throttling, server errors) are not kept, so a later call retries.
+    refused: Mutex<HashMap<String, AwsError>>,
 }
 
 impl ClientFactory {
@@ -72,11 +75,24 @@ impl ClientFactory {
     }
 
     /// A factory over an already built base config (tests and the demo give explicit keys).
-    pub fn from_config(base: SdkConfig, options: AwsOptions) -> ClientFactory {
+    pub fn from_config(mut base: SdkConfig, options: AwsOptions) -> ClientFactory {
+        if base.http_client().is_none() {
+            // One HTTP client (one connection pool) for every client the run builds. Left
+            // unset, each service client makes its own pool, and thousands of account x region
+            // clients each keep idle connections open until the process runs out of files.
+            use aws_smithy_http_client::tls;
+            let http = aws_smithy_http_client::Builder::new()
+                .tls_provider(tls::Provider::Rustls(
+                    tls::rustls_provider::CryptoMode::AwsLc,
+                ))
+                .build_https();
+            base = base.into_builder().http_client(http).build();
+        }
         ClientFactory {
             base,
             options,
             accounts: Mutex::new(HashMap::new()),
+            refused: Mutex::new(HashMap::new()),
         }
     }
 
@@ -101,7 +117,19 @@ impl ClientFactory {
             .entry(account.to_string())
             .or_default()
             .clone();
-        cell.get_or_try_init(|| self.assume(account)).await.cloned()
+        if let Some(e) = self.refused.lock().expect("factory poisoned").get(account) {
+            return Err(e.clone());
+        }
+        let result = cell.get_or_try_init(|| self.assume(account)).await.cloned();
+        if let Err(e) = &result {
+            if e.is_access_denied() || e.is_region_disabled() {
+                self.refused
+                    .lock()
+                    .expect("factory poisoned")
+                    .insert(account.to_string(), e.clone());
+            }
+        }
+        result
     }
 
     async fn assume(&self, account: &str) -> Result<SdkConfig, AwsError> {

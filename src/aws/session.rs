@@ -1,6 +1,9 @@
 //! A run's view of AWS: the client factory plus who the caller is, so work "as account X" uses
 //! the caller's own credentials when X is the caller and the assumed role otherwise.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+
 use aws_config::SdkConfig;
 
 use super::{AwsError, ClientFactory};
@@ -9,6 +12,9 @@ pub struct Session {
     pub factory: ClientFactory,
     /// The caller's account id (from GetCallerIdentity).
     pub caller: String,
+    /// (account, region) -> its GuardDuty client, built once: building a client costs more
+    /// CPU than the call it makes when a run makes tens of thousands of calls.
+    clients: Mutex<HashMap<(String, String), aws_sdk_guardduty::Client>>,
 }
 
 impl Session {
@@ -20,7 +26,11 @@ impl Session {
             .await
             .map_err(AwsError::from_sdk("GetCallerIdentity"))?;
         let caller = me.account().unwrap_or_default().to_string();
-        Ok(Session { factory, caller })
+        Ok(Session {
+            factory,
+            caller,
+            clients: Mutex::new(HashMap::new()),
+        })
     }
 
     /// The config to act as `account`: the caller's own, or the role assumed into it.
@@ -38,9 +48,15 @@ impl Session {
         account: &str,
         region: &str,
     ) -> Result<aws_sdk_guardduty::Client, AwsError> {
-        Ok(ClientFactory::guardduty(
-            &self.config(account).await?,
-            region,
-        ))
+        let key = (account.to_string(), region.to_string());
+        if let Some(c) = self.clients.lock().expect("clients poisoned").get(&key) {
+            return Ok(c.clone());
+        }
+        let client = ClientFactory::guardduty(&self.config(account).await?, region);
+        self.clients
+            .lock()
+            .expect("clients poisoned")
+            .insert(key, client.clone());
+        Ok(client)
     }
 }

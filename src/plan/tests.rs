@@ -515,3 +515,34 @@ fn offboard_organizations_turns_off_auto_enable_first_and_undelegates_last() {
     assert_eq!(p.steps[1].after, vec![0]);
     assert_eq!(p.steps[3].after, vec![0, 1, 2]);
 }
+
+#[test]
+fn organizations_mode_gives_the_management_account_a_detector_before_adding_it() {
+    let mut d = desired(Mode::Organizations, 1);
+    let mgmt = MemberAccount {
+        id: "111111111111".into(),
+        email: "mgmt@example.com".into(),
+    };
+    d.members.push(mgmt.clone());
+    let mut admin = admin_with(&[(&member(1), "Enabled")]);
+    admin.delegated = vec![(ADMIN.into(), "ENABLED".into())];
+    admin.org_config = Some(OrgConfigState {
+        auto_enable: "NEW".into(),
+        features: BTreeMap::new(),
+    });
+    admin.management = Some((mgmt.id.clone(), None));
+    let p = plan_rollout(&d, &obs(Seen::Read(admin.clone()), vec![]));
+    assert_ordered(&p);
+    assert_eq!(kinds(&p), vec!["create detector", "create members"]);
+    assert_eq!(p.steps[0].action.account(), mgmt.id);
+    assert_eq!(p.steps[1].after, vec![0]);
+    // Once it is a member, nothing more.
+    admin.members.insert(
+        mgmt.id.clone(),
+        MemberRecord {
+            status: "Enabled".into(),
+        },
+    );
+    admin.management = Some((mgmt.id.clone(), Some(detector(true))));
+    assert!(plan_rollout(&d, &obs(Seen::Read(admin), vec![])).is_empty());
+}

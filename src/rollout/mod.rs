@@ -179,6 +179,7 @@ pub async fn run(
             started_at,
             &report.plan,
             report.execution.as_ref(),
+            report.interrupted,
         )
         .write(path)
         .map_err(|source| RolloutError::Journal {
@@ -187,4 +188,88 @@ pub async fn run(
         })?;
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::execute::StepResult;
+    use crate::plan::{Action, Step};
+    use crate::settings::Mode;
+
+    fn report(statuses: &[Status], notices: Vec<Notice>) -> Report {
+        let steps = statuses
+            .iter()
+            .enumerate()
+            .map(|(id, _)| Step {
+                id,
+                action: Action::DeleteDetector {
+                    account: format!("{id:012}"),
+                    region: "us-east-1".into(),
+                },
+                after: vec![],
+            })
+            .collect();
+        let results = statuses
+            .iter()
+            .map(|s| StepResult {
+                status: *s,
+                error: None,
+                failed_accounts: BTreeMap::new(),
+                reason: None,
+                duration_ms: 0,
+            })
+            .collect();
+        Report {
+            command: Command::Rollout { dry_run: false },
+            desired: Desired::new(Mode::Invitation, "999999999999", vec![]),
+            observation: Observation::default(),
+            plan: Plan { steps, notices },
+            execution: Some(Execution {
+                results,
+                interrupted: false,
+            }),
+            elapsed: Duration::ZERO,
+            interrupted: false,
+        }
+    }
+
+    #[test]
+    fn outcome_tells_success_partial_and_failed_apart() {
+        assert_eq!(report(&[], vec![]).outcome(), Outcome::Success);
+        assert_eq!(
+            report(&[Status::Done, Status::Done], vec![]).outcome(),
+            Outcome::Success
+        );
+        assert_eq!(
+            report(&[Status::Done, Status::Failed], vec![]).outcome(),
+            Outcome::Partial
+        );
+        assert_eq!(
+            report(&[Status::Failed, Status::Skipped], vec![]).outcome(),
+            Outcome::Failed
+        );
+        let no_role = Notice::NoAccess {
+            account: "1".into(),
+            error: crate::aws::AwsError {
+                operation: "AssumeRole",
+                code: "AccessDenied".into(),
+                message: String::new(),
+            },
+        };
+        assert_eq!(
+            report(&[Status::Done], vec![no_role]).outcome(),
+            Outcome::Partial
+        );
+        let opt_in = Notice::RegionNotEnabled {
+            account: "1".into(),
+            region: "af-south-1".into(),
+        };
+        assert_eq!(
+            report(&[Status::Done], vec![opt_in]).outcome(),
+            Outcome::Success
+        );
+    }
 }

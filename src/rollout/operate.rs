@@ -35,6 +35,9 @@ impl Operator {
                 if let Some(d) = &a.detector {
                     detectors.insert((administrator.to_string(), region.clone()), d.id.clone());
                 }
+                if let Some((mgmt, Some(d))) = &a.management {
+                    detectors.insert((mgmt.clone(), region.clone()), d.id.clone());
+                }
             }
             for (account, seen) in &ro.members {
                 if let Seen::Read(m) = seen {

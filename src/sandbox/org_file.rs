@@ -12,6 +12,7 @@ use chrono::Utc;
 use serde::Deserialize;
 
 use super::faults::FaultConfig;
+use super::guardduty::seed::{seed_findings, FindingsSeed};
 use super::state::{
     Account, AccountStatus, AdministratorLink, Detector, FeatureState, Iam, Invitation, Member,
     Role, World, DEFAULT_EXECUTION_ROLE, GUARDDUTY_PRINCIPAL, UPPER_DIGITS,
@@ -56,6 +57,9 @@ pub struct OrgSpec {
     pub memberships: Vec<MembershipSpec>,
     #[serde(default)]
     pub faults: FaultConfig,
+    /// Findings to seed (`[[findings]]` blocks, see `guardduty::seed`).
+    #[serde(default)]
+    pub findings: Vec<FindingsSeed>,
 }
 
 /// One account of the org file.
@@ -218,6 +222,7 @@ impl Default for OrgSpec {
             detectors: vec![],
             memberships: vec![],
             faults: FaultConfig::default(),
+            findings: vec![],
         }
     }
 }
@@ -311,6 +316,8 @@ pub fn build_world(spec: &OrgSpec) -> Result<World, String> {
         seed_memberships(&mut world, m)?;
     }
     check_single_administrator(&world)?;
+    // Findings last: they go to the detectors seeded above, or get an enabled one.
+    seed_findings(&mut world, &spec.findings, spec.seed)?;
     Ok(world)
 }
 

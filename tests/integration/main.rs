@@ -4,10 +4,14 @@
 mod support;
 
 mod gd_detectors; // GuardDuty detectors, features, ownership
+mod gd_filters; // GuardDuty saved filters and ARCHIVE suppression
+mod gd_findings; // GuardDuty findings: samples, criteria, pagination, statistics, archive
 mod gd_members; // GuardDuty members, invitations, administrators by invitation
 mod gd_organization; // GuardDuty delegated administrator and organization configuration
+mod policies; // policies apply across accounts (idempotent, versions, failures), orchestrator coverage
+mod rollout; // plan / rollout / offboard end to end
 mod sandbox_basics; // dispatch, auth, errors, faults
-mod sandbox_iam;
-mod sandbox_org_file;
-mod sandbox_organizations;
-mod sandbox_sts; // AssumeRole (trust, external id, expiry, chaining), GetCallerIdentity // organization, accounts, trusted access, delegated administrators // roles, managed policies and versions, attachments // seeding from the org file, and its errors
+mod sandbox_iam; // roles, managed policies and versions, attachments
+mod sandbox_org_file; // seeding from the org file, and its errors
+mod sandbox_organizations; // organization, accounts, trusted access, delegated administrators
+mod sandbox_sts; // AssumeRole (trust, external id, expiry, chaining), GetCallerIdentity

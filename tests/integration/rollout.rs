@@ -115,7 +115,12 @@ fn failures(report: &Report) -> Vec<String> {
         .iter()
         .zip(&ex.results)
         .filter(|(_, r)| r.status != Status::Done)
-        .map(|(s, r)| format!("{:?}: {:?} {:?} {:?}", s.action, r.status, r.error, r.failed_accounts))
+        .map(|(s, r)| {
+            format!(
+                "{:?}: {:?} {:?} {:?}",
+                s.action, r.status, r.error, r.failed_accounts
+            )
+        })
         .collect()
 }
 
@@ -135,7 +140,10 @@ async fn fresh_org_invitation_rollout_converges_then_second_run_changes_nothing(
     assert_eq!(counts[0], ("create detector", 12, 12), "{counts:?}");
     assert!(counts.contains(&("create members", 2, 10)), "{counts:?}");
     assert!(counts.contains(&("invite members", 2, 10)), "{counts:?}");
-    assert!(counts.contains(&("accept invitation", 10, 10)), "{counts:?}");
+    assert!(
+        counts.contains(&("accept invitation", 10, 10)),
+        "{counts:?}"
+    );
 
     let report = rollout::run(
         s.clone(),
@@ -151,10 +159,18 @@ async fn fresh_org_invitation_rollout_converges_then_second_run_changes_nothing(
     )
     .await
     .unwrap();
-    assert_eq!(report.outcome(), Outcome::Success, "{:?}", failures(&report));
+    assert_eq!(
+        report.outcome(),
+        Outcome::Success,
+        "{:?}",
+        failures(&report)
+    );
     for member in env.members() {
         for region in REGIONS {
-            assert!(associated(&env, &env.management, &member, region), "{member} {region}");
+            assert!(
+                associated(&env, &env.management, &member, region),
+                "{member} {region}"
+            );
             let (enabled, freq, s3) = env.sandbox.world(|w| {
                 let d = w.detector(&member, region).unwrap();
                 (
@@ -330,19 +346,38 @@ async fn mixed_org_converges_what_it_can_and_reports_the_rest() {
 
     let report = go(&s, &d, &source, ROLLOUT).await;
     // Partial: account 7 has no role and account 5 has another administrator.
-    assert_eq!(report.outcome(), Outcome::Partial, "{:?}", failures(&report));
+    assert_eq!(
+        report.outcome(),
+        Outcome::Partial,
+        "{:?}",
+        failures(&report)
+    );
     assert!(failures(&report).is_empty(), "{:?}", failures(&report));
     let notices = &report.plan.notices;
-    assert!(notices.iter().any(|n| matches!(n, Notice::NoAccess { account, .. } if account == "300000000007")), "{notices:?}");
+    assert!(
+        notices
+            .iter()
+            .any(|n| matches!(n, Notice::NoAccess { account, .. } if account == "300000000007")),
+        "{notices:?}"
+    );
     assert!(notices.iter().any(|n| matches!(n, Notice::OtherAdministrator { account, administrator, .. } if account == "300000000005" && administrator == "300000000006")));
     assert!(notices.iter().any(|n| matches!(n, Notice::RegionNotEnabled { account, region } if account == "300000000008" && region == "eu-west-1")));
-    assert!(notices.iter().any(|n| matches!(n, Notice::RegionNotEnabled { region, .. } if region == "af-south-1")));
+    assert!(notices
+        .iter()
+        .any(|n| matches!(n, Notice::RegionNotEnabled { region, .. } if region == "af-south-1")));
     for region in REGIONS {
-        for m in ["300000000001", "300000000002", "300000000003", "300000000004"] {
+        for m in [
+            "300000000001",
+            "300000000002",
+            "300000000003",
+            "300000000004",
+        ] {
             assert!(associated(&env, &env.management, m, region), "{m} {region}");
         }
         assert!(associated(&env, "300000000006", "300000000005", region));
-        assert!(env.sandbox.world(|w| w.detector("300000000003", region).unwrap().enabled));
+        assert!(env
+            .sandbox
+            .world(|w| w.detector("300000000003", region).unwrap().enabled));
     }
     assert!(associated(&env, &env.management, "300000000008", r));
 
@@ -358,6 +393,15 @@ async fn mixed_org_converges_what_it_can_and_reports_the_rest() {
     assert_eq!(mutating(&env), Vec::<String>::new());
     // Still partial: account 7 still has no role.
     assert_eq!(again.outcome(), Outcome::Partial);
+    // The refusal was remembered: no new AssumeRole for account 7 in any region.
+    let refused = env
+        .sandbox
+        .calls()
+        .snapshot()
+        .into_iter()
+        .filter(|c| c.operation == "AssumeRole" && c.status >= 400)
+        .count();
+    assert_eq!(refused, 0);
 }
 
 #[tokio::test]
@@ -369,7 +413,12 @@ async fn organizations_mode_delegates_configures_and_adds_members() {
     let mut d = desired(&env, Mode::Organizations);
     d.administrator = admin.clone();
     let report = go(&s, &d, &AccountSource::Organizations, ROLLOUT).await;
-    assert_eq!(report.outcome(), Outcome::Success, "{:?}", failures(&report));
+    assert_eq!(
+        report.outcome(),
+        Outcome::Success,
+        "{:?}",
+        failures(&report)
+    );
     for region in REGIONS {
         let (delegated, auto, s3) = env.sandbox.world(|w| {
             let o = &w.guardduty_org[region];
@@ -430,8 +479,15 @@ async fn invitation_offboard_keeps_detectors_unless_asked() {
     assert_eq!(off.outcome(), Outcome::Success, "{:?}", failures(&off));
     for m in env.members() {
         for region in REGIONS {
-            assert_eq!(env.sandbox.world(|w| w.administrator_of(&m, region).map(String::from)), None);
-            assert!(env.sandbox.world(|w| w.detector(&m, region).is_some()), "detector kept");
+            assert_eq!(
+                env.sandbox
+                    .world(|w| w.administrator_of(&m, region).map(String::from)),
+                None
+            );
+            assert!(
+                env.sandbox.world(|w| w.detector(&m, region).is_some()),
+                "detector kept"
+            );
         }
     }
     // Roll out again, then offboard deleting the member detectors.
@@ -456,7 +512,12 @@ async fn more_than_fifty_accounts_are_batched() {
     let mut d = desired(&env, Mode::Invitation);
     d.regions = vec!["us-east-1".into()];
     let report = go(&s, &d, &AccountSource::Organizations, ROLLOUT).await;
-    assert_eq!(report.outcome(), Outcome::Success, "{:?}", failures(&report));
+    assert_eq!(
+        report.outcome(),
+        Outcome::Success,
+        "{:?}",
+        failures(&report)
+    );
     let ops = env.sandbox.calls().count_by_operation();
     assert_eq!(ops.get("CreateMembers"), Some(&3), "{ops:?}");
     assert_eq!(ops.get("InviteMembers"), Some(&3), "{ops:?}");
@@ -480,7 +541,8 @@ async fn throttling_and_server_errors_still_converge() {
     let first = go(&s, &d, &AccountSource::Organizations, ROLLOUT).await;
     let answered = env.sandbox.calls().snapshot();
     assert!(
-        answered.iter().any(|c| c.status == 500) && answered.iter().any(|c| c.status == 400 || c.status == 429),
+        answered.iter().any(|c| c.status == 500)
+            && answered.iter().any(|c| c.status == 400 || c.status == 429),
         "faults were injected"
     );
     // Whatever the retries did not absorb, a re-run finishes.
@@ -489,13 +551,18 @@ async fn throttling_and_server_errors_still_converge() {
         if outcome == Outcome::Success {
             break;
         }
-        outcome = go(&s, &d, &AccountSource::Organizations, ROLLOUT).await.outcome();
+        outcome = go(&s, &d, &AccountSource::Organizations, ROLLOUT)
+            .await
+            .outcome();
     }
     assert_eq!(outcome, Outcome::Success);
     env.sandbox.faults().set(FaultConfig::default());
     for m in env.members() {
         for region in REGIONS {
-            assert!(associated(&env, &env.management, &m, region), "{m} {region}");
+            assert!(
+                associated(&env, &env.management, &m, region),
+                "{m} {region}"
+            );
         }
     }
     env.sandbox.calls().clear();
@@ -506,9 +573,9 @@ async fn throttling_and_server_errors_still_converge() {
 #[tokio::test]
 async fn credentials_expiring_mid_run_are_refreshed() {
     let mut spec = OrgSpec::generated(4);
-    spec.session_lifetime_secs = 3;
-    // 40 ms a call at concurrency 2 makes the run last well past one session lifetime.
-    spec.faults.latency_ms = 40;
+    spec.session_lifetime_secs = 2;
+    // 80 ms a call, one at a time, makes the run (~70 calls) outlast two session lifetimes.
+    spec.faults.latency_ms = 80;
     let env = Env::with_spec(spec).await;
     let s = session(&env, 3).await;
     let d = desired(&env, Mode::Invitation);
@@ -519,7 +586,7 @@ async fn credentials_expiring_mid_run_are_refreshed() {
         AccountSource::Organizations,
         ROLLOUT,
         &RunSettings {
-            concurrency: 2,
+            concurrency: 1,
             journal: None,
         },
         &Silent,
@@ -528,15 +595,28 @@ async fn credentials_expiring_mid_run_are_refreshed() {
     .await
     .unwrap();
     let took = started.elapsed();
-    assert!(took > Duration::from_secs(6), "the run must outlive two sessions: {took:?}");
-    assert_eq!(report.outcome(), Outcome::Success, "{:?}", failures(&report));
+    assert!(
+        took > Duration::from_secs(4),
+        "the run must outlive two sessions: {took:?}"
+    );
+    assert_eq!(
+        report.outcome(),
+        Outcome::Success,
+        "{:?}",
+        failures(&report)
+    );
     let calls = env.sandbox.calls().snapshot();
     assert!(
-        !calls.iter().any(|c| c.status == 400 && c.operation != "AssumeRole" && c.service == "guardduty"),
+        !calls
+            .iter()
+            .any(|c| c.status >= 400 && c.operation != "AssumeRole"),
         "no call was refused"
     );
     let assumes = calls.iter().filter(|c| c.operation == "AssumeRole").count();
-    assert!(assumes > 4, "credentials were refreshed: {assumes} AssumeRole");
+    assert!(
+        assumes > 4,
+        "credentials were refreshed: {assumes} AssumeRole"
+    );
 }
 
 #[tokio::test]
@@ -568,4 +648,251 @@ async fn stop_before_start_writes_a_partial_journal() {
         serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     assert_eq!(j["interrupted"], true);
     assert!(mutating(&env).is_empty());
+}
+
+#[tokio::test]
+async fn suspended_accounts_are_skipped_and_reported() {
+    let mut spec = OrgSpec::generated(2);
+    spec.accounts = vec![AccountSpec {
+        id: "300000000009".into(),
+        name: None,
+        email: None,
+        suspended: true,
+        execution_role: None,
+        opt_in_regions: vec![],
+        disabled_regions: vec![],
+    }];
+    let env = Env::with_spec(spec).await;
+    let s = session(&env, 3).await;
+    let d = desired(&env, Mode::Invitation);
+    let report = go(&s, &d, &AccountSource::Organizations, ROLLOUT).await;
+    assert_eq!(
+        report.outcome(),
+        Outcome::Success,
+        "{:?}",
+        failures(&report)
+    );
+    assert_eq!(
+        report.plan.notices,
+        vec![Notice::SuspendedAccount {
+            account: "300000000009".into()
+        }]
+    );
+    assert!(!report
+        .desired
+        .members
+        .iter()
+        .any(|m| m.id == "300000000009"));
+    assert_eq!(report.desired.members.len(), 2);
+}
+
+/// The binary itself: flags, tables on stdout, exit codes (0 done, 2 partial, 1 bad input).
+#[tokio::test]
+async fn the_gdorg_binary_plans_rolls_out_and_exits_by_outcome() {
+    let mut spec = OrgSpec::generated(2);
+    spec.accounts = vec![AccountSpec {
+        id: "300000000007".into(),
+        name: None,
+        email: None,
+        suspended: false,
+        execution_role: Some(false),
+        opt_in_regions: vec![],
+        disabled_regions: vec![],
+    }];
+    let env = Env::with_spec(spec).await;
+    let keys = env.sandbox.keys_of(&env.management).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("journal.json");
+    let gdorg = |args: &[&str]| {
+        let mut c = tokio::process::Command::new(env!("CARGO_BIN_EXE_gdorg"));
+        c.args(args)
+            .env("AWS_ENDPOINT_URL", env.sandbox.endpoint())
+            .env("AWS_ACCESS_KEY_ID", &keys.access_key_id)
+            .env("AWS_SECRET_ACCESS_KEY", &keys.secret_access_key)
+            .env("AWS_REGION", "us-east-1")
+            .env_remove("AWS_PROFILE")
+            .env_remove("GDORG_REGIONS");
+        c
+    };
+    let common = ["--mode", "invitation", "--regions", "us-east-1,eu-west-1"];
+
+    let out = gdorg(&[&["plan"][..], &common[..]].concat())
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("create detector"), "{stdout}");
+    assert!(stdout.contains("no access (role)"), "{stdout}");
+    assert_eq!(out.status.code(), Some(2), "{stdout}");
+    assert!(mutating(&env).is_empty());
+
+    let j = journal.to_str().unwrap();
+    let out = gdorg(&[&["rollout", "--journal", j][..], &common[..]].concat())
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    // Partial: the account without the role is reported, the others are done.
+    assert_eq!(out.status.code(), Some(2), "{stdout}");
+    assert!(stdout.contains("accept invitation"), "{stdout}");
+    assert!(stdout.contains("300000000007"), "{stdout}");
+    for m in ["200000000001", "200000000002"] {
+        assert!(associated(&env, &env.management, m, "eu-west-1"), "{m}");
+    }
+    let parsed: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&journal).unwrap()).unwrap();
+    assert_eq!(parsed["notices"][0]["notice"], "no_access");
+
+    // Only the role-less account is left: an account list without it converges, exit 0.
+    let out = gdorg(
+        &[
+            &[
+                "rollout",
+                "--account",
+                "200000000001,aws+member-0001@example.com",
+            ][..],
+            &common[..],
+        ]
+        .concat(),
+    )
+    .output()
+    .await
+    .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    // Bad input fails before any call, naming the problem.
+    env.sandbox.calls().clear();
+    let out = gdorg(&["rollout", "--account", "12345,a@example.com"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--account #1") && stderr.contains("12 digits"),
+        "{stderr}"
+    );
+    assert!(env.sandbox.calls().snapshot().is_empty());
+}
+
+/// Stops the run (as Ctrl-C does) once `after` steps of the apply phase have finished.
+struct StopAfter {
+    stop: Stop,
+    after: usize,
+    seen: std::sync::atomic::AtomicUsize,
+    applying: std::sync::atomic::AtomicBool,
+}
+
+impl guardduty_org::execute::Reporter for StopAfter {
+    fn start(&self, phase: &'static str, _: usize) {
+        self.applying
+            .store(phase == "apply", std::sync::atomic::Ordering::SeqCst);
+    }
+    fn advance(&self, n: usize) {
+        if self.applying.load(std::sync::atomic::Ordering::SeqCst)
+            && self.seen.fetch_add(n, std::sync::atomic::Ordering::SeqCst) + n >= self.after
+        {
+            self.stop.trigger();
+        }
+    }
+    fn finish(&self) {}
+}
+
+#[tokio::test]
+async fn stop_mid_run_finishes_calls_in_flight_and_journals_the_rest() {
+    let env = Env::new(6).await;
+    let s = session(&env, 3).await;
+    let d = desired(&env, Mode::Invitation);
+    let stop = Stop::default();
+    let reporter = StopAfter {
+        stop: stop.clone(),
+        after: 5,
+        seen: Default::default(),
+        applying: Default::default(),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("j.json");
+    let report = rollout::run(
+        s.clone(),
+        d.clone(),
+        AccountSource::Organizations,
+        ROLLOUT,
+        &RunSettings {
+            concurrency: 2,
+            journal: Some(path.clone()),
+        },
+        &reporter,
+        &stop,
+    )
+    .await
+    .unwrap();
+    assert!(report.interrupted);
+    assert_eq!(report.outcome(), Outcome::Partial);
+    let ex = report.execution.as_ref().unwrap();
+    let done = ex.count(Status::Done);
+    assert!((5..=6).contains(&done), "{done} done");
+    assert_eq!(ex.count(Status::NotStarted), ex.results.len() - done);
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(j["interrupted"], true);
+    let statuses: Vec<&str> = j["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["result"]["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses.iter().filter(|s| **s == "done").count(), done);
+    assert!(statuses.contains(&"not_started"));
+    // A new run picks up where the stopped one left off.
+    let rest = go(&s, &d, &AccountSource::Organizations, ROLLOUT).await;
+    assert_eq!(rest.outcome(), Outcome::Success, "{:?}", failures(&rest));
+    assert_eq!(rest.plan.steps.len(), report.plan.steps.len() - done);
+}
+
+#[tokio::test]
+async fn invitation_mode_with_an_assumed_administrator_account() {
+    let env = Env::new(4).await;
+    let s = session(&env, 3).await;
+    let members = env.members();
+    let admin = members[0].clone();
+    let mut d = desired(&env, Mode::Invitation);
+    d.administrator = admin.clone();
+    let ids: Vec<&str> = members[1..].iter().map(String::as_str).collect();
+    let source = AccountSource::Listed(
+        ids.iter()
+            .map(|id| MemberAccount {
+                id: id.to_string(),
+                email: format!(
+                    "aws+member-{:04}@example.com",
+                    id[8..].parse::<u32>().unwrap()
+                ),
+            })
+            .collect(),
+    );
+    let report = go(&s, &d, &source, ROLLOUT).await;
+    assert_eq!(
+        report.outcome(),
+        Outcome::Success,
+        "{:?}",
+        failures(&report)
+    );
+    for m in &ids {
+        for region in REGIONS {
+            assert!(associated(&env, &admin, m, region), "{m} {region}");
+        }
+    }
+    // The administrator's calls were made with its assumed role, not the caller's keys.
+    let calls = env.sandbox.calls().snapshot();
+    assert!(calls
+        .iter()
+        .filter(|c| c.operation == "CreateMembers" || c.operation == "InviteMembers")
+        .all(|c| c.account == admin));
+    env.sandbox.calls().clear();
+    assert!(go(&s, &d, &source, ROLLOUT).await.plan.is_empty());
+    assert_eq!(mutating(&env), Vec::<String>::new());
 }

@@ -1,6 +1,8 @@
 //! GuardDuty (restJson1): routes, and the rules shared by every operation (detector ownership,
 //! pagination, time formats). One submodule per group of operations.
 
+pub mod catalog;
+pub mod criteria;
 pub mod detectors;
 pub mod filters;
 pub mod findings;
@@ -8,6 +10,8 @@ pub mod findings_store;
 pub mod invitations;
 pub mod members;
 pub mod organization;
+pub mod render;
+pub mod seed;
 
 use axum::http::Method;
 use chrono::{DateTime, Utc};

@@ -1,0 +1,310 @@
+//! GuardDuty saved filters in the sandbox, through aws-sdk-guardduty over HTTP: CRUD, limits,
+//! pagination, and ARCHIVE filters suppressing existing and new findings.
+
+use aws_sdk_guardduty::types::{Condition, FilterAction, FindingCriteria};
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use guardduty_org::sandbox::guardduty::catalog::TYPES;
+
+use crate::gd_findings::{all_ids, associate, client_of, crit, detector, get_all, REGION};
+use crate::support::{self, Env};
+
+fn high() -> FindingCriteria {
+    crit(
+        "severity",
+        Condition::builder().greater_than_or_equal(7).build(),
+    )
+}
+
+#[tokio::test]
+async fn filters_are_created_listed_read_updated_and_deleted() {
+    let env = Env::new(0).await;
+    let det = detector(&env, &env.management, REGION, true).await;
+    let gd = support::gd(&env.mgmt, REGION);
+
+    for (i, name) in ["high-sev", "recon.only", "noisy_scanner"]
+        .iter()
+        .enumerate()
+    {
+        let out = gd
+            .create_filter()
+            .detector_id(&det)
+            .name(*name)
+            .description(format!("filter {i}"))
+            .action(FilterAction::Noop)
+            .rank(i as i32 + 1)
+            .finding_criteria(high())
+            .tags("team", "secops")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(out.name(), Some(*name));
+    }
+    let names: Vec<String> = gd
+        .list_filters()
+        .detector_id(&det)
+        .max_results(2)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .unwrap();
+    let mut expected = vec!["high-sev", "noisy_scanner", "recon.only"];
+    expected.sort_unstable();
+    assert_eq!(names, expected);
+
+    let got = gd
+        .get_filter()
+        .detector_id(&det)
+        .filter_name("high-sev")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.name(), Some("high-sev"));
+    assert_eq!(got.description(), Some("filter 0"));
+    assert_eq!(got.action(), Some(&FilterAction::Noop));
+    assert_eq!(got.rank(), Some(1));
+    assert_eq!(got.finding_criteria(), Some(&high()));
+    assert_eq!(
+        got.tags().unwrap().get("team").map(String::as_str),
+        Some("secops")
+    );
+    assert_eq!(got.version(), Some(1));
+    assert!(got.created_at().is_some());
+
+    let criteria = crit("type", Condition::builder().matches("Recon:*").build());
+    gd.update_filter()
+        .detector_id(&det)
+        .filter_name("high-sev")
+        .description("now recon")
+        .rank(5)
+        .finding_criteria(criteria.clone())
+        .send()
+        .await
+        .unwrap();
+    let got = gd
+        .get_filter()
+        .detector_id(&det)
+        .filter_name("high-sev")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.description(), Some("now recon"));
+    assert_eq!(got.rank(), Some(5));
+    assert_eq!(got.finding_criteria(), Some(&criteria));
+    assert_eq!(got.version(), Some(2));
+
+    gd.delete_filter()
+        .detector_id(&det)
+        .filter_name("high-sev")
+        .send()
+        .await
+        .unwrap();
+    let err = gd
+        .get_filter()
+        .detector_id(&det)
+        .filter_name("high-sev")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("BadRequestException"));
+    let err = gd
+        .delete_filter()
+        .detector_id(&det)
+        .filter_name("high-sev")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("BadRequestException"));
+}
+
+#[tokio::test]
+async fn bad_filters_are_refused() {
+    let env = Env::new(0).await;
+    let det = detector(&env, &env.management, REGION, true).await;
+    let gd = support::gd(&env.mgmt, REGION);
+    let create = |name: &str, criteria: FindingCriteria| {
+        gd.create_filter()
+            .detector_id(&det)
+            .name(name)
+            .finding_criteria(criteria)
+    };
+    create("dup-name", high()).send().await.unwrap();
+    let refused = [
+        create("dup-name", high()),
+        create("ab", high()),
+        create(&"x".repeat(65), high()),
+        create("with space", high()),
+        create(
+            "bad-field",
+            crit("nope.nothing", Condition::builder().equals("x").build()),
+        ),
+        create("empty-criteria", FindingCriteria::builder().build()),
+        create("bad-rank", high()).rank(101),
+    ];
+    for req in refused {
+        let err = req.send().await.unwrap_err();
+        assert_eq!(err.code(), Some("BadRequestException"), "{err:?}");
+    }
+    // At most 100 filters per account per region.
+    for i in 1..100 {
+        create(&format!("filter-{i:03}"), high())
+            .send()
+            .await
+            .unwrap();
+    }
+    let err = create("one-too-many", high()).send().await.unwrap_err();
+    assert_eq!(err.code(), Some("BadRequestException"));
+    assert!(err.message().unwrap().contains("100"));
+    // Another region has its own budget.
+    let other = detector(&env, &env.management, "eu-west-1", true).await;
+    support::gd(&env.mgmt, "eu-west-1")
+        .create_filter()
+        .detector_id(&other)
+        .name("one-too-many")
+        .finding_criteria(high())
+        .send()
+        .await
+        .unwrap();
+}
+
+fn archived() -> FindingCriteria {
+    crit(
+        "service.archived",
+        Condition::builder().equals("true").build(),
+    )
+}
+
+fn recon_types() -> usize {
+    TYPES
+        .iter()
+        .filter(|t| t.name.starts_with("Recon:"))
+        .count()
+}
+
+#[tokio::test]
+async fn archive_filters_suppress_existing_and_new_findings() {
+    let env = Env::new(1).await;
+    let det = detector(&env, &env.management, REGION, true).await;
+    let gd = support::gd(&env.mgmt, REGION);
+    gd.create_sample_findings()
+        .detector_id(&det)
+        .send()
+        .await
+        .unwrap();
+
+    // A NOOP filter archives nothing.
+    gd.create_filter()
+        .detector_id(&det)
+        .name("just-looking")
+        .action(FilterAction::Noop)
+        .finding_criteria(high())
+        .send()
+        .await
+        .unwrap();
+    assert!(all_ids(&gd, &det, Some(archived()), None).await.is_empty());
+
+    // An ARCHIVE filter archives what already matches ...
+    gd.create_filter()
+        .detector_id(&det)
+        .name("suppress-recon")
+        .action(FilterAction::Archive)
+        .finding_criteria(crit(
+            "type",
+            Condition::builder().matches("Recon:*").build(),
+        ))
+        .send()
+        .await
+        .unwrap();
+    let gone = all_ids(&gd, &det, Some(archived()), None).await;
+    assert_eq!(gone.len(), recon_types());
+    let types: Vec<String> = get_all(&gd, &det, &gone)
+        .await
+        .iter()
+        .map(|f| f.r#type().unwrap().to_string())
+        .collect();
+    assert!(types.iter().all(|t| t.starts_with("Recon:")), "{types:?}");
+
+    // ... and new findings as they arrive.
+    gd.create_sample_findings()
+        .detector_id(&det)
+        .finding_types("Recon:EC2/Portscan")
+        .finding_types("Backdoor:EC2/Spambot")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        all_ids(&gd, &det, Some(archived()), None).await.len(),
+        recon_types() + 1
+    );
+    assert_eq!(all_ids(&gd, &det, None, None).await.len(), TYPES.len() + 2);
+
+    // Turning a NOOP filter into ARCHIVE applies it at once (notMatches keeps the rest).
+    gd.update_filter()
+        .detector_id(&det)
+        .filter_name("just-looking")
+        .action(FilterAction::Archive)
+        .finding_criteria(crit(
+            "type",
+            Condition::builder().not_matches("*EC2*").build(),
+        ))
+        .send()
+        .await
+        .unwrap();
+    let active = all_ids(
+        &gd,
+        &det,
+        Some(crit(
+            "service.archived",
+            Condition::builder().equals("false").build(),
+        )),
+        None,
+    )
+    .await;
+    let active_types: Vec<String> = get_all(&gd, &det, &active)
+        .await
+        .iter()
+        .map(|f| f.r#type().unwrap().to_string())
+        .collect();
+    assert!(!active_types.is_empty());
+    assert!(active_types
+        .iter()
+        .all(|t| t.contains("EC2") && !t.starts_with("Recon:")));
+}
+
+#[tokio::test]
+async fn an_administrators_archive_filter_covers_its_members_new_findings() {
+    let env = Env::new(1).await;
+    let member = env.members()[0].clone();
+    let admin_det = detector(&env, &env.management, REGION, true).await;
+    let member_det = detector(&env, &member, REGION, true).await;
+    associate(&env, &env.management, &member, REGION).await;
+    let admin = support::gd(&env.mgmt, REGION);
+    admin
+        .create_filter()
+        .detector_id(&admin_det)
+        .name("root-is-expected")
+        .action(FilterAction::Archive)
+        .finding_criteria(crit(
+            "type",
+            Condition::builder()
+                .equals("Policy:IAMUser/RootCredentialUsage")
+                .build(),
+        ))
+        .send()
+        .await
+        .unwrap();
+    let gm = client_of(&env, &member, REGION).await;
+    gm.create_sample_findings()
+        .detector_id(&member_det)
+        .finding_types("Policy:IAMUser/RootCredentialUsage")
+        .finding_types("PenTest:IAMUser/KaliLinux")
+        .send()
+        .await
+        .unwrap();
+    let archived_ids = all_ids(&gm, &member_det, Some(archived()), None).await;
+    assert_eq!(archived_ids.len(), 1);
+    let f = &get_all(&gm, &member_det, &archived_ids).await[0];
+    assert_eq!(f.r#type(), Some("Policy:IAMUser/RootCredentialUsage"));
+    assert_eq!(all_ids(&admin, &admin_det, None, None).await.len(), 2);
+}
