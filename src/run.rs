@@ -52,6 +52,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Outcome> {
             };
             crate::rollout::cli::run(&cli.global, &args.target, cmd, args.delete_detectors).await
         }
+        Command::Audit(args) => crate::audit::cli::run(&cli.global, &args).await,
         Command::Regions => {
             let mut out = std::io::stdout().lock();
             for r in crate::regions::COMMERCIAL {
