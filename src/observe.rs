@@ -117,6 +117,9 @@ pub struct Observation {
 pub struct Scope {
     /// Read each member's own side (needs the role in every member).
     pub members: bool,
+    /// Read the members also in regions where the administrator's side could not be read
+    /// (the audit reports each account's own state; a rollout could do nothing there).
+    pub every_region: bool,
 }
 
 impl Scope {
@@ -124,12 +127,14 @@ impl Scope {
     pub fn for_rollout(desired: &Desired) -> Scope {
         Scope {
             members: desired.mode == Mode::Invitation,
+            every_region: false,
         }
     }
 
     pub fn for_offboard(desired: &Desired) -> Scope {
         Scope {
             members: desired.delete_detectors,
+            every_region: false,
         }
     }
 }
@@ -171,7 +176,7 @@ pub async fn observe(
     let member_cells: Vec<(String, Option<String>)> = desired
         .regions
         .iter()
-        .filter(|r| matches!(admins.get(*r), Some(Seen::Read(_))))
+        .filter(|r| scope.every_region || matches!(admins.get(*r), Some(Seen::Read(_))))
         .flat_map(|r| members.iter().map(move |m| (r.clone(), Some(m.clone()))))
         .collect();
     let skipped = desired.regions.len() * (1 + members.len()) - admins.len() - member_cells.len();

@@ -100,7 +100,10 @@ pub async fn run(
     let obs = observe(
         session,
         &desired,
-        Scope { members: true },
+        Scope {
+            members: true,
+            every_region: true,
+        },
         concurrency,
         reporter,
         stop,
