@@ -29,10 +29,21 @@ fn kind(cell: &Cell) -> Kind {
 /// One fix per (kind, region set), accounts sorted; fixes sorted by kind, regions, accounts.
 pub fn fixes(desired: &Desired, cells: &[Cell]) -> Vec<Fix> {
     let emails = super::model::emails(&desired.members);
+    // An account with any member-of-another-administrator gap gets one --take-over rollout
+    // for all its rollout gaps (a take-over rollout also does the plain work).
+    let taken: BTreeSet<&str> = cells
+        .iter()
+        .filter(|c| c.is_gap() && kind(c) == Kind::TakeOver)
+        .map(|c| c.account.as_str())
+        .collect();
     let mut per_account: BTreeMap<(&str, Kind), BTreeSet<&str>> = BTreeMap::new();
     for c in cells.iter().filter(|c| c.is_gap()) {
+        let k = match kind(c) {
+            Kind::Rollout if taken.contains(c.account.as_str()) => Kind::TakeOver,
+            k => k,
+        };
         per_account
-            .entry((c.account.as_str(), kind(c)))
+            .entry((c.account.as_str(), k))
             .or_default()
             .insert(c.region.as_str());
     }

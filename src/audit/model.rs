@@ -308,9 +308,26 @@ fn summarize(cells: &[Cell]) -> Summary {
     s
 }
 
+/// Why a cell could not be read, short and stable: the operation and AWS's error code (the
+/// SDK's messages for a refused AssumeRole carry request ids and whole responses), plus the
+/// service's own message for other failures, cut to one line.
 fn reason<T>(seen: &Seen<T>) -> Option<String> {
     match seen {
-        Seen::NoAccess(e) | Seen::Failed(e) => Some(e.to_string()),
+        Seen::NoAccess(e) => Some(format!(
+            "cannot act in the account: {} {}",
+            e.operation, e.code
+        )),
+        Seen::Failed(e) => {
+            let msg: String = e
+                .message
+                .lines()
+                .next()
+                .unwrap_or("")
+                .chars()
+                .take(160)
+                .collect();
+            Some(format!("{} {}: {msg}", e.operation, e.code))
+        }
         _ => None,
     }
 }

@@ -10,8 +10,10 @@
 
 use std::fmt::Write as _;
 
+use std::collections::BTreeMap;
 use tabled::builder::Builder;
-use tabled::settings::Style;
+
+use tabled::settings::{Padding, Style};
 
 use super::drift::Drift;
 use super::model::{Audit, Cell, Coverage, DetectorStatus, Relationship};
@@ -114,15 +116,53 @@ pub fn table(a: &Audit) -> String {
     let s = &a.summary;
     let _ = writeln!(
         out,
-        "GuardDuty audit ({} mode, administrator {}): {} covered of {} cells, {} gaps, {} accounts x {} regions",
+        "GuardDuty audit ({} mode, administrator {}): {} covered ({} of {} cells), {} gaps, {} accounts x {} regions",
         a.mode,
         a.administrator,
         pct(s.overall),
+        s.overall.covered,
         s.overall.counted,
         s.gaps,
         a.accounts.len(),
         a.regions.len()
     );
+    let _ = writeln!(out, "\n{}", matrix(a));
+    let _ = writeln!(out, "{LEGEND}");
+    let regions = a
+        .regions
+        .iter()
+        .map(|r| format!("{}={r}", short_region(r)))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let _ = writeln!(out, "regions: {regions}");
+    out.push_str(&organization_text(a));
+    if !a.skipped.is_empty() {
+        let _ = writeln!(out, "\nleft out:");
+        for sk in &a.skipped {
+            let _ = writeln!(out, "  {} ({})", sk.account, sk.reason);
+        }
+    }
+    if s.gaps > 0 {
+        out.push_str(&gaps_text(a));
+        let _ = writeln!(out, "\nto fix:");
+        for f in &a.fixes {
+            let _ = writeln!(out, "  {}", f.command);
+        }
+    } else {
+        let _ = writeln!(
+            out,
+            "\nno gaps: GuardDuty is on and linked everywhere it can be."
+        );
+    }
+    if let Some(d) = &a.drift {
+        out.push_str(&drift_text(d));
+    }
+    out
+}
+
+/// One row per account, one narrow column per region (short names), coverage at the ends.
+fn matrix(a: &Audit) -> String {
+    let s = &a.summary;
     let mut b = Builder::default();
     let mut head = vec!["account".to_string()];
     head.extend(a.regions.iter().map(|r| short_region(r)));
@@ -146,64 +186,79 @@ pub fn table(a: &Audit) -> String {
     foot.push(pct(s.overall));
     b.push_record(foot);
     let mut t = b.build();
-    t.with(Style::psql());
-    let _ = writeln!(out, "\n{t}\n{LEGEND}");
-    let regions = a
-        .regions
+    // No vertical rules and one space between columns: 17 regions fit in 120 columns.
+    t.with(Style::blank()).with(Padding::new(0, 1, 0, 0));
+    t.to_string()
+}
+
+/// Organization settings per region (only when there are some), and the regions the
+/// administrator cannot use, grouped by reason.
+fn organization_text(a: &Audit) -> String {
+    let mut out = String::new();
+    if a.organization
         .iter()
-        .map(|r| format!("{}={r}", short_region(r)))
-        .collect::<Vec<_>>()
-        .join(" ");
-    let _ = writeln!(out, "regions: {regions}");
-    let mut o = Builder::default();
-    o.push_record(["region", "delegated administrator", "auto-enable", "note"]);
-    for r in &a.organization {
-        o.push_record([
-            r.region.clone(),
-            if r.delegated_admins.is_empty() {
-                "-".into()
-            } else {
-                r.delegated_admins.join(", ")
-            },
-            r.auto_enable.clone().unwrap_or_else(|| "-".into()),
-            r.reason.clone().unwrap_or_default(),
-        ]);
-    }
-    let mut o = o.build();
-    o.with(Style::psql());
-    let _ = writeln!(out, "\norganization per region\n{o}");
-    if !a.skipped.is_empty() {
-        let _ = writeln!(out, "\nleft out:");
-        for sk in &a.skipped {
-            let _ = writeln!(out, "  {} ({})", sk.account, sk.reason);
-        }
-    }
-    if s.gaps > 0 {
-        let mut g = Builder::default();
-        g.push_record(["account", "region", "problem", "reason"]);
-        for c in a.gaps() {
-            g.push_record([
-                c.account.clone(),
-                c.region.clone(),
-                c.problem().unwrap_or_default(),
-                c.reason.clone().unwrap_or_default(),
+        .any(|r| !r.delegated_admins.is_empty() || r.auto_enable.is_some())
+    {
+        let mut o = Builder::default();
+        o.push_record(["region", "delegated administrator", "auto-enable"]);
+        for r in &a.organization {
+            o.push_record([
+                r.region.clone(),
+                if r.delegated_admins.is_empty() {
+                    "-".into()
+                } else {
+                    r.delegated_admins.join(", ")
+                },
+                r.auto_enable.clone().unwrap_or_else(|| "-".into()),
             ]);
         }
-        let mut g = g.build();
-        g.with(Style::psql());
-        let _ = writeln!(out, "\ngaps ({})\n{g}", s.gaps);
-        let _ = writeln!(out, "\nto fix:");
-        for f in &a.fixes {
-            let _ = writeln!(out, "  {}", f.command);
-        }
-    } else {
-        let _ = writeln!(
-            out,
-            "\nno gaps: GuardDuty is on and linked everywhere it can be."
-        );
+        let mut o = o.build();
+        o.with(Style::psql());
+        let _ = writeln!(out, "\norganization per region\n{o}");
     }
-    if let Some(d) = &a.drift {
-        out.push_str(&drift_text(d));
+    let mut notes: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for r in &a.organization {
+        if let Some(why) = &r.reason {
+            notes.entry(why).or_default().push(short_region(&r.region));
+        }
+    }
+    for (why, regions) in notes {
+        let _ = writeln!(out, "administrator side: {why}: {}", regions.join(" "));
+    }
+    out
+}
+
+/// The gaps, one line per account and problem, with the regions it is in.
+fn gaps_text(a: &Audit) -> String {
+    let mut groups: BTreeMap<(&str, String, Option<&str>), Vec<String>> = BTreeMap::new();
+    for c in a.gaps() {
+        groups
+            .entry((
+                c.account.as_str(),
+                c.problem().unwrap_or_default(),
+                c.reason.as_deref(),
+            ))
+            .or_default()
+            .push(short_region(&c.region));
+    }
+    let mut g = Builder::default();
+    g.push_record(["account", "problem", "regions"]);
+    let mut reasons = Vec::new();
+    for ((acct, problem, reason), regions) in &groups {
+        let problem = match reason {
+            Some(r) => {
+                reasons.push(format!("{acct}: {r}"));
+                format!("{problem} [{}]", reasons.len())
+            }
+            None => problem.clone(),
+        };
+        g.push_record([acct.to_string(), problem, regions.join(" ")]);
+    }
+    let mut g = g.build();
+    g.with(Style::psql());
+    let mut out = format!("\ngaps ({})\n{g}\n", a.summary.gaps);
+    for (i, r) in reasons.iter().enumerate() {
+        let _ = writeln!(out, "[{}] {r}", i + 1);
     }
     out
 }
