@@ -16,6 +16,8 @@ pub mod drift;
 pub mod fixes;
 pub mod model;
 pub mod render;
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 

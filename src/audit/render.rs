@@ -96,6 +96,14 @@ S detector suspended  ✗ no access  · region not enabled (not counted)\n\
 detector on but not linked: I invited  C created  R removed  Q resigned  \
 E email verification failed  N not a member  O member of another administrator  ? other";
 
+/// Text for a terminal: control characters (escape sequences from a hostile message) shown
+/// as `?` so they cannot move the cursor or recolour the screen.
+fn plain(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
 fn pct(c: Coverage) -> String {
     format!("{:.1}%", c.percent())
 }
@@ -223,7 +231,12 @@ fn organization_text(a: &Audit) -> String {
         }
     }
     for (why, regions) in notes {
-        let _ = writeln!(out, "administrator side: {why}: {}", regions.join(" "));
+        let _ = writeln!(
+            out,
+            "administrator side: {}: {}",
+            plain(why),
+            regions.join(" ")
+        );
     }
     out
 }
@@ -247,12 +260,12 @@ fn gaps_text(a: &Audit) -> String {
     for ((acct, problem, reason), regions) in &groups {
         let problem = match reason {
             Some(r) => {
-                reasons.push(format!("{acct}: {r}"));
+                reasons.push(format!("{acct}: {}", plain(r)));
                 format!("{problem} [{}]", reasons.len())
             }
             None => problem.clone(),
         };
-        g.push_record([acct.to_string(), problem, regions.join(" ")]);
+        g.push_record([acct.to_string(), plain(&problem), regions.join(" ")]);
     }
     let mut g = g.build();
     g.with(Style::psql());
@@ -284,7 +297,10 @@ fn drift_text(d: &Drift) -> String {
             let _ = writeln!(
                 out,
                 "  {label:<6} {} {}: {} -> {}",
-                c.account, c.region, c.before, c.after
+                c.account,
+                c.region,
+                plain(&c.before),
+                plain(&c.after)
             );
         }
     }
