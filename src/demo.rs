@@ -37,6 +37,7 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<Outcome> {
             ..Default::default()
         },
     );
+    let base_again = factory.base().clone();
     let who = ClientFactory::sts(factory.base())
         .get_caller_identity()
         .send()
@@ -49,7 +50,9 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<Outcome> {
         who.arn().unwrap_or_default()
     )?;
     drop(out);
+    show_audit(factory.base(), "before the rollout").await?;
     show_rollout(factory).await?;
+    show_audit(&base_again, "after the rollout").await?;
     sandbox.shutdown().await;
     Ok(Outcome::Success)
 }
@@ -87,5 +90,41 @@ async fn show_rollout(factory: ClientFactory) -> anyhow::Result<()> {
         write!(out, "\n{}", render::plan(&report))?;
         write!(out, "{}", render::results(&report))?;
     }
+    Ok(())
+}
+
+/// `gdorg audit` of the demo org (default regions), as a terminal matrix.
+async fn show_audit(base: &aws_config::SdkConfig, when: &str) -> anyhow::Result<()> {
+    use crate::execute::{Silent, Stop};
+    use crate::settings::{AccountSource, Desired, Mode, DEFAULT_CONCURRENCY};
+
+    let factory = ClientFactory::from_config(
+        base.clone(),
+        AwsOptions {
+            role_name: "OrganizationAccountAccessRole".into(),
+            max_attempts: 3,
+            ..Default::default()
+        },
+    );
+    let session = std::sync::Arc::new(crate::aws::Session::new(factory).await?);
+    let regions = crate::regions::default_enabled()
+        .map(String::from)
+        .collect();
+    let desired = Desired::new(Mode::Invitation, &session.caller, regions);
+    let (audit, _) = crate::audit::run(
+        session,
+        desired,
+        &AccountSource::Organizations,
+        DEFAULT_CONCURRENCY,
+        &Silent,
+        &Stop::default(),
+    )
+    .await?;
+    let mut out = std::io::stdout().lock();
+    write!(
+        out,
+        "\n== gdorg audit, {when} ==\n{}",
+        crate::audit::render::table(&audit)
+    )?;
     Ok(())
 }

@@ -195,7 +195,7 @@ fn matrix(a: &Audit) -> String {
     b.push_record(foot);
     let mut t = b.build();
     // No vertical rules and one space between columns: 17 regions fit in 120 columns.
-    t.with(Style::blank()).with(Padding::new(0, 1, 0, 0));
+    t.with(Style::empty()).with(Padding::new(0, 1, 0, 0));
     t.to_string()
 }
 
