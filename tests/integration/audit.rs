@@ -505,3 +505,76 @@ async fn full_coverage_after_rollout_is_success() {
     assert!(after.fixes.is_empty());
     assert_eq!(after.outcome(FailOn::Gaps, false), Outcome::Success);
 }
+
+/// Organizations mode: the delegated administrator and auto-enable per region, before and
+/// after an organizations rollout; the management account is a member like the others.
+#[tokio::test]
+async fn organizations_mode_shows_delegated_admin_and_auto_enable() {
+    let env = Env::new(3).await;
+    let admin = env.members()[0].clone();
+    let regions = [E1, W1];
+    let org_desired = || {
+        let mut d = desired(&env, &regions);
+        d.mode = Mode::Organizations;
+        d.administrator = admin.clone();
+        d
+    };
+    let run = |d: Desired| {
+        let env = &env;
+        async move {
+            let (a, _) = audit::run(
+                session(env).await,
+                d,
+                &AccountSource::Organizations,
+                8,
+                &Silent,
+                &Stop::default(),
+            )
+            .await
+            .unwrap();
+            a
+        }
+    };
+    let before = run(org_desired()).await;
+    assert!(before
+        .organization
+        .iter()
+        .all(|r| r.delegated_admins.is_empty() && r.auto_enable.is_none()));
+    assert!(before.fixes[0].command.contains("--mode organizations"));
+    assert_eq!(
+        before.accounts.len(),
+        4,
+        "administrator, 2 members, management"
+    );
+
+    let report = guardduty_org::rollout::run(
+        session(&env).await,
+        org_desired(),
+        AccountSource::Organizations,
+        guardduty_org::rollout::Command::Rollout { dry_run: false },
+        &RunSettings::default(),
+        &Silent,
+        &Stop::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.outcome(), Outcome::Success);
+    env.sandbox.calls().clear();
+    let after = run(org_desired()).await;
+    assert_eq!(mutating(&env), Vec::<String>::new(), "audit is read-only");
+    for r in &after.organization {
+        assert_eq!(r.delegated_admins, vec![format!("{admin} (ENABLED)")]);
+        assert_eq!(r.auto_enable.as_deref(), Some("NEW"));
+    }
+    assert_eq!(
+        after.summary.gaps,
+        0,
+        "{:?}",
+        after.gaps().collect::<Vec<_>>()
+    );
+    assert_eq!(state(&after, &env.management, E1), (D::Enabled, R::Enabled));
+    assert_eq!(state(&after, &admin, W1), (D::Enabled, R::Administrator));
+    let table = audit::render::table(&after);
+    assert!(table.contains("organization per region"), "{table}");
+    assert!(table.contains("NEW"), "{table}");
+}
