@@ -578,3 +578,14 @@ async fn organizations_mode_shows_delegated_admin_and_auto_enable() {
     assert!(table.contains("organization per region"), "{table}");
     assert!(table.contains("NEW"), "{table}");
 }
+
+/// Snapshots of the mixed org as rendered (the timestamp, the one volatile field, blanked).
+#[tokio::test]
+async fn mixed_org_snapshots() {
+    let env = Env::with_spec(mixed()).await;
+    let mut a = audit_of(&env, &[E1, W1, AF]).await;
+    a.generated_at = "[generated_at]".into();
+    insta::assert_snapshot!("mixed_table", audit::render::table(&a));
+    insta::assert_snapshot!("mixed_json", audit::render::json(&a));
+    insta::assert_snapshot!("mixed_markdown", audit::render::markdown(&a));
+}
