@@ -16,6 +16,8 @@ enum Kind {
     TakeOver,
     /// The account could not be read: access must be granted first.
     Access,
+    /// The administrator has not enabled the region: nothing can be linked there until it does.
+    AdminRegion,
 }
 
 fn kind(cell: &Cell) -> Kind {
@@ -31,6 +33,12 @@ pub fn fixes(desired: &Desired, cells: &[Cell]) -> Vec<Fix> {
     let emails = super::model::emails(&desired.members);
     // An account with any member-of-another-administrator gap gets one --take-over rollout
     // for all its rollout gaps (a take-over rollout also does the plain work).
+    let admin = desired.administrator.as_str();
+    let admin_off: BTreeSet<&str> = cells
+        .iter()
+        .filter(|c| c.account == admin && c.detector == DetectorStatus::RegionNotEnabled)
+        .map(|c| c.region.as_str())
+        .collect();
     let taken: BTreeSet<&str> = cells
         .iter()
         .filter(|c| c.is_gap() && kind(c) == Kind::TakeOver)
@@ -39,6 +47,9 @@ pub fn fixes(desired: &Desired, cells: &[Cell]) -> Vec<Fix> {
     let mut per_account: BTreeMap<(&str, Kind), BTreeSet<&str>> = BTreeMap::new();
     for c in cells.iter().filter(|c| c.is_gap()) {
         let k = match kind(c) {
+            Kind::Rollout | Kind::TakeOver if admin_off.contains(c.region.as_str()) => {
+                Kind::AdminRegion
+            }
             Kind::Rollout if taken.contains(c.account.as_str()) => Kind::TakeOver,
             k => k,
         };
@@ -54,7 +65,6 @@ pub fn fixes(desired: &Desired, cells: &[Cell]) -> Vec<Fix> {
             .or_default()
             .push(account);
     }
-    let admin = desired.administrator.as_str();
     groups
         .into_iter()
         .map(|((k, regions), accounts)| {
@@ -62,6 +72,12 @@ pub fn fixes(desired: &Desired, cells: &[Cell]) -> Vec<Fix> {
                 Kind::Access => format!(
                     "grant access: the role cannot be assumed or the calls are refused in {} \
                      (install the execution role, e.g. with StackSets, then re-run the audit)",
+                    accounts.join(", ")
+                ),
+                Kind::AdminRegion => format!(
+                    "enable {} for the administrator {admin} (an opt-in region), then run the \
+                     rollout there for {}",
+                    regions.join(", "),
                     accounts.join(", ")
                 ),
                 Kind::Rollout | Kind::TakeOver => {

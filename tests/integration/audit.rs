@@ -258,6 +258,15 @@ async fn mixed_org_every_status_read_only() {
             .collect::<Vec<_>>()
     };
     assert!(fix_of("300000000008")[0].starts_with("grant access"));
+    // af-south-1 is not enabled for the administrator: enabling it comes first.
+    assert_eq!(
+        fix_of("300000000001"),
+        vec![
+            "enable af-south-1 for the administrator 111111111111 (an opt-in region), \
+             then run the rollout there for 300000000001"
+                .to_string()
+        ]
+    );
     // One --take-over rollout covers all of that account's gaps.
     assert_eq!(
         fix_of("300000000006"),
