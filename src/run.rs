@@ -83,12 +83,19 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
     if let Some(n) = args.accounts {
         spec.member_accounts = n;
     }
-    let sandbox = Sandbox::start(&spec, args.port).await?;
+    let sandbox = Sandbox::start(&spec, args.port)
+        .await
+        .map_err(|e| match &args.org {
+            Some(path) => anyhow::anyhow!("org file {}: {e}", path.display()),
+            None => anyhow::anyhow!(e),
+        })?;
     let management = sandbox.management_account();
     let keys = sandbox
         .keys_of(&management)
         .context("management account has no keys")?;
     let accounts = sandbox.world(|w| w.accounts.len());
+    let ready = started.elapsed();
+    let region = crate::aws::factory::DEFAULT_REGION;
     let mut out = std::io::stdout().lock();
     // Shell lines a user can `eval`: the whole point of this command is to hand these out.
     writeln!(out, "export AWS_ENDPOINT_URL={}", sandbox.endpoint())?;
@@ -98,20 +105,51 @@ async fn serve(args: &ServeArgs) -> anyhow::Result<Outcome> {
         "export AWS_SECRET_ACCESS_KEY={}",
         keys.secret_access_key
     )?;
+    // A session token left over from real credentials would not match the sandbox's key.
+    writeln!(out, "unset AWS_SESSION_TOKEN AWS_PROFILE")?;
+    // AWS_REGION for the SDKs, AWS_DEFAULT_REGION for the AWS CLI and boto3.
+    writeln!(out, "export AWS_REGION={region}")?;
+    writeln!(out, "export AWS_DEFAULT_REGION={region}")?;
     writeln!(
         out,
-        "export AWS_REGION={}",
-        crate::aws::factory::DEFAULT_REGION
-    )?;
-    writeln!(
-        out,
-        "# gdorg sandbox: organization of {accounts} accounts (management {management}) x {} regions, ready in {} ms; Ctrl-C stops it",
+        "# gdorg sandbox: organization of {accounts} accounts (management {management}) x {} regions, ready in {} ms, RSS {}; Ctrl-C stops it",
         crate::regions::COMMERCIAL.len(),
-        started.elapsed().as_millis()
+        ready.as_millis(),
+        resident_memory().unwrap_or_else(|| "unknown".into()),
     )?;
     out.flush()?;
     drop(out);
-    tokio::signal::ctrl_c().await?;
+    shutdown_signal().await?;
     sandbox.shutdown().await;
     Ok(Outcome::Success)
+}
+
+/// The process's resident memory as the kernel reports it (`VmRSS` of /proc/self/status).
+fn resident_memory() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(format!("{:.1} MiB", kib as f64 / 1024.0))
+}
+
+/// Ctrl-C, or (on Unix) the SIGTERM that `kill` and service managers send.
+async fn shutdown_signal() -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r,
+            _ = term.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c().await
+    }
 }

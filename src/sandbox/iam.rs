@@ -64,8 +64,13 @@ pub fn handle(
     form: &Form,
 ) -> Result<Option<String>, ApiError> {
     let account_id = caller.account.clone();
-    // A fresh id is drawn before borrowing the account, from the world's seeded generator.
-    let new_id = world.random(UPPER_DIGITS, 17);
+    // A fresh id for the entity a Create makes, drawn before borrowing the account (and only
+    // then, so reads do not move the world's seeded generator).
+    let new_id = if op.starts_with("Create") {
+        world.random(UPPER_DIGITS, 17)
+    } else {
+        String::new()
+    };
     let account = world
         .accounts
         .get_mut(&account_id)

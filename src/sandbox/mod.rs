@@ -77,7 +77,7 @@ pub struct Sandbox {
 pub enum SandboxError {
     #[error("invalid org file: {0}")]
     Spec(String),
-    #[error("cannot listen on 127.0.0.1:{port}: {source}")]
+    #[error("cannot listen on 127.0.0.1:{port}")]
     Bind { port: u16, source: std::io::Error },
 }
 

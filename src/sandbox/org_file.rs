@@ -12,10 +12,12 @@ use chrono::Utc;
 use serde::Deserialize;
 
 use super::faults::FaultConfig;
+use super::guardduty::detectors::{self, configurable, FREQUENCIES};
+use super::guardduty::organization::AUTO_VALUES as AUTO_ENABLE;
 use super::guardduty::seed::{seed_findings, FindingsSeed};
 use super::state::{
-    Account, AccountStatus, AdministratorLink, Detector, FeatureState, Iam, Invitation, Member,
-    Role, World, DEFAULT_EXECUTION_ROLE, GUARDDUTY_PRINCIPAL, UPPER_DIGITS,
+    Account, AccountStatus, AdministratorLink, Detector, Iam, Invitation, Member, Role, World,
+    DEFAULT_EXECUTION_ROLE, GUARDDUTY_PRINCIPAL, UPPER_DIGITS,
 };
 
 /// The whole org file.
@@ -148,32 +150,6 @@ pub const RELATIONSHIPS: &[&str] = &[
     "Resigned",
     "EmailVerificationFailed",
 ];
-
-/// GuardDuty's detector features (and their additional configurations) as GetDetector
-/// reports them.
-const FEATURES: &[(&str, &[&str])] = &[
-    ("CLOUD_TRAIL", &[]),
-    ("DNS_LOGS", &[]),
-    ("FLOW_LOGS", &[]),
-    ("S3_DATA_EVENTS", &[]),
-    ("EKS_AUDIT_LOGS", &[]),
-    ("EBS_MALWARE_PROTECTION", &[]),
-    ("RDS_LOGIN_EVENTS", &[]),
-    ("EKS_RUNTIME_MONITORING", &["EKS_ADDON_MANAGEMENT"]),
-    ("LAMBDA_NETWORK_LOGS", &[]),
-    (
-        "RUNTIME_MONITORING",
-        &[
-            "EKS_ADDON_MANAGEMENT",
-            "ECS_FARGATE_AGENT_MANAGEMENT",
-            "EC2_AGENT_MANAGEMENT",
-        ],
-    ),
-];
-/// Always on in every detector.
-const FOUNDATIONAL: &[&str] = &["CLOUD_TRAIL", "DNS_LOGS", "FLOW_LOGS"];
-const FREQUENCIES: &[&str] = &["FIFTEEN_MINUTES", "ONE_HOUR", "SIX_HOURS"];
-const AUTO_ENABLE: &[&str] = &["NEW", "ALL", "NONE"];
 
 fn default_seed() -> u64 {
     7
@@ -539,11 +515,11 @@ fn seed_detectors(world: &mut World, spec: &DetectorSpec) -> Result<(), String> 
         ));
     }
     for (name, status) in &spec.features {
-        if !FEATURES.iter().any(|(n, _)| n == name) || FOUNDATIONAL.contains(&name.as_str()) {
-            let names: Vec<&str> = FEATURES
+        if !configurable(name) {
+            let names: Vec<&str> = detectors::FEATURES
                 .iter()
                 .map(|(n, _)| *n)
-                .filter(|n| !FOUNDATIONAL.contains(n))
+                .filter(|n| configurable(n))
                 .collect();
             return Err(format!(
                 "{what}: unknown feature {name:?}; features are {names:?}"
@@ -571,38 +547,16 @@ fn seed_detectors(world: &mut World, spec: &DetectorSpec) -> Result<(), String> 
     Ok(())
 }
 
+/// A detector as CreateDetector makes one, with the file's frequency and feature statuses.
 fn new_detector(id: String, enabled: bool, spec: &DetectorSpec) -> Detector {
-    let now = Utc::now();
-    let features = FEATURES
-        .iter()
-        .map(|(name, additional)| {
-            let status = spec.features.get(*name).cloned().unwrap_or_else(|| {
-                if FOUNDATIONAL.contains(name) {
-                    "ENABLED".into()
-                } else {
-                    "DISABLED".into()
-                }
-            });
-            let state = FeatureState {
-                status,
-                updated: now,
-                additional: additional
-                    .iter()
-                    .map(|a| (a.to_string(), "DISABLED".to_string()))
-                    .collect(),
-            };
-            (name.to_string(), state)
-        })
-        .collect();
-    Detector {
-        id,
-        enabled,
-        finding_publishing_frequency: spec.finding_publishing_frequency.clone(),
-        features,
-        tags: BTreeMap::new(),
-        created: now,
-        updated: now,
+    let mut d = detectors::new_detector(id, enabled, Utc::now());
+    d.finding_publishing_frequency = spec.finding_publishing_frequency.clone();
+    for (name, status) in &spec.features {
+        if let Some(f) = d.features.get_mut(name) {
+            f.status = status.clone();
+        }
     }
+    d
 }
 
 fn seed_memberships(world: &mut World, spec: &MembershipSpec) -> Result<(), String> {

@@ -206,6 +206,17 @@ fn assume_role(world: &mut World, caller: &Caller, form: &Form) -> Result<String
         return Err(access_denied(caller, &role_arn));
     }
 
+    // Regional STS issues credentials only for accounts that have the region enabled.
+    if !world.accounts[account_id].region_enabled(&caller.region) {
+        return Err(ApiError::new(
+            403,
+            "RegionDisabledException",
+            format!(
+                "STS is not activated in this region for account:{account_id}. Your account administrator can activate STS in this region using the IAM Console."
+            ),
+        ));
+    }
+
     let chained = matches!(caller.principal, Principal::AssumedRole { .. });
     if let Some(n) = requested {
         if chained && n > CHAINED_MAX_SECS {

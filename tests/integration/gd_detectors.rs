@@ -2,37 +2,12 @@
 //! legacy data sources, one detector per account per region, ownership of detector ids.
 
 use aws_sdk_guardduty::types::{
-    AccountDetail, DataSourceConfigurations, DetectorAdditionalConfiguration, DetectorFeature,
+    DataSourceConfigurations, DetectorAdditionalConfiguration, DetectorFeature,
     DetectorFeatureConfiguration, DetectorFeatureResult, DetectorStatus,
     FeatureAdditionalConfiguration, FeatureStatus, FindingPublishingFrequency, S3LogsConfiguration,
 };
-use aws_sdk_guardduty::Client;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-use crate::support::{self, Env};
-
-/// Create an enabled detector for the client's account and region; its id.
-pub async fn new_detector(gd: &Client) -> String {
-    gd.create_detector()
-        .enable(true)
-        .send()
-        .await
-        .expect("create detector")
-        .detector_id()
-        .expect("detector id")
-        .to_string()
-}
-
-/// Assert that an SDK call failed with GuardDuty's BadRequestException whose message
-/// contains `needle`.
-pub fn assert_bad_request<E: ProvideErrorMetadata + std::fmt::Debug>(err: &E, needle: &str) {
-    assert_eq!(support::code(err), "BadRequestException", "{err:?}");
-    let message = err.message().unwrap_or_default();
-    assert!(
-        message.contains(needle),
-        "message {message:?} lacks {needle:?}"
-    );
-}
+use crate::support::{self, assert_bad_request, new_detector, Env};
 
 fn feature(name: DetectorFeature, status: FeatureStatus) -> DetectorFeatureConfiguration {
     DetectorFeatureConfiguration::builder()
@@ -390,19 +365,7 @@ async fn delete_detector_is_refused_while_members_remain() {
     let mine = new_detector(&admin).await;
     let theirs = support::gd(&env.user(&member).await, "us-east-1");
     let their_id = new_detector(&theirs).await;
-    let email = env.sandbox.world(|w| w.accounts[&member].email.clone());
-    admin
-        .create_members()
-        .detector_id(&mine)
-        .account_details(
-            AccountDetail::builder()
-                .account_id(&member)
-                .email(email)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    support::create_member(&env, &admin, &mine, &member).await;
     admin
         .invite_members()
         .detector_id(&mine)

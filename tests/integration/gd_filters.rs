@@ -5,8 +5,8 @@ use aws_sdk_guardduty::types::{Condition, FilterAction, FindingCriteria};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use guardduty_org::sandbox::guardduty::catalog::TYPES;
 
-use crate::gd_findings::{all_ids, associate, client_of, crit, detector, get_all, REGION};
-use crate::support::{self, Env};
+use crate::gd_findings::{all_ids, crit, get_all, with_samples, REGION};
+use crate::support::{self, associate, detector, Env};
 
 fn high() -> FindingCriteria {
     crit(
@@ -184,14 +184,7 @@ fn recon_types() -> usize {
 
 #[tokio::test]
 async fn archive_filters_suppress_existing_and_new_findings() {
-    let env = Env::new(1).await;
-    let det = detector(&env, &env.management, REGION, true).await;
-    let gd = support::gd(&env.mgmt, REGION);
-    gd.create_sample_findings()
-        .detector_id(&det)
-        .send()
-        .await
-        .unwrap();
+    let (_env, gd, det) = with_samples().await;
 
     // A NOOP filter archives nothing.
     gd.create_filter()
@@ -226,13 +219,7 @@ async fn archive_filters_suppress_existing_and_new_findings() {
     assert!(types.iter().all(|t| t.starts_with("Recon:")), "{types:?}");
 
     // ... and new findings as they arrive.
-    gd.create_sample_findings()
-        .detector_id(&det)
-        .finding_types("Recon:EC2/Portscan")
-        .finding_types("Backdoor:EC2/Spambot")
-        .send()
-        .await
-        .unwrap();
+    support::seed_samples(&gd, &det, &["Recon:EC2/Portscan", "Backdoor:EC2/Spambot"]).await;
     assert_eq!(
         all_ids(&gd, &det, Some(archived()), None).await.len(),
         recon_types() + 1
@@ -294,17 +281,45 @@ async fn an_administrators_archive_filter_covers_its_members_new_findings() {
         .send()
         .await
         .unwrap();
-    let gm = client_of(&env, &member, REGION).await;
-    gm.create_sample_findings()
-        .detector_id(&member_det)
-        .finding_types("Policy:IAMUser/RootCredentialUsage")
-        .finding_types("PenTest:IAMUser/KaliLinux")
-        .send()
-        .await
-        .unwrap();
+    let gm = env.gd(&member, REGION).await;
+    support::seed_samples(
+        &gm,
+        &member_det,
+        &[
+            "Policy:IAMUser/RootCredentialUsage",
+            "PenTest:IAMUser/KaliLinux",
+        ],
+    )
+    .await;
     let archived_ids = all_ids(&gm, &member_det, Some(archived()), None).await;
     assert_eq!(archived_ids.len(), 1);
     let f = &get_all(&gm, &member_det, &archived_ids).await[0];
     assert_eq!(f.r#type(), Some("Policy:IAMUser/RootCredentialUsage"));
     assert_eq!(all_ids(&admin, &admin_det, None, None).await.len(), 2);
+}
+
+#[tokio::test]
+async fn a_filter_created_between_pages_repeats_no_filter() {
+    let env = Env::new(0).await;
+    let det = detector(&env, &env.management, REGION, true).await;
+    let gd = support::gd(&env.mgmt, REGION);
+    let create = |name: &'static str| {
+        gd.create_filter()
+            .detector_id(&det)
+            .name(name)
+            .finding_criteria(high())
+            .send()
+    };
+    for name in ["bbb", "ccc", "ddd"] {
+        create(name).await.unwrap();
+    }
+    let list = || gd.list_filters().detector_id(&det).max_results(2);
+    let first = list().send().await.unwrap();
+    assert_eq!(first.filter_names(), ["bbb", "ccc"]);
+    // A name that sorts before the page already read arrives in between.
+    create("aaa").await.unwrap();
+    let token = first.next_token().expect("a second page").to_string();
+    let second = list().next_token(token).send().await.unwrap();
+    assert_eq!(second.filter_names(), ["ddd"]);
+    assert_eq!(second.next_token(), None);
 }

@@ -9,8 +9,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use aws_sdk_guardduty::types::{
-    AccountDetail, Condition, Feedback, FindingCriteria, FindingStatisticType, GroupByType,
-    OrderBy, SortCriteria,
+    Condition, Feedback, FindingCriteria, FindingStatisticType, GroupByType, OrderBy, SortCriteria,
 };
 use aws_sdk_guardduty::Client;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -19,78 +18,9 @@ use guardduty_org::sandbox::guardduty::catalog::{self, TYPES};
 use guardduty_org::sandbox::guardduty::findings::MEMBER_ARCHIVE_MESSAGE;
 use guardduty_org::sandbox::org_file::OrgSpec;
 
-use crate::support::{self, Env};
+use crate::support::{self, associate, detector, Env};
 
 pub const REGION: &str = "us-east-1";
-
-/// `account`'s detector in `region`, created through CreateDetector (enabled or suspended)
-/// if it has none yet; returns its id.
-pub async fn detector(env: &Env, account: &str, region: &str, enabled: bool) -> String {
-    let gd = client_of(env, account, region).await;
-    let existing = gd.list_detectors().send().await.unwrap();
-    if let Some(id) = existing.detector_ids().first() {
-        return id.clone();
-    }
-    gd.create_detector()
-        .enable(enabled)
-        .send()
-        .await
-        .unwrap()
-        .detector_id()
-        .unwrap()
-        .to_string()
-}
-
-/// Make `member` an Enabled member of `admin` in `region` the way GuardDuty does it by
-/// invitation: CreateMembers, InviteMembers, AcceptAdministratorInvitation.
-pub async fn associate(env: &Env, admin: &str, member: &str, region: &str) {
-    let admin_det = detector(env, admin, region, true).await;
-    let member_det = detector(env, member, region, true).await;
-    let ga = client_of(env, admin, region).await;
-    let email = env.sandbox.world(|w| w.accounts[member].email.clone());
-    let created = ga
-        .create_members()
-        .detector_id(&admin_det)
-        .account_details(
-            AccountDetail::builder()
-                .account_id(member)
-                .email(email)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert!(created.unprocessed_accounts().is_empty(), "{created:?}");
-    let invited = ga
-        .invite_members()
-        .detector_id(&admin_det)
-        .account_ids(member)
-        .send()
-        .await
-        .unwrap();
-    assert!(invited.unprocessed_accounts().is_empty(), "{invited:?}");
-    let gm = client_of(env, member, region).await;
-    let invitations = gm.list_invitations().send().await.unwrap();
-    let invitation = invitations
-        .invitations()
-        .iter()
-        .find(|i| i.account_id() == Some(admin))
-        .and_then(|i| i.invitation_id())
-        .expect("an invitation from the administrator")
-        .to_string();
-    gm.accept_administrator_invitation()
-        .detector_id(&member_det)
-        .administrator_id(admin)
-        .invitation_id(invitation)
-        .send()
-        .await
-        .unwrap();
-}
-
-/// The GuardDuty client of `account` in `region`.
-pub async fn client_of(env: &Env, account: &str, region: &str) -> Client {
-    support::gd(&env.user(account).await, region)
-}
 
 /// Every finding id a listing yields, through the SDK paginator.
 pub async fn all_ids(
@@ -143,15 +73,11 @@ pub fn crit(field: &str, cond: Condition) -> FindingCriteria {
 }
 
 /// A sandbox whose management account has one sample finding of every type in us-east-1.
-async fn with_samples() -> (Env, Client, String) {
+pub async fn with_samples() -> (Env, Client, String) {
     let env = Env::new(1).await;
     let det = detector(&env, &env.management, REGION, true).await;
     let gd = support::gd(&env.mgmt, REGION);
-    gd.create_sample_findings()
-        .detector_id(&det)
-        .send()
-        .await
-        .unwrap();
+    support::seed_samples(&gd, &det, &[]).await;
     (env, gd, det)
 }
 
@@ -254,13 +180,15 @@ async fn sample_findings_one_per_type_as_the_console_shows_them() {
     }
 
     // Named types only; an unknown type is refused.
-    gd.create_sample_findings()
-        .detector_id(&det)
-        .finding_types("Recon:EC2/PortProbeUnprotectedPort")
-        .finding_types("Policy:IAMUser/RootCredentialUsage")
-        .send()
-        .await
-        .unwrap();
+    support::seed_samples(
+        &gd,
+        &det,
+        &[
+            "Recon:EC2/PortProbeUnprotectedPort",
+            "Policy:IAMUser/RootCredentialUsage",
+        ],
+    )
+    .await;
     assert_eq!(all_ids(&gd, &det, None, None).await.len(), TYPES.len() + 2);
     let err = gd
         .create_sample_findings()
@@ -277,11 +205,7 @@ async fn a_suspended_detector_produces_no_findings() {
     let env = Env::new(0).await;
     let det = detector(&env, &env.management, REGION, false).await;
     let gd = support::gd(&env.mgmt, REGION);
-    gd.create_sample_findings()
-        .detector_id(&det)
-        .send()
-        .await
-        .unwrap();
+    support::seed_samples(&gd, &det, &[]).await;
     assert!(all_ids(&gd, &det, None, None).await.is_empty());
     // A detector id the caller does not own is refused.
     let err = gd
@@ -856,7 +780,7 @@ async fn administrator_sees_its_members_and_a_member_only_itself() {
     .await;
     assert_eq!(only_member.len(), 5);
 
-    let gm = client_of(&env, &member, REGION).await;
+    let gm = env.gd(&member, REGION).await;
     let member_det = det_of(&env, &member);
     let own = all_ids(&gm, &member_det, None, None).await;
     assert_eq!(own.len(), 5);
@@ -874,7 +798,7 @@ async fn administrator_sees_its_members_and_a_member_only_itself() {
         .await
         .unwrap();
     assert!(got.findings().is_empty());
-    let go = client_of(&env, &outsider, REGION).await;
+    let go = env.gd(&outsider, REGION).await;
     let got = go
         .get_findings()
         .detector_id(det_of(&env, &outsider))
@@ -900,7 +824,7 @@ async fn administrator_archives_member_findings_and_members_are_refused() {
     let (env, member, _) = org_with_members().await;
     let admin = support::gd(&env.mgmt, REGION);
     let admin_det = det_of(&env, &env.management);
-    let gm = client_of(&env, &member, REGION).await;
+    let gm = env.gd(&member, REGION).await;
     let member_det = det_of(&env, &member);
     let theirs = all_ids(&gm, &member_det, None, None).await;
 
@@ -1053,7 +977,7 @@ async fn org_file_findings_carry_attacker_controlled_strings_intact() {
     ))
     .await;
     let member = "200000000001";
-    let gd = client_of(&env, member, "eu-west-1").await;
+    let gd = env.gd(member, "eu-west-1").await;
     let det = env
         .sandbox
         .world(|w| w.detector(member, "eu-west-1").unwrap().id.clone());
@@ -1179,15 +1103,7 @@ async fn findings_go_with_their_detector() {
     let old = all_ids(&gd, &det, None, None).await;
     assert_eq!(old.len(), TYPES.len());
     gd.delete_detector().detector_id(&det).send().await.unwrap();
-    let new = gd
-        .create_detector()
-        .enable(true)
-        .send()
-        .await
-        .unwrap()
-        .detector_id()
-        .unwrap()
-        .to_string();
+    let new = support::new_detector(&gd).await;
     assert!(all_ids(&gd, &new, None, None).await.is_empty());
     let got = gd
         .get_findings()
@@ -1198,12 +1114,7 @@ async fn findings_go_with_their_detector() {
         .unwrap();
     assert!(got.findings().is_empty());
     // New findings get new ids.
-    gd.create_sample_findings()
-        .detector_id(&new)
-        .finding_types("Recon:EC2/PortProbeUnprotectedPort")
-        .send()
-        .await
-        .unwrap();
+    support::seed_samples(&gd, &new, &["Recon:EC2/PortProbeUnprotectedPort"]).await;
     let fresh = all_ids(&gd, &new, None, None).await;
     assert_eq!(fresh.len(), 1);
     assert!(!old.contains(&fresh[0]));

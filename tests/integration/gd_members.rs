@@ -5,8 +5,7 @@
 use aws_sdk_guardduty::types::AccountDetail;
 use aws_sdk_guardduty::Client;
 
-use crate::gd_detectors::{assert_bad_request, new_detector};
-use crate::support::{self, Env};
+use crate::support::{self, assert_bad_request, new_detector, unprocessed, Env};
 
 /// One account's GuardDuty client in one region, with its detector.
 struct Gd {
@@ -16,36 +15,14 @@ struct Gd {
 
 impl Gd {
     async fn new(env: &Env, account: &str, region: &str) -> Gd {
-        let config = if account == env.management {
-            env.mgmt.clone()
-        } else {
-            env.user(account).await
-        };
-        let client = support::gd(&config, region);
+        let client = env.gd(account, region).await;
         let detector = new_detector(&client).await;
         Gd { client, detector }
     }
 
-    fn email(env: &Env, account: &str) -> String {
-        env.sandbox.world(|w| w.accounts[account].email.clone())
-    }
-
     /// CreateMembers + InviteMembers of `member`; the unprocessed results of the invitation.
     async fn add_and_invite(&self, env: &Env, member: &str) -> Vec<(String, String)> {
-        let created = self
-            .client
-            .create_members()
-            .detector_id(&self.detector)
-            .account_details(
-                AccountDetail::builder()
-                    .account_id(member)
-                    .email(Gd::email(env, member))
-                    .build(),
-            )
-            .send()
-            .await
-            .unwrap();
-        assert!(created.unprocessed_accounts().is_empty(), "{created:?}");
+        support::create_member(env, &self.client, &self.detector, member).await;
         self.invite(member).await
     }
 
@@ -113,17 +90,6 @@ impl Gd {
     }
 }
 
-fn unprocessed(list: &[aws_sdk_guardduty::types::UnprocessedAccount]) -> Vec<(String, String)> {
-    list.iter()
-        .map(|u| {
-            (
-                u.account_id().unwrap_or_default().to_string(),
-                u.result().unwrap_or_default().to_string(),
-            )
-        })
-        .collect()
-}
-
 #[tokio::test]
 async fn invitation_flow_end_to_end() {
     let env = Env::new(1).await;
@@ -131,20 +97,7 @@ async fn invitation_flow_end_to_end() {
     let admin = Gd::new(&env, &env.management, "us-east-1").await;
     let member = Gd::new(&env, &member_id, "us-east-1").await;
 
-    let created = admin
-        .client
-        .create_members()
-        .detector_id(&admin.detector)
-        .account_details(
-            AccountDetail::builder()
-                .account_id(&member_id)
-                .email(Gd::email(&env, &member_id))
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert!(created.unprocessed_accounts().is_empty());
+    support::create_member(&env, &admin.client, &admin.detector, &member_id).await;
     assert_eq!(
         admin.status_of(&member_id).await.as_deref(),
         Some("Created")
@@ -229,7 +182,7 @@ async fn invitation_flow_end_to_end() {
     assert_eq!(m.detector_id(), Some(member.detector.as_str()));
     assert_eq!(m.administrator_id(), Some(env.management.as_str()));
     assert_eq!(m.master_id(), Some(env.management.as_str()));
-    assert_eq!(m.email(), Some(Gd::email(&env, &member_id).as_str()));
+    assert_eq!(m.email(), Some(env.email(&member_id).as_str()));
     assert!(m.invited_at().is_some() && m.updated_at().is_some());
 
     let adm = member
@@ -481,7 +434,7 @@ async fn create_members_reports_unprocessed_accounts() {
         .client
         .create_members()
         .detector_id(&admin.detector)
-        .account_details(detail(&ids[0], &Gd::email(&env, &ids[0])))
+        .account_details(detail(&ids[0], &env.email(&ids[0])))
         .account_details(detail(&env.management, "aws-management@example.com"))
         .account_details(detail("12345", "x@example.com"))
         .account_details(detail(&ids[1], "not-an-email"))
@@ -499,7 +452,7 @@ async fn create_members_reports_unprocessed_accounts() {
         .client
         .create_members()
         .detector_id(&admin.detector)
-        .account_details(detail(&ids[0], &Gd::email(&env, &ids[0])))
+        .account_details(detail(&ids[0], &env.email(&ids[0])))
         .send()
         .await
         .unwrap();
@@ -761,7 +714,7 @@ async fn members_and_invitations_paginate() {
         req = req.account_details(
             AccountDetail::builder()
                 .account_id(id)
-                .email(Gd::email(&env, id))
+                .email(env.email(id))
                 .build(),
         );
     }
@@ -817,6 +770,49 @@ async fn members_and_invitations_paginate() {
 }
 
 #[tokio::test]
+async fn deleting_a_listed_member_between_pages_skips_no_other_member() {
+    let env = Env::new(3).await;
+    let ids = env.members();
+    let admin = Gd::new(&env, &env.management, "us-east-1").await;
+    for id in &ids {
+        support::create_member(&env, &admin.client, &admin.detector, id).await;
+    }
+    let list = || {
+        admin
+            .client
+            .list_members()
+            .detector_id(&admin.detector)
+            .only_associated("false")
+            .max_results(2)
+    };
+    let first = list().send().await.unwrap();
+    let listed: Vec<&str> = first
+        .members()
+        .iter()
+        .map(|m| m.account_id().unwrap())
+        .collect();
+    assert_eq!(listed, [ids[0].as_str(), ids[1].as_str()]);
+    let out = admin
+        .client
+        .delete_members()
+        .detector_id(&admin.detector)
+        .account_ids(&ids[0])
+        .send()
+        .await
+        .unwrap();
+    assert!(out.unprocessed_accounts().is_empty());
+    let token = first.next_token().expect("a second page").to_string();
+    let second = list().next_token(token).send().await.unwrap();
+    let rest: Vec<&str> = second
+        .members()
+        .iter()
+        .map(|m| m.account_id().unwrap())
+        .collect();
+    assert_eq!(rest, [ids[2].as_str()]);
+    assert_eq!(second.next_token(), None);
+}
+
+#[tokio::test]
 async fn administrators_cannot_also_be_members() {
     let env = Env::new(2).await;
     let ids = env.members();
@@ -841,19 +837,7 @@ async fn administrators_cannot_also_be_members() {
     assert_bad_request(&err, "cannot also be a member");
     assert_eq!(admin.administrator().await, None);
     // Nor can a member administer others.
-    member
-        .client
-        .create_members()
-        .detector_id(&member.detector)
-        .account_details(
-            AccountDetail::builder()
-                .account_id(&ids[1])
-                .email(Gd::email(&env, &ids[1]))
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    support::create_member(&env, &member.client, &member.detector, &ids[1]).await;
     let err = member
         .client
         .invite_members()

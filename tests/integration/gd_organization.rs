@@ -12,8 +12,7 @@ use aws_sdk_guardduty::Client;
 use guardduty_org::sandbox::org_file::{AccountSpec, OrgSpec};
 use guardduty_org::sandbox::state::GUARDDUTY_PRINCIPAL;
 
-use crate::gd_detectors::{assert_bad_request, new_detector};
-use crate::support::{self, Env};
+use crate::support::{self, assert_bad_request, new_detector, Env};
 
 const SUSPENDED: &str = "300000000001";
 const EAST_OFF: &str = "300000000002";
@@ -42,14 +41,6 @@ async fn org_env() -> Env {
 
 fn generated(i: usize) -> String {
     OrgSpec::generated_id(i)
-}
-
-async fn client(env: &Env, account: &str, region: &str) -> Client {
-    if account == env.management {
-        support::gd(&env.mgmt, region)
-    } else {
-        support::gd(&env.user(account).await, region)
-    }
 }
 
 async fn member_statuses(
@@ -86,7 +77,7 @@ async fn detector_of(gd: &Client) -> String {
 }
 
 async fn administrator_of(gd: &Client) -> Option<String> {
-    let det = gd.list_detectors().send().await.unwrap().detector_ids()[0].clone();
+    let det = detector_of(gd).await;
     gd.get_administrator_account()
         .detector_id(det)
         .send()
@@ -158,7 +149,7 @@ async fn management_designates_one_delegated_admin_per_region() {
         .unwrap();
 
     // Only the management account may call these, and only for active organization accounts.
-    let member = client(&env, &admin, "us-east-1").await;
+    let member = env.gd(&admin, "us-east-1").await;
     let err = member
         .enable_organization_admin_account()
         .admin_account_id(&admin)
@@ -192,7 +183,7 @@ async fn management_designates_one_delegated_admin_per_region() {
 
     // The designated account runs GuardDuty in that region only.
     assert_eq!(detector_of(&member).await.len(), 32);
-    let admin_west = client(&env, &admin, "eu-west-1").await;
+    let admin_west = env.gd(&admin, "eu-west-1").await;
     let none = admin_west.list_detectors().send().await.unwrap();
     assert!(none.detector_ids().is_empty());
 
@@ -237,10 +228,10 @@ async fn auto_enable_all_makes_every_active_account_a_member() {
         .send()
         .await
         .unwrap();
-    let admin = client(&env, &admin_id, "us-east-1").await;
+    let admin = env.gd(&admin_id, "us-east-1").await;
     let det = detector_of(&admin).await;
     // generated(2) already runs GuardDuty; generated(3) does not.
-    let second = client(&env, &generated(2), "us-east-1").await;
+    let second = env.gd(&generated(2), "us-east-1").await;
     let second_det = new_detector(&second).await;
 
     let conf = admin
@@ -347,7 +338,7 @@ async fn auto_enable_all_makes_every_active_account_a_member() {
             (generated(3), "Enabled".to_string())
         ]
     );
-    let third = client(&env, &generated(3), "us-east-1").await;
+    let third = env.gd(&generated(3), "us-east-1").await;
     let third_det = third.list_detectors().send().await.unwrap().detector_ids()[0].clone();
     let got = admin
         .get_members()
@@ -434,22 +425,7 @@ async fn auto_enable_all_makes_every_active_account_a_member() {
         .unwrap();
     assert!(out.unprocessed_accounts().is_empty());
     assert_eq!(administrator_of(&second).await, None);
-    let email = env
-        .sandbox
-        .world(|w| w.accounts[&generated(2)].email.clone());
-    let out = admin
-        .create_members()
-        .detector_id(&det)
-        .account_details(
-            AccountDetail::builder()
-                .account_id(generated(2))
-                .email(email)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert!(out.unprocessed_accounts().is_empty());
+    support::create_member(&env, &admin, &det, &generated(2)).await;
     assert_eq!(
         administrator_of(&second).await.as_deref(),
         Some(admin_id.as_str())
@@ -466,7 +442,7 @@ async fn delegated_admin_create_members_enables_org_accounts_at_once() {
         .send()
         .await
         .unwrap();
-    let admin = client(&env, &admin_id, "us-east-1").await;
+    let admin = env.gd(&admin_id, "us-east-1").await;
     let det = detector_of(&admin).await;
     let detail = |id: &str| {
         AccountDetail::builder()
@@ -484,16 +460,7 @@ async fn delegated_admin_create_members_enables_org_accounts_at_once() {
         .send()
         .await
         .unwrap();
-    let unprocessed: Vec<(String, String)> = out
-        .unprocessed_accounts()
-        .iter()
-        .map(|u| {
-            (
-                u.account_id().unwrap().to_string(),
-                u.result().unwrap().to_string(),
-            )
-        })
-        .collect();
+    let unprocessed = support::unprocessed(out.unprocessed_accounts());
     assert_eq!(unprocessed.len(), 2, "{unprocessed:?}");
     assert_eq!(unprocessed[0].0, env.management);
     assert!(unprocessed[0].1.contains("must first enable GuardDuty"));
@@ -507,7 +474,7 @@ async fn delegated_admin_create_members_enables_org_accounts_at_once() {
         ]
     );
     // The organization account got a detector and its administrator, without an invitation.
-    let second = client(&env, &generated(2), "us-east-1").await;
+    let second = env.gd(&generated(2), "us-east-1").await;
     assert_eq!(
         second
             .list_detectors()
@@ -580,7 +547,7 @@ async fn disabling_the_delegated_admin_releases_org_members() {
         .send()
         .await
         .unwrap();
-    let admin = client(&env, &admin_id, "us-east-1").await;
+    let admin = env.gd(&admin_id, "us-east-1").await;
     let det = detector_of(&admin).await;
     admin
         .update_organization_configuration()
@@ -598,7 +565,7 @@ async fn disabling_the_delegated_admin_releases_org_members() {
     assert!(member_statuses(&admin, &det, true).await.is_empty());
     let all = member_statuses(&admin, &det, false).await;
     assert!(all.iter().all(|(_, s)| s == "Removed"), "{all:?}");
-    let third = client(&env, &generated(3), "us-east-1").await;
+    let third = env.gd(&generated(3), "us-east-1").await;
     assert_eq!(administrator_of(&third).await, None);
     assert_eq!(env.sandbox.world(|w| w.org.delegated_admins.len()), 1);
     let err = admin

@@ -12,7 +12,9 @@ mod gd_organization; // GuardDuty delegated administrator and organization confi
 mod policies; // policies apply across accounts (idempotent, versions, failures), orchestrator coverage
 mod rollout; // plan / rollout / offboard end to end
 mod sandbox_basics; // dispatch, auth, errors, faults
+mod sandbox_faults; // throttling, 5xx, latency, targeting; SDK retries recover
 mod sandbox_iam; // roles, managed policies and versions, attachments
 mod sandbox_org_file; // seeding from the org file, and its errors
 mod sandbox_organizations; // organization, accounts, trusted access, delegated administrators
+mod sandbox_serve; // the `gdorg sandbox serve` binary: environment lines, 1000 accounts, SIGTERM
 mod sandbox_sts; // AssumeRole (trust, external id, expiry, chaining), GetCallerIdentity

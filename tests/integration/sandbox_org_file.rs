@@ -130,7 +130,77 @@ async fn the_example_org_file_is_served_as_described() {
         .await
         .unwrap();
 
-    // GuardDuty state, in the representation the GuardDuty handlers share.
+    // GuardDuty state through the GuardDuty API ...
+    let gd = |cfg: &aws_config::SdkConfig, region: &str| crate::support::gd(cfg, region);
+    let member1 = env.user("200000000001").await;
+    let c = gd(&member1, "us-east-1");
+    let det = c.list_detectors().send().await.unwrap().detector_ids()[0].clone();
+    let admin = c
+        .get_administrator_account()
+        .detector_id(&det)
+        .send()
+        .await
+        .unwrap();
+    let admin = admin.administrator().unwrap();
+    assert_eq!(admin.account_id(), Some("222222222222"));
+    assert_eq!(admin.relationship_status(), Some("Enabled"));
+    let member2 = env.user("200000000002").await;
+    let invitations = gd(&member2, "eu-west-1")
+        .list_invitations()
+        .send()
+        .await
+        .unwrap();
+    let from: Vec<_> = invitations
+        .invitations()
+        .iter()
+        .map(|i| i.account_id().unwrap())
+        .collect();
+    assert_eq!(from, ["222222222222"]);
+    let c = gd(&security, "eu-west-1");
+    let det = c.list_detectors().send().await.unwrap().detector_ids()[0].clone();
+    let members = c
+        .list_members()
+        .detector_id(&det)
+        .only_associated("false")
+        .send()
+        .await
+        .unwrap();
+    let mut rel: Vec<_> = members
+        .members()
+        .iter()
+        .map(|m| (m.account_id().unwrap(), m.relationship_status().unwrap()))
+        .collect();
+    rel.sort();
+    assert_eq!(
+        rel,
+        [("200000000001", "Enabled"), ("200000000002", "Invited")]
+    );
+    let suspended = gd(&env.user("200000000003").await, "us-east-1");
+    let det = suspended
+        .list_detectors()
+        .send()
+        .await
+        .unwrap()
+        .detector_ids()[0]
+        .clone();
+    let d = suspended
+        .get_detector()
+        .detector_id(&det)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(d.status().unwrap().as_str(), "DISABLED");
+    let admins = gd(&env.mgmt, "eu-west-1")
+        .list_organization_admin_accounts()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        admins.admin_accounts()[0].admin_account_id(),
+        Some("222222222222")
+    );
+
+    // ... and in the representation the GuardDuty handlers share.
     env.sandbox.world(|w| {
         for region in ["us-east-1", "eu-west-1"] {
             let org = &w.guardduty_org[region];

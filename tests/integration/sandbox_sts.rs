@@ -377,6 +377,47 @@ async fn role_chaining_works_as_on_aws() {
 
 #[tokio::test]
 async fn sts_in_a_region_the_account_has_not_enabled_is_refused() {
+    let spec = OrgSpec::parse(
+        r#"
+        member_accounts = 1
+        [management]
+        id = "111111111111"
+        opt_in_regions = ["af-south-1"]
+        "#,
+    )
+    .unwrap();
+    let env = Env::with_spec(spec).await;
+    // The caller has af-south-1, the member does not: no credentials for it there.
+    let conf = aws_sdk_sts::config::Builder::from(&env.mgmt)
+        .region(aws_config::Region::new("af-south-1"))
+        .build();
+    let sts = aws_sdk_sts::Client::from_conf(conf);
+    sts.get_caller_identity().send().await.unwrap();
+    let err = sts
+        .assume_role()
+        .role_arn(role_arn(&env.members()[0], EXEC_ROLE))
+        .role_session_name("af")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(err
+        .as_service_error()
+        .unwrap()
+        .is_region_disabled_exception());
+    let member = env.user(&env.members()[0]).await;
+    let conf = aws_sdk_sts::config::Builder::from(&member)
+        .region(aws_config::Region::new("af-south-1"))
+        .build();
+    let err = aws_sdk_sts::Client::from_conf(conf)
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "RegionDisabledException");
+}
+
+#[tokio::test]
+async fn sts_in_a_region_the_caller_has_not_enabled_is_refused() {
     let env = Env::new(1).await;
     let conf = aws_sdk_sts::config::Builder::from(&env.mgmt)
         .region(aws_config::Region::new("af-south-1"))

@@ -5,6 +5,8 @@
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
+use aws_sdk_guardduty::types::{AccountDetail, UnprocessedAccount};
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use guardduty_org::sandbox::org_file::OrgSpec;
 use guardduty_org::sandbox::{Keys, Sandbox};
 
@@ -38,6 +40,17 @@ impl Env {
     pub async fn user(&self, account: &str) -> SdkConfig {
         let keys = self.sandbox.keys_of(account).expect("account exists");
         config(&self.sandbox, &keys, None, "us-east-1").await
+    }
+
+    /// `account`'s GuardDuty client in `region`, with the account's own keys (the management
+    /// account's too: `mgmt` holds the same keys).
+    pub async fn gd(&self, account: &str, region: &str) -> aws_sdk_guardduty::Client {
+        gd(&self.user(account).await, region)
+    }
+
+    /// `account`'s email address as the organization knows it.
+    pub fn email(&self, account: &str) -> String {
+        self.sandbox.world(|w| w.accounts[account].email.clone())
     }
 
     /// Member account ids, sorted (every account but the management one).
@@ -86,4 +99,124 @@ pub fn gd(config: &SdkConfig, region: &str) -> aws_sdk_guardduty::Client {
 /// The error code of a failed SDK call.
 pub fn code<E: aws_smithy_types::error::metadata::ProvideErrorMetadata>(e: &E) -> String {
     e.code().unwrap_or("<none>").to_string()
+}
+
+/// Assert that an SDK call failed with error code `code` and a message containing `needle`.
+pub fn assert_error<E: ProvideErrorMetadata + std::fmt::Debug>(err: &E, code: &str, needle: &str) {
+    assert_eq!(self::code(err), code, "{err:?}");
+    let message = err.message().unwrap_or_default();
+    assert!(
+        message.contains(needle),
+        "message {message:?} lacks {needle:?}"
+    );
+}
+
+/// Assert that an SDK call failed with GuardDuty's BadRequestException whose message
+/// contains `needle`.
+pub fn assert_bad_request<E: ProvideErrorMetadata + std::fmt::Debug>(err: &E, needle: &str) {
+    assert_error(err, "BadRequestException", needle);
+}
+
+/// Create a detector (enabled, or suspended) for the client's account and region; its id.
+pub async fn create_detector(gd: &aws_sdk_guardduty::Client, enable: bool) -> String {
+    gd.create_detector()
+        .enable(enable)
+        .send()
+        .await
+        .expect("create detector")
+        .detector_id()
+        .expect("detector id")
+        .to_string()
+}
+
+/// Create an enabled detector for the client's account and region; its id.
+pub async fn new_detector(gd: &aws_sdk_guardduty::Client) -> String {
+    create_detector(gd, true).await
+}
+
+/// `account`'s detector in `region`, created through CreateDetector (enabled or suspended)
+/// if it has none yet; returns its id.
+pub async fn detector(env: &Env, account: &str, region: &str, enabled: bool) -> String {
+    let gd = env.gd(account, region).await;
+    let existing = gd.list_detectors().send().await.unwrap();
+    if let Some(id) = existing.detector_ids().first() {
+        return id.clone();
+    }
+    create_detector(&gd, enabled).await
+}
+
+/// CreateMembers of `member`, with its own email address, on the administrator detector
+/// `det`; asserts that nothing was left unprocessed.
+pub async fn create_member(env: &Env, gd: &aws_sdk_guardduty::Client, det: &str, member: &str) {
+    let created = gd
+        .create_members()
+        .detector_id(det)
+        .account_details(
+            AccountDetail::builder()
+                .account_id(member)
+                .email(env.email(member))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(created.unprocessed_accounts().is_empty(), "{created:?}");
+}
+
+/// A batch call's unprocessed accounts as (account id, result) pairs.
+pub fn unprocessed(list: &[UnprocessedAccount]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|u| {
+            (
+                u.account_id().expect("accountId").to_string(),
+                u.result().expect("result").to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Make `member` an Enabled member of `admin` in `region` the way GuardDuty does it by
+/// invitation: CreateMembers, InviteMembers, AcceptAdministratorInvitation.
+pub async fn associate(env: &Env, admin: &str, member: &str, region: &str) {
+    let admin_det = detector(env, admin, region, true).await;
+    let member_det = detector(env, member, region, true).await;
+    let ga = env.gd(admin, region).await;
+    create_member(env, &ga, &admin_det, member).await;
+    let invited = ga
+        .invite_members()
+        .detector_id(&admin_det)
+        .account_ids(member)
+        .send()
+        .await
+        .unwrap();
+    assert!(invited.unprocessed_accounts().is_empty(), "{invited:?}");
+    let gm = env.gd(member, region).await;
+    let invitations = gm.list_invitations().send().await.unwrap();
+    let invitation = invitations
+        .invitations()
+        .iter()
+        .find(|i| i.account_id() == Some(admin))
+        .and_then(|i| i.invitation_id())
+        .expect("an invitation from the administrator")
+        .to_string();
+    gm.accept_administrator_invitation()
+        .detector_id(&member_det)
+        .administrator_id(admin)
+        .invitation_id(invitation)
+        .send()
+        .await
+        .unwrap();
+}
+
+/// CreateSampleFindings on `det`: one finding of each of `types`, or of every type when
+/// `types` is empty.
+pub async fn seed_samples(gd: &aws_sdk_guardduty::Client, det: &str, types: &[&str]) {
+    gd.create_sample_findings()
+        .detector_id(det)
+        .set_finding_types(
+            (!types.is_empty()).then(|| types.iter().map(|t| t.to_string()).collect()),
+        )
+        .send()
+        .await
+        .unwrap();
 }

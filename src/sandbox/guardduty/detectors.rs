@@ -14,7 +14,7 @@ use crate::sandbox::auth::Caller;
 use crate::sandbox::error::ApiError;
 use crate::sandbox::state::{Detector, FeatureState, World};
 
-use super::{epoch, iso, not_owned, opt_bool, opt_str, page, Request};
+use super::{epoch, iso, not_owned, opt_bool, opt_str, page, with_next_token, Request};
 
 /// Features GuardDuty reports on a detector, in the order it reports them, with the
 /// additional configurations each one has.
@@ -39,9 +39,9 @@ pub const FEATURES: &[(&str, &[&str])] = &[
 ];
 
 /// Foundational data sources: always on, and not a feature a caller can configure.
-const FOUNDATIONAL: &[&str] = &["CLOUD_TRAIL", "DNS_LOGS", "FLOW_LOGS"];
+pub const FOUNDATIONAL: &[&str] = &["CLOUD_TRAIL", "DNS_LOGS", "FLOW_LOGS"];
 
-const FREQUENCIES: &[&str] = &["FIFTEEN_MINUTES", "ONE_HOUR", "SIX_HOURS"];
+pub const FREQUENCIES: &[&str] = &["FIFTEEN_MINUTES", "ONE_HOUR", "SIX_HOURS"];
 const DEFAULT_FREQUENCY: &str = "SIX_HOURS";
 
 /// Additional configurations `feature` accepts (None for a name that is not a feature).
@@ -318,11 +318,7 @@ fn list(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, ApiE
         .map(|d| vec![d.id.clone()])
         .unwrap_or_default();
     let (items, next) = page(&ids, max, req.next_token())?;
-    let mut out = json!({"detectorIds": items});
-    if let Some(t) = next {
-        out["nextToken"] = t.into();
-    }
-    Ok(out)
+    Ok(with_next_token(json!({"detectorIds": items}), next))
 }
 
 fn owned<'w>(

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use super::criteria::{Criteria, FindingView, Usage};
 use super::findings::visible_cells;
 use super::render::Owner;
-use super::{epoch, owned_detector, page, Request};
+use super::{epoch, owned_detector, page_after, with_next_token, Request};
 use crate::sandbox::auth::Caller;
 use crate::sandbox::error::ApiError;
 use crate::sandbox::state::{SavedFilter, World};
@@ -160,12 +160,8 @@ fn list(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, ApiE
         .cell(&caller.account, &caller.region)
         .map(|c| c.filters.keys().cloned().collect())
         .unwrap_or_default();
-    let (names, next) = page(&names, max, req.next_token())?;
-    let mut out = json!({ "filterNames": names });
-    if let Some(t) = next {
-        out["nextToken"] = t.into();
-    }
-    Ok(out)
+    let (names, next) = page_after(&names, String::as_str, max, req.next_token())?;
+    Ok(with_next_token(json!({ "filterNames": names }), next))
 }
 
 fn filter_name(req: &Request) -> &str {

@@ -14,7 +14,7 @@ use super::catalog;
 use super::criteria::{Criteria, FindingView, Sort, Usage};
 use super::findings_store::{decode_id, encode_id, Listing, Slot, StoredFinding};
 use super::render::{self, Owner};
-use super::{epoch, owned_detector, page, Request};
+use super::{epoch, owned_detector, page, with_next_token, Request};
 use crate::sandbox::auth::Caller;
 use crate::sandbox::error::ApiError;
 use crate::sandbox::state::World;
@@ -243,11 +243,7 @@ fn list_findings(world: &mut World, caller: &Caller, req: &Request) -> Result<Va
 }
 
 fn page_json(ids: Vec<String>, next: Option<String>) -> Value {
-    let mut out = json!({ "findingIds": ids });
-    if let Some(t) = next {
-        out["nextToken"] = t.into();
-    }
-    out
+    with_next_token(json!({ "findingIds": ids }), next)
 }
 
 /// The caller's visible cells, indexed by the salt their finding ids carry, so that resolving
@@ -519,11 +515,10 @@ fn statistics(world: &mut World, caller: &Caller, req: &Request) -> Result<Value
         "RESOURCE" => "groupedByResource",
         _ => "groupedBySeverity",
     };
-    let mut out = json!({ "findingStatistics": { member: rows } });
-    if let Some(t) = next {
-        out["nextToken"] = t.into();
-    }
-    Ok(out)
+    Ok(with_next_token(
+        json!({ "findingStatistics": { member: rows } }),
+        next,
+    ))
 }
 
 #[cfg(test)]

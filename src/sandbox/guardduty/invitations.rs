@@ -13,8 +13,10 @@ use crate::sandbox::auth::Caller;
 use crate::sandbox::error::ApiError;
 use crate::sandbox::state::{AdministratorLink, World};
 
-use super::members::ASSOCIATED;
-use super::{account_ids, iso, page, req_str, require_owned, unprocessed, Request};
+use super::members::{member_of, ASSOCIATED};
+use super::{
+    account_ids, iso, page_after, req_str, require_owned, unprocessed, with_next_token, Request,
+};
 
 const NO_INVITATION: &str = "The request is rejected because the current account does not have an invitation from the requested master account.";
 const ALREADY_ASSOCIATED: &str = "The request is rejected because the current account is already associated with an administrator account. Disassociate from it before accepting another invitation.";
@@ -64,12 +66,13 @@ fn pending(world: &World, caller: &Caller) -> Vec<Value> {
 fn list(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, ApiError> {
     let max = req.max_results(50, 50)?;
     let all = pending(world, caller);
-    let (items, next) = page(&all, max, req.next_token())?;
-    let mut out = json!({"invitations": items});
-    if let Some(t) = next {
-        out["nextToken"] = t.into();
-    }
-    Ok(out)
+    let (items, next) = page_after(
+        &all,
+        |i| i["accountId"].as_str().unwrap_or_default(),
+        max,
+        req.next_token(),
+    )?;
+    Ok(with_next_token(json!({"invitations": items}), next))
 }
 
 /// Set the administrator side's record of `member` to `relationship` (the member's own doing).
@@ -174,9 +177,7 @@ fn leave(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, Api
     else {
         return Err(ApiError::bad_request(NOT_ASSOCIATED));
     };
-    let associated = world
-        .cell(&admin, region)
-        .and_then(|c| c.members.get(account))
+    let associated = member_of(world, &admin, region, account)
         .is_some_and(|m| ASSOCIATED.contains(&m.relationship.as_str()));
     if associated && super::via_organization(world, &admin, account, region) {
         return Err(ApiError::bad_request(ORG_MEMBER));

@@ -18,8 +18,8 @@ use crate::sandbox::state::{AccountStatus, AdministratorLink, Invitation, Member
 
 use super::detectors::{apply_features, ensure_detector, FeatureRequest};
 use super::{
-    account_ids, batch, is_account_id, is_delegated_admin, iso, opt_bool, opt_str, page,
-    require_owned, unprocessed, via_organization, Request,
+    account_ids, batch, is_account_id, is_delegated_admin, iso, opt_bool, opt_str, page_after,
+    require_owned, unprocessed, via_organization, with_next_token, Request,
 };
 
 pub const NOT_MEMBER: &str =
@@ -61,6 +61,18 @@ pub fn handle(world: &mut World, caller: &Caller, req: &Request) -> Result<Value
             "{other} is not a members operation"
         ))),
     }
+}
+
+/// `admin`'s record of member `account` in `region`, if it has one.
+pub fn member_of<'w>(
+    world: &'w World,
+    admin: &str,
+    region: &str,
+    account: &str,
+) -> Option<&'w Member> {
+    world
+        .cell(admin, region)
+        .and_then(|c| c.members.get(account))
 }
 
 /// A `Member` as GuardDuty returns it, seen by `admin` in `region`.
@@ -114,10 +126,8 @@ fn create(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, Ap
             Some(INVALID_EMAIL)
         } else {
             let org = delegated && world.accounts.contains_key(&account);
-            let existing = world
-                .cell(admin, region)
-                .and_then(|c| c.members.get(&account))
-                .map(|m| m.relationship.clone());
+            let existing =
+                member_of(world, admin, region, &account).map(|m| m.relationship.clone());
             match existing {
                 // An organization account the delegated administrator let go of comes back
                 // through CreateMembers (it cannot be invited).
@@ -241,16 +251,12 @@ fn list(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, ApiE
                 .collect()
         })
         .unwrap_or_default();
-    let (items, next) = page(&members, max, req.next_token())?;
+    let (items, next) = page_after(&members, |m| &m.account_id, max, req.next_token())?;
     let items: Vec<Value> = items
         .into_iter()
         .map(|m| member_json(world, &caller.account, region, m))
         .collect();
-    let mut out = json!({"members": items});
-    if let Some(t) = next {
-        out["nextToken"] = t.into();
-    }
-    Ok(out)
+    Ok(with_next_token(json!({"members": items}), next))
 }
 
 fn get(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, ApiError> {
@@ -259,10 +265,7 @@ fn get(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, ApiEr
     let region = caller.region.as_str();
     let (mut members, mut missing) = (Vec::new(), Vec::new());
     for id in ids {
-        match world
-            .cell(&caller.account, region)
-            .and_then(|c| c.members.get(&id))
-        {
+        match member_of(world, &caller.account, region, &id) {
             Some(m) => members.push(member_json(world, &caller.account, region, m)),
             None => missing.push(unprocessed(&id, NOT_MEMBER)),
         }
@@ -283,10 +286,7 @@ fn invite(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, Ap
     }
     let mut out = Vec::new();
     for account in ids {
-        let Some(m) = world
-            .cell(admin, region)
-            .and_then(|c| c.members.get(&account))
-        else {
+        let Some(m) = member_of(world, admin, region, &account) else {
             out.push(unprocessed(&account, NOT_MEMBER));
             continue;
         };
@@ -351,10 +351,7 @@ fn disassociate(
     });
     let mut out = Vec::new();
     for account in ids {
-        let Some(m) = world
-            .cell(admin, region)
-            .and_then(|c| c.members.get(&account))
-        else {
+        let Some(m) = member_of(world, admin, region, &account) else {
             out.push(unprocessed(&account, NOT_MEMBER));
             continue;
         };

@@ -358,6 +358,57 @@ pub fn page<T: Clone>(
     Ok((items[start..end].to_vec(), next))
 }
 
+/// One page of `items`, sorted by their unique `key`, after the key the token names (the last
+/// one the previous page gave), and the token of the next page. Lists that change between calls
+/// (members, invitations, filters) page by key rather than offset: removing an item already
+/// listed must not shift an unlisted one back before the next page (a skip), nor adding one
+/// shift a listed one into it (a repeat).
+pub fn page_after<T: Clone>(
+    items: &[T],
+    key: impl Fn(&T) -> &str,
+    max: usize,
+    token: Option<&str>,
+) -> Result<(Vec<T>, Option<String>), ApiError> {
+    let start = match token {
+        None => 0,
+        Some(t) => {
+            let last = decode_key_token(t).ok_or_else(|| ApiError::invalid_param("nextToken"))?;
+            items.partition_point(|i| key(i) <= last.as_str())
+        }
+    };
+    let end = (start + max).min(items.len());
+    let next = (end < items.len()).then(|| encode_key_token(key(&items[end - 1])));
+    Ok((items[start..end].to_vec(), next))
+}
+
+const KEY_TOKEN_PREFIX: &str = "gdsbk";
+
+fn encode_key_token(key: &str) -> String {
+    let hex: String = key.bytes().map(|b| format!("{b:02x}")).collect();
+    format!("{KEY_TOKEN_PREFIX}{hex}")
+}
+
+fn decode_key_token(token: &str) -> Option<String> {
+    let hex = token.strip_prefix(KEY_TOKEN_PREFIX)?;
+    if hex.is_empty() || hex.len() % 2 != 0 || !hex.is_ascii() {
+        return None;
+    }
+    let bytes = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).ok())
+        .collect::<Option<Vec<u8>>>()?;
+    String::from_utf8(bytes).ok()
+}
+
+/// A list operation's answer `out`, with `nextToken` set when there is a next page (GuardDuty
+/// omits the member on the last page).
+pub fn with_next_token(mut out: Value, next: Option<String>) -> Value {
+    if let Some(t) = next {
+        out["nextToken"] = t.into();
+    }
+    out
+}
+
 /// Offsets travel as opaque tokens, so clients cannot come to depend on their shape.
 pub fn encode_token(offset: usize) -> String {
     format!("gdsbx{offset:x}")
@@ -408,5 +459,27 @@ mod tests {
         let (p3, t3) = page(&items, 2, t2.as_deref()).unwrap();
         assert_eq!((p1, p2, p3, t3), (vec![0, 1], vec![2, 3], vec![4], None));
         assert!(page(&items, 2, Some("bogus")).is_err());
+    }
+
+    #[test]
+    fn keyed_pages_neither_skip_nor_repeat_when_the_list_changes() {
+        fn id<'a>(s: &'a &str) -> &'a str {
+            s
+        }
+        let items = ["a", "b", "c", "d"];
+        let (p1, t1) = page_after(&items, id, 2, None).unwrap();
+        assert_eq!(p1, ["a", "b"]);
+        // "a" goes and "ab" arrives (before the token's key): the next page is still "c", "d".
+        let changed = ["ab", "b", "c", "d"];
+        let (p2, t2) = page_after(&changed, id, 2, t1.as_deref()).unwrap();
+        assert_eq!((p2, t2), (vec!["c", "d"], None));
+        // Keys of any characters survive the token.
+        let odd = ["my filter/ü", "z"];
+        let (_, t) = page_after(&odd, id, 1, None).unwrap();
+        let (p, _) = page_after(&odd, id, 1, t.as_deref()).unwrap();
+        assert_eq!(p, ["z"]);
+        for bad in ["bogus", "gdsbk", "gdsbkzz", "gdsbk6", "gdsbkff"] {
+            assert!(page_after(&items, id, 2, Some(bad)).is_err(), "{bad}");
+        }
     }
 }

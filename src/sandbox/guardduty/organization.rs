@@ -16,9 +16,10 @@ use crate::sandbox::error::ApiError;
 use crate::sandbox::state::{AccountStatus, World, GUARDDUTY_PRINCIPAL};
 
 use super::detectors::{apply_features, ensure_detector, parse_features, FeatureRequest, FEATURES};
-use super::members::{enable_org_member, org_auto_features};
+use super::members::{enable_org_member, member_of, org_auto_features};
 use super::{
-    is_delegated_admin, not_org_permitted, opt_bool, opt_str, page, req_str, require_owned, Request,
+    is_delegated_admin, not_org_permitted, opt_bool, opt_str, page, req_str, require_owned,
+    with_next_token, Request,
 };
 
 const INVALID_INPUT: &str =
@@ -27,7 +28,7 @@ const OTHER_ADMIN: &str = "The request is rejected because the organization alre
 const BOTH_AUTO_ENABLE: &str = "The request is rejected because both autoEnable and autoEnableOrganizationMembers are specified. Specify autoEnableOrganizationMembers only.";
 /// Most members an administrator can have (GuardDuty's quota for organizations).
 const MEMBER_LIMIT: usize = 50_000;
-const AUTO_VALUES: &[&str] = &["NEW", "ALL", "NONE"];
+pub const AUTO_VALUES: &[&str] = &["NEW", "ALL", "NONE"];
 
 pub fn handle(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, ApiError> {
     match req.route.op {
@@ -135,11 +136,7 @@ fn list_admins(world: &mut World, caller: &Caller, req: &Request) -> Result<Valu
         .map(|a| vec![json!({"adminAccountId": a, "adminStatus": "ENABLED"})])
         .unwrap_or_default();
     let (items, next) = page(&admins, max, req.next_token())?;
-    let mut out = json!({"adminAccounts": items});
-    if let Some(t) = next {
-        out["nextToken"] = t.into();
-    }
-    Ok(out)
+    Ok(with_next_token(json!({"adminAccounts": items}), next))
 }
 
 /// The delegated administrator's own detector named in the path, or the refusal.
@@ -278,9 +275,7 @@ fn update(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, Ap
             .map(|a| (a.id.clone(), a.email.clone()))
             .collect();
         for (account, email) in accounts {
-            let already = world
-                .cell(&admin, &region)
-                .and_then(|c| c.members.get(&account))
+            let already = member_of(world, &admin, &region, &account)
                 .is_some_and(|m| super::members::ASSOCIATED.contains(&m.relationship.as_str()));
             if !already {
                 // Accounts GuardDuty cannot enable (suspended, region off, another
