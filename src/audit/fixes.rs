@@ -101,6 +101,13 @@ pub fn fixes(desired: &Desired, cells: &[Cell]) -> Vec<Fix> {
                 }
             };
             Fix {
+                kind: match k {
+                    Kind::Rollout => "rollout",
+                    Kind::TakeOver => "take_over",
+                    Kind::Access => "grant_access",
+                    Kind::AdminRegion => "enable_region",
+                }
+                .to_string(),
                 accounts: accounts.iter().map(|a| a.to_string()).collect(),
                 regions: regions.iter().map(|r| r.to_string()).collect(),
                 command,

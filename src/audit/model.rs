@@ -197,10 +197,20 @@ pub struct Summary {
 /// A command that closes a group of gaps.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fix {
+    /// `rollout`, `take_over` (a command to run), `grant_access` or `enable_region` (a thing
+    /// to do by hand first).
+    pub kind: String,
     pub accounts: Vec<String>,
     pub regions: Vec<String>,
     /// What to run (or do, when no gdorg command can).
     pub command: String,
+}
+
+impl Fix {
+    /// Whether `command` is a gdorg command line (else a sentence).
+    pub fn runnable(&self) -> bool {
+        matches!(self.kind.as_str(), "rollout" | "take_over")
+    }
 }
 
 /// An account left out of the audit (suspended).

@@ -435,8 +435,12 @@ pub fn markdown(a: &Audit) -> String {
         }
         let _ = writeln!(out, "\n### To fix\n");
         for f in &a.fixes {
-            // Inside a code span only a backtick needs care; commands hold none.
-            let _ = writeln!(out, "- `{}`", f.command.replace('`', "'"));
+            if f.runnable() {
+                // Inside a code span only a backtick needs care; commands hold none.
+                let _ = writeln!(out, "- `{}`", f.command.replace('`', "'"));
+            } else {
+                let _ = writeln!(out, "- {}", md(&f.command));
+            }
         }
     }
     if let Some(d) = &a.drift {
@@ -557,7 +561,11 @@ pub fn html(a: &Audit) -> String {
         }
         let _ = writeln!(out, "</table><h3>To fix</h3><ul>");
         for f in &a.fixes {
-            let _ = writeln!(out, "<li><code>{}</code></li>", esc(&f.command));
+            if f.runnable() {
+                let _ = writeln!(out, "<li><code>{}</code></li>", esc(&f.command));
+            } else {
+                let _ = writeln!(out, "<li>{}</li>", esc(&f.command));
+            }
         }
         let _ = writeln!(out, "</ul>");
     }
