@@ -598,3 +598,29 @@ async fn mixed_org_snapshots() {
     insta::assert_snapshot!("mixed_json", audit::render::json(&a));
     insta::assert_snapshot!("mixed_markdown", audit::render::markdown(&a));
 }
+
+/// A stop before the start: nothing is read, the cells say why, and the run is partial.
+#[tokio::test]
+async fn a_stopped_audit_is_partial_and_says_what_was_not_read() {
+    let env = Env::new(2).await;
+    let stop = Stop::default();
+    stop.trigger();
+    let (a, interrupted) = audit::run(
+        session(&env).await,
+        desired(&env, &[E1]),
+        &AccountSource::Organizations,
+        4,
+        &Silent,
+        &stop,
+    )
+    .await
+    .unwrap();
+    assert!(interrupted);
+    assert_eq!(a.cells.len(), 3);
+    assert!(a
+        .cells
+        .iter()
+        .all(|c| c.detector == D::NoAccess && c.reason.as_deref() == Some("not read (stopped)")));
+    assert_eq!(a.outcome(FailOn::Never, interrupted), Outcome::Partial);
+    assert_eq!(a.outcome(FailOn::Gaps, interrupted), Outcome::Findings);
+}
