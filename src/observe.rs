@@ -219,9 +219,11 @@ async fn read_cells(
     let mut tasks = tokio::task::JoinSet::new();
     for (region, member) in todo {
         // Owned permit moved into the task: at most `concurrency` cells are read at once.
+        // Biased, stop first: once stopped, no new read starts even when a permit is free.
         let permit = tokio::select! {
-            p = sem.clone().acquire_owned() => p.expect("semaphore open"),
+            biased;
             _ = stop.stopped() => break,
+            p = sem.clone().acquire_owned() => p.expect("semaphore open"),
         };
         let session = session.clone();
         let admin = desired.administrator.clone();

@@ -168,21 +168,25 @@ pub fn table(a: &Audit) -> String {
     out
 }
 
+/// The widest matrix drawn as is; a wider one is transposed when that makes it narrower.
+const MATRIX_WIDTH: usize = 120;
+
 /// One row per account, one narrow column per region (short names), coverage at the ends.
+/// Few accounts across many regions are transposed (one row per region) to stay narrow.
 fn matrix(a: &Audit) -> String {
     let s = &a.summary;
-    let mut b = Builder::default();
+    let mut grid: Vec<Vec<String>> = Vec::new();
     let mut head = vec!["account".to_string()];
     head.extend(a.regions.iter().map(|r| short_region(r)));
     head.push("cover".into());
-    b.push_record(head);
+    grid.push(head);
     for acct in &a.accounts {
         let mut row = vec![acct.clone()];
         for r in &a.regions {
             row.push(a.cell(acct, r).map(symbol).unwrap_or(" ").to_string());
         }
         row.push(pct(s.per_account.get(acct).copied().unwrap_or_default()));
-        b.push_record(row);
+        grid.push(row);
     }
     let mut foot = vec!["cover %".to_string()];
     foot.extend(a.regions.iter().map(|r| {
@@ -192,9 +196,31 @@ fn matrix(a: &Audit) -> String {
         )
     }));
     foot.push(pct(s.overall));
-    b.push_record(foot);
+    grid.push(foot);
+    let width = |g: &[Vec<String>]| -> usize {
+        (0..g[0].len())
+            .map(|col| {
+                g.iter()
+                    .map(|row| row[col].chars().count())
+                    .max()
+                    .unwrap_or(0)
+                    + 1
+            })
+            .sum()
+    };
+    let transposed: Vec<Vec<String>> = (0..grid[0].len())
+        .map(|col| grid.iter().map(|row| row[col].clone()).collect())
+        .collect();
+    if width(&grid) > MATRIX_WIDTH && width(&transposed) < width(&grid) {
+        grid = transposed;
+        grid[0][0] = "region".into();
+    }
+    let mut b = Builder::default();
+    for row in grid {
+        b.push_record(row);
+    }
     let mut t = b.build();
-    // No vertical rules and one space between columns: 17 regions fit in 120 columns.
+    // No rules and one space between columns: 17 regions x 12-digit ids fit in 110 columns.
     t.with(Style::empty()).with(Padding::new(0, 1, 0, 0));
     t.to_string()
 }

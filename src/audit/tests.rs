@@ -296,3 +296,32 @@ fn snapshot_drift_table() {
     now.drift = Some(drift::compare(&before, &now));
     insta::assert_snapshot!(render::render(&now, Format::Table));
 }
+
+#[test]
+fn a_wide_matrix_of_few_accounts_is_transposed() {
+    let regions: Vec<String> = crate::regions::all().map(String::from).collect();
+    let mut d = desired();
+    d.regions = regions.clone();
+    let a = build(&d, &Observation::default(), vec![], "t".into());
+    let table = render::table(&a);
+    let lines: Vec<&str> = table.lines().collect();
+    // One row per region, one column per account.
+    let head = lines
+        .iter()
+        .find(|l| l.starts_with("region "))
+        .expect(&table);
+    assert!(head.contains(ADMIN) && head.contains(C), "{head}");
+    assert!(lines.iter().any(|l| l.starts_with("use1 ")), "{table}");
+    assert!(head.chars().count() <= 120, "{head}");
+    // Many accounts stay one row per account.
+    let mut many = desired();
+    many.members = (0..40)
+        .map(|i| MemberAccount {
+            id: format!("2000000001{i:02}"),
+            email: String::new(),
+        })
+        .collect();
+    many.regions = regions;
+    let a = build(&many, &Observation::default(), vec![], "t".into());
+    assert!(render::table(&a).lines().any(|l| l.starts_with("account ")));
+}
