@@ -102,7 +102,8 @@ pub struct TargetArgs {
     /// Organizations mode: auto-enable every account (ALL), not only new ones (NEW).
     #[arg(long)]
     pub auto_enable_all: bool,
-    /// Move members that belong to another administrator to ours (otherwise reported).
+    /// Move members that belong to another administrator to ours, and in organizations mode
+    /// replace another delegated administrator (otherwise both are reported, left alone).
     #[arg(long)]
     pub take_over: bool,
     /// Send invitation emails (off by default: one email per member per region otherwise).

@@ -1,6 +1,7 @@
 //! Read the current GuardDuty state of every account x region the run covers: detectors
 //! (status, features, frequency), administrator links, pending invitations, the administrator's
-//! member list, and in organizations mode the delegated administrator and auto-enable settings.
+//! member list, and in organizations mode the delegated administrator, auto-enable settings
+//! and the members' detector features (read through the administrator).
 //!
 //! What cannot be read is an observation too: a region the account has not enabled, an account
 //! whose role cannot be assumed (with the reason). Only the planner decides what that means.
@@ -47,10 +48,15 @@ pub struct MemberSide {
 }
 
 /// A member in the administrator's member list.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct MemberRecord {
     /// relationshipStatus: Created, Invited, Enabled, Removed, Resigned, ...
     pub status: String,
+    /// The email GuardDuty has for the member (invitations are verified against it).
+    pub email: String,
+    /// Organizations mode, `Enabled` members: their detector's features (name -> enabled) as
+    /// the administrator reads them (GetMemberDetectors). None when not read.
+    pub features: Option<BTreeMap<String, bool>>,
 }
 
 /// The organization-wide settings of one region, when the administrator is delegated there.
@@ -327,6 +333,9 @@ async fn read_admin(session: &Session, admin: &str, mode: Mode, region: &str) ->
             Ok(c) => side.org_config = Some(c),
             Err(e) => return classify(e),
         }
+        if let Err(e) = read_member_features(&gd, &det.id, &mut side.members).await {
+            return classify(e);
+        }
     }
     Seen::Read(side)
 }
@@ -432,6 +441,8 @@ async fn list_members(
                     id.to_string(),
                     MemberRecord {
                         status: m.relationship_status().unwrap_or_default().to_string(),
+                        email: m.email().unwrap_or_default().to_string(),
+                        features: None,
                     },
                 );
             }
@@ -460,6 +471,46 @@ pub async fn list_invitations(gd: &Client) -> Result<Vec<PendingInvitation>, Aws
         }
     }
     Ok(out)
+}
+
+/// Fill in the features of the `Enabled` members' detectors (GetMemberDetectors, in batches of
+/// 50). Accounts GuardDuty does not process keep `features: None`.
+async fn read_member_features(
+    gd: &Client,
+    detector: &str,
+    members: &mut BTreeMap<String, MemberRecord>,
+) -> Result<(), AwsError> {
+    let enabled: Vec<String> = members
+        .iter()
+        .filter(|(_, r)| r.status == "Enabled")
+        .map(|(a, _)| a.clone())
+        .collect();
+    for chunk in enabled.chunks(crate::plan::BATCH) {
+        let out = gd
+            .get_member_detectors()
+            .detector_id(detector)
+            .set_account_ids(Some(chunk.to_vec()))
+            .send()
+            .await
+            .map_err(AwsError::from_sdk("GetMemberDetectors"))?;
+        for c in out.member_data_source_configurations() {
+            let Some(record) = c.account_id().and_then(|a| members.get_mut(a)) else {
+                continue;
+            };
+            let features = c
+                .features()
+                .iter()
+                .filter_map(|f| {
+                    Some((
+                        f.name()?.as_str().to_string(),
+                        f.status().is_some_and(|s| s.as_str() == "ENABLED"),
+                    ))
+                })
+                .collect();
+            record.features = Some(features);
+        }
+    }
+    Ok(())
 }
 
 async fn list_org_admins(gd: &Client) -> Result<Vec<(String, String)>, AwsError> {

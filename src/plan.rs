@@ -46,6 +46,13 @@ pub enum Action {
         region: String,
         administrator: String,
     },
+    /// DeleteMembers of members GuardDuty has under a wrong email (their invitation failed
+    /// email verification), so they can be created again with the right one.
+    ResetMembers {
+        administrator: String,
+        region: String,
+        accounts: Vec<String>,
+    },
     CreateMembers {
         administrator: String,
         region: String,
@@ -72,6 +79,13 @@ pub enum Action {
         auto_enable: String,
         /// Feature -> NEW | ALL | NONE
         features: BTreeMap<Feature, String>,
+    },
+    /// UpdateMemberDetectors: the administrator turns features on in existing members.
+    UpdateMemberDetectors {
+        administrator: String,
+        region: String,
+        accounts: Vec<String>,
+        features: Vec<Feature>,
     },
     DisassociateMembers {
         administrator: String,
@@ -101,11 +115,13 @@ impl Action {
             Action::EnableDetector { .. } => "enable suspended detector",
             Action::UpdateDetector { .. } => "update detector features",
             Action::LeaveAdministrator { .. } => "leave other administrator",
+            Action::ResetMembers { .. } => "delete members (wrong email)",
             Action::CreateMembers { .. } => "create members",
             Action::InviteMembers { .. } => "invite members",
             Action::AcceptInvitation { .. } => "accept invitation",
             Action::EnableOrgAdmin { .. } => "enable org admin",
             Action::UpdateOrgConfig { .. } => "update org auto-enable",
+            Action::UpdateMemberDetectors { .. } => "update member features",
             Action::DisassociateMembers { .. } => "disassociate members",
             Action::DeleteMembers { .. } => "delete members",
             Action::DeleteDetector { .. } => "delete detector",
@@ -119,11 +135,13 @@ impl Action {
             Action::CreateDetector { .. } => "CreateDetector",
             Action::EnableDetector { .. } | Action::UpdateDetector { .. } => "UpdateDetector",
             Action::LeaveAdministrator { .. } => "DisassociateFromAdministratorAccount",
+            Action::ResetMembers { .. } => "DeleteMembers",
             Action::CreateMembers { .. } => "CreateMembers",
             Action::InviteMembers { .. } => "InviteMembers",
             Action::AcceptInvitation { .. } => "AcceptAdministratorInvitation",
             Action::EnableOrgAdmin { .. } => "EnableOrganizationAdminAccount",
             Action::UpdateOrgConfig { .. } => "UpdateOrganizationConfiguration",
+            Action::UpdateMemberDetectors { .. } => "UpdateMemberDetectors",
             Action::DisassociateMembers { .. } => "DisassociateMembers",
             Action::DeleteMembers { .. } => "DeleteMembers",
             Action::DeleteDetector { .. } => "DeleteDetector",
@@ -137,11 +155,13 @@ impl Action {
             | Action::EnableDetector { region, .. }
             | Action::UpdateDetector { region, .. }
             | Action::LeaveAdministrator { region, .. }
+            | Action::ResetMembers { region, .. }
             | Action::CreateMembers { region, .. }
             | Action::InviteMembers { region, .. }
             | Action::AcceptInvitation { region, .. }
             | Action::EnableOrgAdmin { region, .. }
             | Action::UpdateOrgConfig { region, .. }
+            | Action::UpdateMemberDetectors { region, .. }
             | Action::DisassociateMembers { region, .. }
             | Action::DeleteMembers { region, .. }
             | Action::DeleteDetector { region, .. }
@@ -158,10 +178,12 @@ impl Action {
             | Action::LeaveAdministrator { account, .. }
             | Action::AcceptInvitation { account, .. }
             | Action::DeleteDetector { account, .. } => account,
-            Action::CreateMembers { administrator, .. }
+            Action::ResetMembers { administrator, .. }
+            | Action::CreateMembers { administrator, .. }
             | Action::InviteMembers { administrator, .. }
             | Action::EnableOrgAdmin { administrator, .. }
             | Action::UpdateOrgConfig { administrator, .. }
+            | Action::UpdateMemberDetectors { administrator, .. }
             | Action::DisassociateMembers { administrator, .. }
             | Action::DeleteMembers { administrator, .. }
             | Action::DisableOrgAdmin { administrator, .. } => administrator,
@@ -174,7 +196,9 @@ impl Action {
             Action::CreateMembers { members, .. } => {
                 members.iter().map(|m| m.id.as_str()).collect()
             }
-            Action::InviteMembers { accounts, .. }
+            Action::ResetMembers { accounts, .. }
+            | Action::InviteMembers { accounts, .. }
+            | Action::UpdateMemberDetectors { accounts, .. }
             | Action::DisassociateMembers { accounts, .. }
             | Action::DeleteMembers { accounts, .. } => {
                 accounts.iter().map(String::as_str).collect()
@@ -212,7 +236,8 @@ pub enum Notice {
         region: String,
         administrator: String,
     },
-    /// Another account is the organization's delegated GuardDuty administrator here.
+    /// Another account is the organization's delegated GuardDuty administrator here (left
+    /// alone without `--take-over`).
     OtherDelegatedAdmin {
         region: String,
         administrator: String,
@@ -225,6 +250,13 @@ pub enum Notice {
     },
     /// A suspended organization account, skipped.
     SuspendedAccount { account: String },
+    /// GuardDuty could not verify the member's email although it is the one we were given:
+    /// inviting again would fail the same way, so the member is left for a person to check.
+    EmailVerificationFailed {
+        account: String,
+        region: String,
+        email: String,
+    },
 }
 
 impl Notice {
@@ -244,6 +276,7 @@ impl Notice {
             Notice::OtherDelegatedAdmin { .. } => "another delegated administrator",
             Notice::ObserveFailed { .. } => "could not read",
             Notice::SuspendedAccount { .. } => "suspended account",
+            Notice::EmailVerificationFailed { .. } => "email verification failed",
         }
     }
 }
@@ -415,6 +448,7 @@ fn invitation_region(
     let admin_id = desired.administrator.as_str();
     let admin_step = detector_action(admin_id, region, admin.detector.as_ref(), desired)
         .map(|a| plan.push(a, vec![]));
+    let mut to_reset: Vec<String> = Vec::new();
     let mut to_create: Vec<MemberAccount> = Vec::new();
     let mut to_invite: Vec<String> = Vec::new();
     // (member, steps of its own the acceptance waits for)
@@ -471,22 +505,48 @@ fn invitation_region(
             _ => {}
         }
         let pending = side.invitations.iter().any(|i| i.from == admin_id);
-        match admin.members.get(&m.id).map(|r| r.status.as_str()) {
+        let record = admin.members.get(&m.id);
+        match record.map(|r| r.status.as_str()) {
             None => {
                 to_create.push(m.clone());
                 to_invite.push(m.id.clone());
             }
             // Invited, and the invitation is waiting in the member: accepting is enough.
             Some("Invited") if pending => {}
+            // GuardDuty checks the invitation against the email it has for the member. A wrong
+            // one is replaced (a member's email cannot be changed in place); the right one
+            // failing again would loop, so it is reported instead.
+            Some("EmailVerificationFailed") => {
+                let had = record.map(|r| r.email.as_str()).unwrap_or_default();
+                if had.eq_ignore_ascii_case(&m.email) {
+                    plan.notices.push(Notice::EmailVerificationFailed {
+                        account: m.id.clone(),
+                        region: region.into(),
+                        email: m.email.clone(),
+                    });
+                    continue;
+                }
+                to_reset.push(m.id.clone());
+                to_create.push(m.clone());
+                to_invite.push(m.id.clone());
+            }
             // Created (never invited), Invited but the invitation is gone, Removed, Resigned,
-            // EmailVerificationFailed, Disabled, or Enabled while the member says otherwise:
+            // Disabled, or Enabled while the member says otherwise:
             // a new invitation moves each of them forward.
             Some(_) => to_invite.push(m.id.clone()),
         }
         to_accept.push((m.id.clone(), own));
     }
     let admin_after: Vec<usize> = admin_step.into_iter().collect();
-    let creates = batches(plan, &to_create, &admin_after, |members| {
+    let resets = batches(plan, &to_reset, &admin_after, |accounts| {
+        Action::ResetMembers {
+            administrator: admin_id.into(),
+            region: region.into(),
+            accounts,
+        }
+    });
+    let create_after: Vec<usize> = admin_after.iter().chain(&resets).copied().collect();
+    let creates = batches(plan, &to_create, &create_after, |members| {
         Action::CreateMembers {
             administrator: admin_id.into(),
             region: region.into(),
@@ -531,12 +591,24 @@ fn organizations_region(
         return;
     };
     let admin_id = desired.administrator.as_str();
+    // A region has one delegated administrator: another one is removed first (`--take-over`),
+    // which lets its organization members go, or left alone and reported.
+    let mut replaced: Vec<usize> = Vec::new();
     if let Some((other, _)) = admin.delegated.iter().find(|(a, _)| a != admin_id) {
-        plan.notices.push(Notice::OtherDelegatedAdmin {
-            region: region.into(),
-            administrator: other.clone(),
-        });
-        return;
+        if !desired.take_over {
+            plan.notices.push(Notice::OtherDelegatedAdmin {
+                region: region.into(),
+                administrator: other.clone(),
+            });
+            return;
+        }
+        replaced.push(plan.push(
+            Action::DisableOrgAdmin {
+                region: region.into(),
+                administrator: other.clone(),
+            },
+            vec![],
+        ));
     }
     // The administrator needs its own detector before it is delegated and adds members.
     let mut after: Vec<usize> = detector_action(admin_id, region, admin.detector.as_ref(), desired)
@@ -553,7 +625,7 @@ fn organizations_region(
                 region: region.into(),
                 administrator: admin_id.into(),
             },
-            after.clone(),
+            after.iter().chain(&replaced).copied().collect(),
         );
         after.push(id);
     }
@@ -598,6 +670,32 @@ fn organizations_region(
         administrator: admin_id.into(),
         region: region.into(),
         members,
+    });
+    // Members that already exist keep the features they had: auto-enable only reaches new
+    // ones (or all, with ALL). The administrator sets the missing ones in their detectors.
+    let stale: Vec<String> = desired
+        .members
+        .iter()
+        .filter(|m| {
+            admin.members.get(&m.id).is_some_and(|r| {
+                r.status == "Enabled"
+                    && r.features.as_ref().is_some_and(|have| {
+                        desired
+                            .features
+                            .iter()
+                            .any(|f| have.get(f.as_str()) != Some(&true))
+                    })
+            })
+        })
+        .map(|m| m.id.clone())
+        .collect();
+    batches(plan, &stale, &after, |accounts| {
+        Action::UpdateMemberDetectors {
+            administrator: admin_id.into(),
+            region: region.into(),
+            accounts,
+            features: desired.features.iter().copied().collect(),
+        }
     });
 }
 
@@ -712,7 +810,8 @@ pub fn problem_accounts(plan: &Plan) -> BTreeSet<String> {
         .filter_map(|n| match n {
             Notice::NoAccess { account, .. }
             | Notice::OtherAdministrator { account, .. }
-            | Notice::ObserveFailed { account, .. } => Some(account.clone()),
+            | Notice::ObserveFailed { account, .. }
+            | Notice::EmailVerificationFailed { account, .. } => Some(account.clone()),
             _ => None,
         })
         .collect()

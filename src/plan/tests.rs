@@ -43,6 +43,8 @@ fn admin_with(members: &[(&MemberAccount, &str)]) -> AdminSide {
                     m.id.clone(),
                     MemberRecord {
                         status: s.to_string(),
+                        email: m.email.clone(),
+                        features: None,
                     },
                 )
             })
@@ -250,10 +252,10 @@ fn invited_without_invitation_is_invited_again() {
 }
 
 #[test]
-fn created_removed_resigned_failed_members_are_reinvited_not_recreated() {
-    let d = desired(Mode::Invitation, 4);
-    let ms: Vec<MemberAccount> = (1..=4).map(member).collect();
-    let statuses = ["Created", "Removed", "Resigned", "EmailVerificationFailed"];
+fn created_removed_resigned_members_are_reinvited_not_recreated() {
+    let d = desired(Mode::Invitation, 3);
+    let ms: Vec<MemberAccount> = (1..=3).map(member).collect();
+    let statuses = ["Created", "Removed", "Resigned"];
     let admin = admin_with(&ms.iter().zip(statuses).collect::<Vec<_>>());
     let sides: Vec<_> = ms
         .iter()
@@ -271,14 +273,79 @@ fn created_removed_resigned_failed_members_are_reinvited_not_recreated() {
             "invite members",
             "accept invitation",
             "accept invitation",
-            "accept invitation",
             "accept invitation"
         ]
     );
     match &p.steps[0].action {
-        Action::InviteMembers { accounts, .. } => assert_eq!(accounts.len(), 4),
+        Action::InviteMembers { accounts, .. } => assert_eq!(accounts.len(), 3),
         other => panic!("{other:?}"),
     }
+}
+
+#[test]
+fn email_verification_failed_with_a_wrong_email_recreates_the_member() {
+    let d = desired(Mode::Invitation, 2);
+    let (a, b) = (member(1), member(2));
+    let mut admin = admin_with(&[(&a, "EmailVerificationFailed"), (&b, "Enabled")]);
+    // GuardDuty has another address for `a` than the one we were given (case aside).
+    admin.members.get_mut(&a.id).unwrap().email = "old@example.com".into();
+    let p = plan_rollout(
+        &d,
+        &obs(
+            Seen::Read(admin.clone()),
+            vec![(&a, Seen::Read(linked_none())), (&b, Seen::Read(linked()))],
+        ),
+    );
+    assert_ordered(&p);
+    assert_eq!(
+        kinds(&p),
+        vec![
+            "delete members (wrong email)",
+            "create members",
+            "invite members",
+            "accept invitation"
+        ]
+    );
+    assert_eq!(p.steps[0].action.batch(), vec![a.id.as_str()]);
+    assert_eq!(p.steps[0].action.operation(), "DeleteMembers");
+    match &p.steps[1].action {
+        Action::CreateMembers { members, .. } => assert_eq!(members, &vec![a.clone()]),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(p.steps[1].after, vec![0]);
+    assert_eq!(p.steps[2].after, vec![1]);
+    assert_eq!(p.steps[3].after, vec![2]);
+    assert!(p.notices.is_empty(), "{:?}", p.notices);
+
+    // The same address in another case is the same address: not recreated.
+    admin.members.get_mut(&a.id).unwrap().email = a.email.to_uppercase();
+    let p = plan_rollout(
+        &d,
+        &obs(Seen::Read(admin), vec![(&a, Seen::Read(linked_none()))]),
+    );
+    assert!(p.is_empty(), "{p:?}");
+}
+
+#[test]
+fn email_verification_failed_with_the_right_email_is_reported_not_reinvited() {
+    let d = desired(Mode::Invitation, 1);
+    let a = member(1);
+    let admin = admin_with(&[(&a, "EmailVerificationFailed")]);
+    let p = plan_rollout(
+        &d,
+        &obs(Seen::Read(admin), vec![(&a, Seen::Read(linked_none()))]),
+    );
+    assert!(p.is_empty(), "{p:?}");
+    assert_eq!(
+        p.notices,
+        vec![Notice::EmailVerificationFailed {
+            account: a.id.clone(),
+            region: R.into(),
+            email: a.email.clone(),
+        }]
+    );
+    assert!(p.notices[0].is_problem());
+    assert_eq!(problem_accounts(&p), BTreeSet::from([a.id.clone()]));
 }
 
 #[test]
@@ -541,8 +608,141 @@ fn organizations_mode_gives_the_management_account_a_detector_before_adding_it()
         mgmt.id.clone(),
         MemberRecord {
             status: "Enabled".into(),
+            ..Default::default()
         },
     );
     admin.management = Some((mgmt.id.clone(), Some(detector(true))));
     assert!(plan_rollout(&d, &obs(Seen::Read(admin), vec![])).is_empty());
+}
+
+/// A delegated administrator (ours) with auto-enable NEW for `features`, and `members` Enabled
+/// with the detector features given.
+fn org_admin(features: &[&str], members: &[(&MemberAccount, &[&str])]) -> AdminSide {
+    let mut admin = admin_with(
+        &members
+            .iter()
+            .map(|(m, _)| (*m, "Enabled"))
+            .collect::<Vec<_>>(),
+    );
+    for (m, on) in members {
+        admin.members.get_mut(&m.id).unwrap().features = Some(
+            ["S3_DATA_EVENTS", "EKS_AUDIT_LOGS"]
+                .iter()
+                .map(|f| (f.to_string(), on.contains(f)))
+                .collect(),
+        );
+    }
+    let det = admin.detector.as_mut().unwrap();
+    for f in features {
+        det.features.insert(f.to_string(), true);
+    }
+    admin.delegated = vec![(ADMIN.into(), "ENABLED".into())];
+    admin.org_config = Some(OrgConfigState {
+        auto_enable: "NEW".into(),
+        features: features
+            .iter()
+            .map(|f| (f.to_string(), "NEW".to_string()))
+            .collect(),
+    });
+    admin
+}
+
+#[test]
+fn organizations_mode_sets_missing_features_in_existing_members() {
+    let mut d = desired(Mode::Organizations, 3);
+    d.features = [Feature::S3DataEvents, Feature::EksAuditLogs].into();
+    let ms: Vec<MemberAccount> = (1..=3).map(member).collect();
+    let both: &[&str] = &["S3_DATA_EVENTS", "EKS_AUDIT_LOGS"];
+    let admin = org_admin(
+        both,
+        &[(&ms[0], both), (&ms[1], &["S3_DATA_EVENTS"]), (&ms[2], &[])],
+    );
+    let p = plan_rollout(&d, &obs(Seen::Read(admin.clone()), vec![]));
+    assert_ordered(&p);
+    assert_eq!(kinds(&p), vec!["update member features"]);
+    match &p.steps[0].action {
+        Action::UpdateMemberDetectors {
+            accounts, features, ..
+        } => {
+            assert_eq!(accounts, &vec![ms[1].id.clone(), ms[2].id.clone()]);
+            assert_eq!(
+                features,
+                &vec![Feature::S3DataEvents, Feature::EksAuditLogs]
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(p.steps[0].action.operation(), "UpdateMemberDetectors");
+
+    // Members whose features were not read (unprocessed) are not guessed at.
+    let mut unread = admin.clone();
+    for r in unread.members.values_mut() {
+        r.features = None;
+    }
+    assert!(plan_rollout(&d, &obs(Seen::Read(unread), vec![])).is_empty());
+
+    // Converged: nothing.
+    let all = org_admin(both, &[(&ms[0], both), (&ms[1], both), (&ms[2], both)]);
+    assert!(plan_rollout(&d, &obs(Seen::Read(all), vec![])).is_empty());
+}
+
+#[test]
+fn organizations_mode_batches_member_feature_updates_by_fifty() {
+    let mut d = desired(Mode::Organizations, 120);
+    d.features = [Feature::S3DataEvents].into();
+    let ms: Vec<MemberAccount> = (1..=120).map(member).collect();
+    let none: &[&str] = &[];
+    let admin = org_admin(
+        &["S3_DATA_EVENTS"],
+        &ms.iter().map(|m| (m, none)).collect::<Vec<_>>(),
+    );
+    let p = plan_rollout(&d, &obs(Seen::Read(admin), vec![]));
+    let sizes: Vec<usize> = p.steps.iter().map(|s| s.action.batch().len()).collect();
+    assert_eq!(sizes, vec![50, 50, 20]);
+    assert!(p
+        .steps
+        .iter()
+        .all(|s| s.action.kind() == "update member features"));
+}
+
+#[test]
+fn organizations_mode_takes_over_another_delegated_administrator_only_when_asked() {
+    let mut d = desired(Mode::Organizations, 1);
+    let a = member(1);
+    let mut admin = admin_with(&[]);
+    admin.delegated = vec![("333333333333".into(), "ENABLED".into())];
+    let p = plan_rollout(&d, &obs(Seen::Read(admin.clone()), vec![]));
+    assert!(p.is_empty(), "{p:?}");
+    assert_eq!(
+        p.notices,
+        vec![Notice::OtherDelegatedAdmin {
+            region: R.into(),
+            administrator: "333333333333".into(),
+        }]
+    );
+
+    d.take_over = true;
+    let p = plan_rollout(&d, &obs(Seen::Read(admin), vec![]));
+    assert_ordered(&p);
+    assert!(p.notices.is_empty(), "{:?}", p.notices);
+    assert_eq!(
+        kinds(&p),
+        vec![
+            "disable org admin",
+            "enable org admin",
+            "update org auto-enable",
+            "create members"
+        ]
+    );
+    assert_eq!(
+        p.steps[0].action,
+        Action::DisableOrgAdmin {
+            region: R.into(),
+            administrator: "333333333333".into(),
+        }
+    );
+    // Ours is enabled only once the other one is gone, and members come after.
+    assert_eq!(p.steps[1].after, vec![0]);
+    assert_eq!(p.steps[3].after, vec![1]);
+    assert_eq!(p.steps[3].action.batch(), vec![a.id.as_str()]);
 }

@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 
 use aws_sdk_guardduty::types::{
     AccountDetail, AutoEnableMembers, DetectorFeature, DetectorFeatureConfiguration, FeatureStatus,
-    FindingPublishingFrequency, OrgFeature, OrgFeatureStatus, OrganizationFeatureConfiguration,
-    UnprocessedAccount,
+    FindingPublishingFrequency, MemberFeaturesConfiguration, OrgFeature, OrgFeatureStatus,
+    OrganizationFeatureConfiguration, UnprocessedAccount,
 };
 use aws_sdk_guardduty::Client;
 use futures::future::BoxFuture;
@@ -233,6 +233,33 @@ impl Operator {
                     .map_err(AwsError::from_sdk("UpdateOrganizationConfiguration"))?;
                 Ok(vec![])
             }
+            Action::UpdateMemberDetectors {
+                administrator,
+                accounts,
+                features,
+                ..
+            } => {
+                let gd = self.session.guardduty(administrator, region).await?;
+                let id = self.detector(administrator, region, "UpdateMemberDetectors")?;
+                let features = features
+                    .iter()
+                    .map(|f| {
+                        MemberFeaturesConfiguration::builder()
+                            .name(OrgFeature::from(f.as_str()))
+                            .status(FeatureStatus::Enabled)
+                            .build()
+                    })
+                    .collect();
+                let out = gd
+                    .update_member_detectors()
+                    .detector_id(id)
+                    .set_account_ids(Some(kept(accounts, excluded)))
+                    .set_features(Some(features))
+                    .send()
+                    .await
+                    .map_err(AwsError::from_sdk("UpdateMemberDetectors"))?;
+                Ok(out.unprocessed_accounts().to_vec())
+            }
             Action::DisassociateMembers {
                 administrator,
                 accounts,
@@ -250,6 +277,11 @@ impl Operator {
                 Ok(out.unprocessed_accounts().to_vec())
             }
             Action::DeleteMembers {
+                administrator,
+                accounts,
+                ..
+            }
+            | Action::ResetMembers {
                 administrator,
                 accounts,
                 ..

@@ -111,13 +111,30 @@ pub fn notices(notices: &[Notice]) -> String {
             Notice::OtherDelegatedAdmin {
                 region,
                 administrator,
-            } => rows.push(row(administrator, region, "delegated administrator".into())),
+            } => rows.push(row(
+                administrator,
+                region,
+                "delegated administrator; --take-over to replace it".into(),
+            )),
             Notice::ObserveFailed {
                 account,
                 region,
                 error,
             } => rows.push(row(account, region, error.to_string())),
             Notice::SuspendedAccount { account } => rows.push(row(account, "*", "skipped".into())),
+            Notice::EmailVerificationFailed {
+                account,
+                region,
+                email,
+            } => rows.push(row(
+                account,
+                region,
+                format!(
+                    "GuardDuty could not verify {email}; not re-invited: check that it is the \
+                     account's email and correct it in the accounts file or Organizations \
+                     (the next run then re-creates the member with it)"
+                ),
+            )),
         }
     }
     for (account, regions) in disabled {

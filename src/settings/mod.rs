@@ -240,7 +240,8 @@ pub struct Desired {
     pub frequency: Option<Frequency>,
     /// Organizations mode: which members are enabled automatically.
     pub auto_enable: AutoEnable,
-    /// Disassociate members from another administrator to bring them under ours.
+    /// Disassociate members from another administrator to bring them under ours; in
+    /// organizations mode, also disable another delegated administrator to enable ours.
     pub take_over: bool,
     /// Send invitation emails (off by default: one email per member per region otherwise).
     pub email_notification: bool,

@@ -7,6 +7,7 @@ mod audit; // gdorg audit: every status, coverage, fixes, drift, read-only, form
 mod gd_detectors; // GuardDuty detectors, features, ownership
 mod gd_filters; // GuardDuty saved filters and ARCHIVE suppression
 mod gd_findings; // GuardDuty findings: samples, criteria, pagination, statistics, archive
+mod gd_member_detectors; // GuardDuty Get/UpdateMemberDetectors: the administrator and its members' features
 mod gd_members; // GuardDuty members, invitations, administrators by invitation
 mod gd_organization; // GuardDuty delegated administrator and organization configuration
 mod policies; // policies apply across accounts (idempotent, versions, failures), orchestrator coverage

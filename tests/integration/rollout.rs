@@ -896,3 +896,227 @@ async fn invitation_mode_with_an_assumed_administrator_account() {
     assert!(go(&s, &d, &source, ROLLOUT).await.plan.is_empty());
     assert_eq!(mutating(&env), Vec::<String>::new());
 }
+
+/// Whether every feature of `features` is ENABLED in `account`'s detector in `region`.
+fn has_features(env: &Env, account: &str, region: &str, features: &[&str]) -> bool {
+    env.sandbox.world(|w| {
+        w.detector(account, region).is_some_and(|d| {
+            features
+                .iter()
+                .all(|f| d.features.get(*f).is_some_and(|s| s.status == "ENABLED"))
+        })
+    })
+}
+
+#[tokio::test]
+async fn organizations_mode_gives_existing_members_new_features() {
+    let env = Env::new(4).await;
+    let s = session(&env, 3).await;
+    let members = env.members();
+    let admin = members[0].clone();
+    let mut d = desired(&env, Mode::Organizations);
+    d.administrator = admin.clone();
+    d.features.clear();
+    let first = go(&s, &d, &AccountSource::Organizations, ROLLOUT).await;
+    assert_eq!(first.outcome(), Outcome::Success, "{:?}", failures(&first));
+    let wanted = ["S3_DATA_EVENTS", "RUNTIME_MONITORING"];
+    let others: Vec<&String> = members.iter().skip(1).chain([&env.management]).collect();
+    for region in REGIONS {
+        for m in &others {
+            assert!(associated(&env, &admin, m, region), "{m} {region}");
+            assert!(!has_features(&env, m, region, &wanted[..1]), "{m} {region}");
+        }
+    }
+
+    // Now the features are wanted: auto-enable NEW alone would leave the existing members
+    // without them; the administrator sets them in their detectors.
+    d.features = [Feature::S3DataEvents, Feature::RuntimeMonitoring].into();
+    env.sandbox.calls().clear();
+    let second = go(&s, &d, &AccountSource::Organizations, ROLLOUT).await;
+    assert_eq!(
+        second.outcome(),
+        Outcome::Success,
+        "{:?}",
+        failures(&second)
+    );
+    let counts = second.plan.counts();
+    // Per region: the four members (three generated, and the management account) in one batch.
+    assert!(
+        counts.contains(&("update member features", 2, 2 * others.len())),
+        "{counts:?}"
+    );
+    for region in REGIONS {
+        for m in &others {
+            assert!(has_features(&env, m, region, &wanted), "{m} {region}");
+        }
+    }
+    let ops = env.sandbox.calls().count_by_operation();
+    assert_eq!(ops.get("UpdateMemberDetectors"), Some(&2), "{ops:?}");
+    // Observed through the administrator, a batch per region.
+    assert_eq!(ops.get("GetMemberDetectors"), Some(&2), "{ops:?}");
+
+    env.sandbox.calls().clear();
+    let third = go(&s, &d, &AccountSource::Organizations, ROLLOUT).await;
+    assert!(third.plan.is_empty(), "{:?}", third.plan);
+    assert_eq!(mutating(&env), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn email_verification_failure_is_fixed_by_a_new_email_or_reported_once() {
+    let env = Env::new(2).await;
+    let s = session(&env, 3).await;
+    let d = desired(&env, Mode::Invitation);
+    let members = env.members();
+    let real = |id: &str| env.sandbox.world(|w| w.accounts[id].email.clone());
+    let with_email = |email: &str| {
+        AccountSource::Listed(vec![
+            MemberAccount {
+                id: members[0].clone(),
+                email: email.to_string(),
+            },
+            MemberAccount {
+                id: members[1].clone(),
+                email: real(&members[1]),
+            },
+        ])
+    };
+    let status = |region: &str| {
+        env.sandbox.world(|w| {
+            w.cell(&env.management, region)
+                .and_then(|c| c.members.get(&members[0]))
+                .map(|m| (m.relationship.clone(), m.email.clone()))
+        })
+    };
+
+    // A wrong address: GuardDuty cannot verify it, the member's acceptance fails.
+    let wrong = with_email("wrong@example.com");
+    let first = go(&s, &d, &wrong, ROLLOUT).await;
+    assert_eq!(first.outcome(), Outcome::Partial);
+    for region in REGIONS {
+        assert_eq!(
+            status(region),
+            Some(("EmailVerificationFailed".into(), "wrong@example.com".into()))
+        );
+        assert!(associated(&env, &env.management, &members[1], region));
+    }
+
+    // The same address again: reported with what to check, never re-invited.
+    env.sandbox.calls().clear();
+    let second = go(&s, &d, &wrong, ROLLOUT).await;
+    assert!(second.plan.is_empty(), "{:?}", second.plan);
+    assert_eq!(mutating(&env), Vec::<String>::new());
+    assert_eq!(second.outcome(), Outcome::Partial);
+    let evf: Vec<&Notice> = second
+        .plan
+        .notices
+        .iter()
+        .filter(|n| matches!(n, Notice::EmailVerificationFailed { .. }))
+        .collect();
+    assert_eq!(evf.len(), 2, "{:?}", second.plan.notices);
+    let table = rollout::render::notices(&second.plan.notices);
+    assert!(table.contains("email verification failed"), "{table}");
+    assert!(table.contains("wrong@example.com"), "{table}");
+
+    // The right address (as Organizations has it): the member is re-created with it,
+    // invited and accepts.
+    env.sandbox.calls().clear();
+    let third = go(&s, &d, &AccountSource::Organizations, ROLLOUT).await;
+    assert_eq!(third.outcome(), Outcome::Success, "{:?}", failures(&third));
+    let kinds: Vec<&str> = third.plan.steps.iter().map(|s| s.action.kind()).collect();
+    for k in [
+        "delete members (wrong email)",
+        "create members",
+        "invite members",
+        "accept invitation",
+    ] {
+        assert_eq!(kinds.iter().filter(|x| **x == k).count(), 2, "{kinds:?}");
+    }
+    for region in REGIONS {
+        assert!(associated(&env, &env.management, &members[0], region));
+        assert_eq!(status(region).unwrap().1, real(&members[0]));
+    }
+    env.sandbox.calls().clear();
+    let fourth = go(&s, &d, &AccountSource::Organizations, ROLLOUT).await;
+    assert!(fourth.plan.is_empty(), "{:?}", fourth.plan);
+    assert_eq!(fourth.outcome(), Outcome::Success);
+    assert_eq!(mutating(&env), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn organizations_take_over_replaces_another_delegated_administrator_only_when_asked() {
+    let env = Env::new(4).await;
+    let s = session(&env, 3).await;
+    let members = env.members();
+    let (ours, theirs) = (members[0].clone(), members[1].clone());
+    for region in REGIONS {
+        support::gd(&env.mgmt, region)
+            .enable_organization_admin_account()
+            .admin_account_id(&theirs)
+            .send()
+            .await
+            .unwrap();
+    }
+    let mut d = desired(&env, Mode::Organizations);
+    d.administrator = ours.clone();
+
+    // Without --take-over: reported, left alone.
+    env.sandbox.calls().clear();
+    let left = go(&s, &d, &AccountSource::Organizations, ROLLOUT).await;
+    assert!(left.plan.is_empty(), "{:?}", left.plan);
+    assert_eq!(mutating(&env), Vec::<String>::new());
+    assert_eq!(left.outcome(), Outcome::Partial);
+    assert_eq!(
+        left.plan
+            .notices
+            .iter()
+            .filter(|n| matches!(n, Notice::OtherDelegatedAdmin { administrator, .. } if *administrator == theirs))
+            .count(),
+        2
+    );
+
+    // With it: theirs is disabled, ours enabled, and every account becomes our member.
+    d.take_over = true;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("run.json");
+    let taken = rollout::run(
+        s.clone(),
+        d.clone(),
+        AccountSource::Organizations,
+        ROLLOUT,
+        &RunSettings {
+            journal: Some(path.clone()),
+            ..Default::default()
+        },
+        &Silent,
+        &Stop::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(taken.outcome(), Outcome::Success, "{:?}", failures(&taken));
+    // The journal names the step and who it was about.
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let first = &j["steps"][0];
+    assert_eq!(first["action"], "disable_org_admin", "{j}");
+    assert_eq!(first["administrator"], theirs.as_str(), "{j}");
+    assert_eq!(first["result"]["status"], "done", "{j}");
+    let disabled: Vec<&Action> = taken
+        .plan
+        .steps
+        .iter()
+        .map(|s| &s.action)
+        .filter(|a| matches!(a, Action::DisableOrgAdmin { administrator, .. } if *administrator == theirs))
+        .collect();
+    assert_eq!(disabled.len(), 2);
+    for region in REGIONS {
+        let delegated = env.sandbox.world(|w| w.guardduty_org[region].admin.clone());
+        assert_eq!(delegated.as_deref(), Some(ours.as_str()));
+        for m in members.iter().skip(1).chain([&env.management]) {
+            assert!(associated(&env, &ours, m, region), "{m} {region}");
+        }
+    }
+    env.sandbox.calls().clear();
+    let again = go(&s, &d, &AccountSource::Organizations, ROLLOUT).await;
+    assert!(again.plan.is_empty(), "{:?}", again.plan);
+    assert_eq!(mutating(&env), Vec::<String>::new());
+}

@@ -172,7 +172,7 @@ fn legacy_data_sources(value: Option<&Value>) -> Result<FeatureRequest, ApiError
 }
 
 /// The features of a request: `features` or the deprecated `dataSources`, not both.
-fn requested_features(req: &Request) -> Result<FeatureRequest, ApiError> {
+pub fn requested_features(req: &Request) -> Result<FeatureRequest, ApiError> {
     let features = req.body.get("features").filter(|v| !v.is_null());
     let data_sources = req.body.get("dataSources").filter(|v| !v.is_null());
     if features.is_some() && data_sources.is_some() {

@@ -8,6 +8,7 @@ pub mod filters;
 pub mod findings;
 pub mod findings_store;
 pub mod invitations;
+pub mod member_detectors;
 pub mod members;
 pub mod organization;
 pub mod render;
@@ -59,6 +60,12 @@ impl Route {
                 }
                 ("POST", ["detector", d, "member", "stop"]) => {
                     ("StopMonitoringMembers", Some(d), None)
+                }
+                ("POST", ["detector", d, "member", "detector", "get"]) => {
+                    ("GetMemberDetectors", Some(d), None)
+                }
+                ("POST", ["detector", d, "member", "detector", "update"]) => {
+                    ("UpdateMemberDetectors", Some(d), None)
                 }
                 ("GET", ["invitation"]) => ("ListInvitations", None, None),
                 ("GET", ["invitation", "count"]) => ("GetInvitationsCount", None, None),
@@ -203,6 +210,9 @@ pub fn handle(world: &mut World, caller: &Caller, req: &Request) -> Result<Value
         | "DeleteMembers"
         | "StartMonitoringMembers"
         | "StopMonitoringMembers" => members::handle(world, caller, req),
+        "GetMemberDetectors" | "UpdateMemberDetectors" => {
+            member_detectors::handle(world, caller, req)
+        }
         "ListInvitations"
         | "GetInvitationsCount"
         | "DeclineInvitations"
