@@ -33,6 +33,14 @@ fn det(enabled: bool) -> DetectorState {
     }
 }
 
+fn record(status: impl Into<String>) -> MemberRecord {
+    MemberRecord {
+        status: status.into(),
+        email: String::new(),
+        features: None,
+    }
+}
+
 fn desired() -> Desired {
     let mut d = Desired::new(
         Mode::Invitation,
@@ -69,14 +77,7 @@ fn observation() -> Observation {
             detector: Some(det(true)),
             members: members
                 .iter()
-                .map(|(a, s)| {
-                    (
-                        a.to_string(),
-                        MemberRecord {
-                            status: s.to_string(),
-                        },
-                    )
-                })
+                .map(|(a, s)| (a.to_string(), record(s.to_string())))
                 .collect(),
             ..AdminSide::default()
         })
@@ -206,12 +207,7 @@ fn drift_lost_gained_added_removed() {
     r.members
         .insert(C.into(), member(Some(det(true)), Some((ADMIN, "Enabled"))));
     if let Seen::Read(side) = &mut r.admin {
-        side.members.insert(
-            C.into(),
-            MemberRecord {
-                status: "Enabled".into(),
-            },
-        );
+        side.members.insert(C.into(), record("Enabled"));
     }
     let mut d = desired();
     d.regions = vec!["us-east-1".into(), "eu-west-1".into(), "us-west-2".into()];
