@@ -69,6 +69,9 @@ pub enum Command {
     SampleFindings(crate::findings_cli::SampleArgs),
     /// Write the consolidated findings report (HTML, Markdown, JSON, CSV or a table).
     Report(crate::findings_cli::ReportArgs),
+    /// Check, read-only, that GuardDuty is on and linked in every account x region; list the
+    /// gaps with the commands that fix them. Exit 0 full coverage, 3 gaps (see --fail-on).
+    Audit(AuditArgs),
     /// IAM policy templates gdorg needs: list, show, render, validate, apply.
     #[command(subcommand)]
     Policies(PoliciesCommand),
@@ -194,6 +197,46 @@ pub struct PoliciesApplyArgs {
     /// Directory of edited templates (same file names as policies/); others stay built in.
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// invitation or organizations (default: invitation when accounts are given by
+    /// --accounts/--account, organizations otherwise).
+    #[arg(long, value_parser = ["invitation", "organizations"])]
+    pub mode: Option<String>,
+    /// CSV file of member accounts, `account_id,email` per line. Without it and --account,
+    /// the organization's accounts (suspended ones are listed as left out).
+    #[arg(long)]
+    pub accounts: Option<PathBuf>,
+    /// A member account as `ID,EMAIL` (repeatable).
+    #[arg(long = "account")]
+    pub account: Vec<String>,
+    /// The GuardDuty administrator; default the caller's account.
+    #[arg(long)]
+    pub admin_account: Option<String>,
+    /// `all` or a comma-separated list.
+    #[arg(long, env = "GDORG_REGIONS", default_value = "all")]
+    pub regions: String,
+    /// Regions to leave out (comma-separated, repeatable).
+    #[arg(long)]
+    pub exclude_regions: Vec<String>,
+    /// Calls in flight at once.
+    #[arg(long, default_value_t = crate::settings::DEFAULT_CONCURRENCY)]
+    pub concurrency: usize,
+    /// table (terminal matrix), json (schema-versioned, the --baseline format), csv,
+    /// markdown or html.
+    #[arg(long, default_value = "table")]
+    pub format: String,
+    /// Write to this file (atomically) instead of stdout.
+    #[arg(long)]
+    pub output: Option<PathBuf>,
+    /// A previous audit's JSON: report what was covered and no longer is, and what is new.
+    #[arg(long)]
+    pub baseline: Option<PathBuf>,
+    /// Exit 3 on: gaps (any gap), drift (a regression against --baseline) or never.
+    #[arg(long, default_value = "gaps", value_parser = ["gaps", "drift", "never"])]
+    pub fail_on: String,
 }
 
 #[derive(Debug, Args)]

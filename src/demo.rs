@@ -58,7 +58,9 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<Outcome> {
         session.caller
     ))?;
 
+    show_audit(session.clone(), "before the rollout").await?;
     show_rollout(session.clone()).await?;
+    show_audit(session.clone(), "after the rollout").await?;
 
     // Findings: samples in the administrator and three members, in two regions, then the
     // consolidated HTML report, read through the administrator.
@@ -121,5 +123,32 @@ async fn show_rollout(session: Arc<Session>) -> anyhow::Result<()> {
         write!(out, "\n{}", render::plan(&report))?;
         write!(out, "{}", render::results(&report))?;
     }
+    Ok(())
+}
+
+/// `gdorg audit` of the demo org (default regions), as a terminal matrix.
+async fn show_audit(session: Arc<Session>, when: &str) -> anyhow::Result<()> {
+    use crate::execute::{Silent, Stop};
+    use crate::settings::{AccountSource, Desired, Mode, DEFAULT_CONCURRENCY};
+
+    let regions = crate::regions::default_enabled()
+        .map(String::from)
+        .collect();
+    let desired = Desired::new(Mode::Invitation, &session.caller, regions);
+    let (audit, _) = crate::audit::run(
+        session,
+        desired,
+        &AccountSource::Organizations,
+        DEFAULT_CONCURRENCY,
+        &Silent,
+        &Stop::default(),
+    )
+    .await?;
+    let mut out = std::io::stdout().lock();
+    write!(
+        out,
+        "\n== gdorg audit, {when} ==\n{}",
+        crate::audit::render::table(&audit)
+    )?;
     Ok(())
 }

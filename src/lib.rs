@@ -12,6 +12,7 @@
 //! | [`execute`] | bounded, failure-tolerant, stoppable execution of a plan; the `Reporter` trait |
 //! | [`journal`] | the JSON run journal |
 //! | [`rollout`] | `plan` / `rollout` / `offboard`: the flow from settings to report |
+//! | [`audit`] | `gdorg audit`: read-only coverage matrix, gaps and fixes, drift, renderers |
 //! | [`aws`] | the client factory (base config, one assumed role per account) and SDK error mapping |
 //! | [`sandbox`] | the local AWS organization that speaks the STS, Organizations, IAM and GuardDuty wire protocols |
 //! | [`demo`] | `gdorg demo`: the main story, on an in-process sandbox |
@@ -25,6 +26,7 @@
 //! other check the client rather than echo it.
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
+pub mod audit;
 pub mod aws;
 pub mod cli;
 pub mod demo;

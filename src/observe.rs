@@ -123,6 +123,9 @@ pub struct Observation {
 pub struct Scope {
     /// Read each member's own side (needs the role in every member).
     pub members: bool,
+    /// Read the members also in regions where the administrator's side could not be read
+    /// (the audit reports each account's own state; a rollout could do nothing there).
+    pub every_region: bool,
 }
 
 impl Scope {
@@ -130,12 +133,14 @@ impl Scope {
     pub fn for_rollout(desired: &Desired) -> Scope {
         Scope {
             members: desired.mode == Mode::Invitation,
+            every_region: false,
         }
     }
 
     pub fn for_offboard(desired: &Desired) -> Scope {
         Scope {
             members: desired.delete_detectors,
+            every_region: false,
         }
     }
 }
@@ -177,7 +182,7 @@ pub async fn observe(
     let member_cells: Vec<(String, Option<String>)> = desired
         .regions
         .iter()
-        .filter(|r| matches!(admins.get(*r), Some(Seen::Read(_))))
+        .filter(|r| scope.every_region || matches!(admins.get(*r), Some(Seen::Read(_))))
         .flat_map(|r| members.iter().map(move |m| (r.clone(), Some(m.clone()))))
         .collect();
     let skipped = desired.regions.len() * (1 + members.len()) - admins.len() - member_cells.len();
@@ -220,9 +225,11 @@ async fn read_cells(
     let mut tasks = tokio::task::JoinSet::new();
     for (region, member) in todo {
         // Owned permit moved into the task: at most `concurrency` cells are read at once.
+        // Biased, stop first: once stopped, no new read starts even when a permit is free.
         let permit = tokio::select! {
-            p = sem.clone().acquire_owned() => p.expect("semaphore open"),
+            biased;
             _ = stop.stopped() => break,
+            p = sem.clone().acquire_owned() => p.expect("semaphore open"),
         };
         let session = session.clone();
         let admin = desired.administrator.clone();

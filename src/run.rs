@@ -58,6 +58,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<Outcome> {
             crate::findings_cli::sample_findings(&cli.global, &args).await
         }
         Command::Report(args) => crate::findings_cli::report(&cli.global, &args).await,
+        Command::Audit(args) => crate::audit::cli::run(&cli.global, &args).await,
         Command::Regions => {
             let mut out = std::io::stdout().lock();
             for r in crate::regions::COMMERCIAL {

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod audit; // gdorg audit: every status, coverage, fixes, drift, read-only, formats, exit codes
 mod findings; // gdorg findings: filters, collection, statistics, filters sync, archive through the administrator only
 mod gd_detectors; // GuardDuty detectors, features, ownership
 mod gd_filters; // GuardDuty saved filters and ARCHIVE suppression

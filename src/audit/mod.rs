@@ -1,0 +1,118 @@
+//! `gdorg audit`: a read-only check that GuardDuty is on in every account x region and linked
+//! to the administrator, with the gaps, the commands that close them, and drift against a
+//! previous audit. It shares the rollout's observation ([`crate::observe`]) and makes no
+//! mutating call.
+//!
+//! | module | owns |
+//! | --- | --- |
+//! | [`model`] | the results type: matrix, organization per region, coverage, gaps |
+//! | [`fixes`] | the grouped commands that close the gaps |
+//! | [`drift`] | the baseline file and the comparison with it |
+//! | [`render`] | the renderers: terminal matrix, JSON, CSV, Markdown, HTML |
+//! | [`cli`] | the command-line edge: flags, session, output file, exit code |
+
+pub mod cli;
+pub mod drift;
+pub mod fixes;
+pub mod model;
+pub mod render;
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+
+pub use model::{Audit, Cell, DetectorStatus, Relationship, SCHEMA_VERSION};
+
+use crate::aws::Session;
+use crate::execute::{Reporter, Stop};
+use crate::observe::{observe, Scope};
+use crate::plan::Notice;
+use crate::run::Outcome;
+use crate::settings::{AccountSource, Desired};
+
+/// When the audit exits non-zero ([`Outcome::Findings`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FailOn {
+    /// Any gap (the default).
+    #[default]
+    Gaps,
+    /// Only a regression against the baseline (needs `--baseline`).
+    Drift,
+    /// Never: exit 0 whatever is found.
+    Never,
+}
+
+impl std::str::FromStr for FailOn {
+    type Err = crate::settings::SettingsError;
+    fn from_str(s: &str) -> Result<FailOn, Self::Err> {
+        match s {
+            "gaps" => Ok(FailOn::Gaps),
+            "drift" => Ok(FailOn::Drift),
+            "never" => Ok(FailOn::Never),
+            _ => Err(crate::settings::SettingsError(format!(
+                "--fail-on {s:?}: use gaps, drift or never"
+            ))),
+        }
+    }
+}
+
+impl Audit {
+    /// The exit outcome under `fail_on`. A stopped audit is partial.
+    pub fn outcome(&self, fail_on: FailOn, interrupted: bool) -> Outcome {
+        let found = match fail_on {
+            FailOn::Gaps => self.summary.gaps > 0,
+            FailOn::Drift => self.drift.as_ref().is_some_and(|d| d.regressed()),
+            FailOn::Never => false,
+        };
+        if found {
+            Outcome::Findings
+        } else if interrupted {
+            Outcome::Partial
+        } else {
+            Outcome::Success
+        }
+    }
+}
+
+/// Audit `desired` (its members filled from `source`), reading `concurrency` cells at once.
+/// Returns the audit and whether a stop cut it short.
+pub async fn run(
+    session: Arc<Session>,
+    mut desired: Desired,
+    source: &AccountSource,
+    concurrency: usize,
+    reporter: &dyn Reporter,
+    stop: &Stop,
+) -> Result<(Audit, bool), crate::aws::AwsError> {
+    let generated_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let (members, notices) =
+        crate::rollout::accounts::resolve(&session, source, &desired.administrator).await?;
+    desired.members = members;
+    let skipped = notices
+        .into_iter()
+        .filter_map(|n| match n {
+            Notice::SuspendedAccount { account } => Some(model::Skipped {
+                account,
+                reason: "suspended".into(),
+            }),
+            _ => None,
+        })
+        .collect();
+    // Every member's own side, in both modes: the audit is about each account.
+    let obs = observe(
+        session,
+        &desired,
+        Scope {
+            members: true,
+            every_region: true,
+        },
+        concurrency,
+        reporter,
+        stop,
+    )
+    .await;
+    Ok((
+        model::build(&desired, &obs, skipped, generated_at),
+        stop.is_stopped(),
+    ))
+}

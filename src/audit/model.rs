@@ -1,0 +1,495 @@
+//! The audit's one results type: the account x region matrix, the organization settings per
+//! region, the coverage summary and the gaps, built purely from an [`Observation`].
+//!
+//! How cells count: a cell is *covered* when its detector is enabled and the account is the
+//! administrator or an `Enabled` member of it. A region the account has not enabled (opt-in
+//! or disabled) is neither covered nor a gap and is left out of every coverage percentage
+//! (GuardDuty cannot run there until the account enables it). Every other cell, including
+//! one that could not be read (no role, access denied), counts and is a gap when not covered.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::observe::{AdminSide, DetectorState, MemberSide, Observation, Seen};
+use crate::settings::{Desired, MemberAccount};
+
+/// Version of the JSON layout (the baseline format). Bump on incompatible changes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The detector of one account in one region.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DetectorStatus {
+    Enabled,
+    Suspended,
+    Missing,
+    /// The account has not enabled this region: not counted.
+    RegionNotEnabled,
+    /// The cell could not be read (see the cell's `reason`).
+    NoAccess,
+}
+
+impl DetectorStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            DetectorStatus::Enabled => "enabled",
+            DetectorStatus::Suspended => "suspended",
+            DetectorStatus::Missing => "missing",
+            DetectorStatus::RegionNotEnabled => "region not enabled",
+            DetectorStatus::NoAccess => "no access",
+        }
+    }
+}
+
+/// The account's relationship to the administrator in one region.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Relationship {
+    /// The account is the administrator itself.
+    Administrator,
+    Enabled,
+    Invited,
+    Created,
+    Removed,
+    Resigned,
+    EmailVerificationFailed,
+    /// Any other status GuardDuty reports (e.g. Disabled).
+    Other,
+    NotMember,
+    /// An `Enabled` member of another administrator (the cell's `other_administrator`).
+    OtherAdministrator,
+    /// Not known: the cell could not be read or the region is not enabled.
+    Unknown,
+}
+
+impl Relationship {
+    /// From GuardDuty's relationshipStatus.
+    pub fn from_status(s: &str) -> Relationship {
+        match s {
+            "Enabled" => Relationship::Enabled,
+            "Invited" => Relationship::Invited,
+            "Created" => Relationship::Created,
+            "Removed" => Relationship::Removed,
+            "Resigned" => Relationship::Resigned,
+            "EmailVerificationFailed" => Relationship::EmailVerificationFailed,
+            _ => Relationship::Other,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Relationship::Administrator => "administrator",
+            Relationship::Enabled => "Enabled",
+            Relationship::Invited => "Invited",
+            Relationship::Created => "Created",
+            Relationship::Removed => "Removed",
+            Relationship::Resigned => "Resigned",
+            Relationship::EmailVerificationFailed => "EmailVerificationFailed",
+            Relationship::Other => "other status",
+            Relationship::NotMember => "not a member",
+            Relationship::OtherAdministrator => "member of another administrator",
+            Relationship::Unknown => "unknown",
+        }
+    }
+
+    fn linked(self) -> bool {
+        matches!(self, Relationship::Administrator | Relationship::Enabled)
+    }
+}
+
+/// One account in one region.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cell {
+    pub account: String,
+    pub region: String,
+    pub detector: DetectorStatus,
+    pub relationship: Relationship,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub other_administrator: Option<String>,
+    /// Feature name -> enabled (empty without a detector).
+    #[serde(default)]
+    pub features: BTreeMap<String, bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frequency: Option<String>,
+    /// Why the cell could not be read (operation, code, message).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub covered: bool,
+}
+
+impl Cell {
+    /// Counted in coverage: everything but a region the account has not enabled.
+    pub fn counts(&self) -> bool {
+        self.detector != DetectorStatus::RegionNotEnabled
+    }
+
+    pub fn is_gap(&self) -> bool {
+        self.counts() && !self.covered
+    }
+
+    /// What is wrong, in a few words (None when covered or not counted).
+    pub fn problem(&self) -> Option<String> {
+        if !self.is_gap() {
+            return None;
+        }
+        Some(match self.detector {
+            DetectorStatus::NoAccess => "no access".to_string(),
+            DetectorStatus::Missing => "no detector".to_string(),
+            DetectorStatus::Suspended => "detector suspended".to_string(),
+            _ => match (self.relationship, &self.other_administrator) {
+                (Relationship::OtherAdministrator, Some(a)) => {
+                    format!("member of another administrator ({a})")
+                }
+                (r, _) => format!("detector on, relationship: {}", r.label()),
+            },
+        })
+    }
+}
+
+/// The organization level of one region.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegionOrg {
+    pub region: String,
+    /// The delegated GuardDuty administrators here (organizations mode), `account (STATUS)`.
+    #[serde(default)]
+    pub delegated_admins: Vec<String>,
+    /// autoEnableOrganizationMembers (NEW, ALL, NONE) when our administrator is delegated here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_enable: Option<String>,
+    /// Why the administrator's side could not be read here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// Covered cells out of counted ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Coverage {
+    pub covered: usize,
+    pub counted: usize,
+}
+
+impl Coverage {
+    /// Percentage; 100 when nothing counts (nothing to cover).
+    pub fn percent(self) -> f64 {
+        if self.counted == 0 {
+            100.0
+        } else {
+            self.covered as f64 * 100.0 / self.counted as f64
+        }
+    }
+
+    fn add(&mut self, cell: &Cell) {
+        if cell.counts() {
+            self.counted += 1;
+            self.covered += usize::from(cell.covered);
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Summary {
+    pub overall: Coverage,
+    pub per_region: BTreeMap<String, Coverage>,
+    pub per_account: BTreeMap<String, Coverage>,
+    pub gaps: usize,
+}
+
+/// A command that closes a group of gaps.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fix {
+    /// `rollout`, `take_over` (a command to run), `grant_access` or `enable_region` (a thing
+    /// to do by hand first).
+    pub kind: String,
+    pub accounts: Vec<String>,
+    pub regions: Vec<String>,
+    /// What to run (or do, when no gdorg command can).
+    pub command: String,
+}
+
+impl Fix {
+    /// Whether `command` is a gdorg command line (else a sentence).
+    pub fn runnable(&self) -> bool {
+        matches!(self.kind.as_str(), "rollout" | "take_over")
+    }
+}
+
+/// An account left out of the audit (suspended).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Skipped {
+    pub account: String,
+    pub reason: String,
+}
+
+/// The whole audit; also the JSON (and baseline) layout.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Audit {
+    pub schema_version: u32,
+    /// RFC 3339; the only field that changes between two audits of the same state.
+    pub generated_at: String,
+    pub mode: String,
+    pub administrator: String,
+    pub regions: Vec<String>,
+    /// The administrator and the members, sorted.
+    pub accounts: Vec<String>,
+    #[serde(default)]
+    pub skipped: Vec<Skipped>,
+    pub organization: Vec<RegionOrg>,
+    pub summary: Summary,
+    /// Every account x region, sorted by account then region.
+    pub cells: Vec<Cell>,
+    pub fixes: Vec<Fix>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drift: Option<super::drift::Drift>,
+}
+
+impl Audit {
+    pub fn gaps(&self) -> impl Iterator<Item = &Cell> {
+        self.cells.iter().filter(|c| c.is_gap())
+    }
+
+    pub fn cell(&self, account: &str, region: &str) -> Option<&Cell> {
+        self.cells
+            .binary_search_by(|c| (c.account.as_str(), c.region.as_str()).cmp(&(account, region)))
+            .ok()
+            .map(|i| &self.cells[i])
+    }
+}
+
+/// Build the audit of `desired` (administrator, members, regions) from what was observed.
+/// `skipped` are accounts left out (suspended). Pure: same input, same output but the time.
+pub fn build(
+    desired: &Desired,
+    obs: &Observation,
+    skipped: Vec<Skipped>,
+    generated_at: String,
+) -> Audit {
+    let admin = desired.administrator.as_str();
+    let mut accounts: Vec<String> = desired.members.iter().map(|m| m.id.clone()).collect();
+    accounts.push(admin.to_string());
+    accounts.sort();
+    accounts.dedup();
+    let mut regions = desired.regions.clone();
+    regions.sort();
+    let mut cells = Vec::new();
+    let mut organization = Vec::new();
+    for region in &regions {
+        let ro = obs.regions.get(region);
+        let admin_seen = ro.map(|r| &r.admin);
+        organization.push(region_org(region, admin, admin_seen));
+        for account in &accounts {
+            let cell = if account == admin {
+                admin_cell(admin, region, admin_seen)
+            } else {
+                let member = ro.and_then(|r| r.members.get(account));
+                member_cell(account, region, admin, admin_seen, member)
+            };
+            cells.push(cell);
+        }
+    }
+    cells.sort_by(|a, b| (&a.account, &a.region).cmp(&(&b.account, &b.region)));
+    let summary = summarize(&cells);
+    let fixes = super::fixes::fixes(desired, &cells);
+    let mut skipped = skipped;
+    skipped.sort_by(|a, b| a.account.cmp(&b.account));
+    Audit {
+        schema_version: SCHEMA_VERSION,
+        generated_at,
+        mode: desired.mode.as_str().to_string(),
+        administrator: admin.to_string(),
+        regions,
+        accounts,
+        skipped,
+        organization,
+        summary,
+        cells,
+        fixes,
+        drift: None,
+    }
+}
+
+fn summarize(cells: &[Cell]) -> Summary {
+    let mut s = Summary::default();
+    for c in cells {
+        s.overall.add(c);
+        s.per_region.entry(c.region.clone()).or_default().add(c);
+        s.per_account.entry(c.account.clone()).or_default().add(c);
+        s.gaps += usize::from(c.is_gap());
+    }
+    s
+}
+
+/// Why a cell could not be read, short and stable: the operation and AWS's error code (the
+/// SDK's messages for a refused AssumeRole carry request ids and whole responses), plus the
+/// service's own message for other failures, cut to one line.
+fn reason<T>(seen: &Seen<T>) -> Option<String> {
+    match seen {
+        Seen::NoAccess(e) => Some(format!(
+            "cannot act in the account: {} {}",
+            e.operation, e.code
+        )),
+        Seen::Failed(e) => {
+            let msg: String = e
+                .message
+                .lines()
+                .next()
+                .unwrap_or("")
+                .chars()
+                .take(160)
+                .collect();
+            Some(format!("{} {}: {msg}", e.operation, e.code))
+        }
+        _ => None,
+    }
+}
+
+fn region_org(region: &str, admin: &str, seen: Option<&Seen<AdminSide>>) -> RegionOrg {
+    let mut org = RegionOrg {
+        region: region.to_string(),
+        delegated_admins: vec![],
+        auto_enable: None,
+        reason: None,
+    };
+    match seen {
+        None => org.reason = Some("not read (stopped)".into()),
+        Some(Seen::Read(side)) => {
+            let mut d: Vec<String> = side
+                .delegated
+                .iter()
+                .map(|(a, s)| format!("{a} ({s})"))
+                .collect();
+            d.sort();
+            org.delegated_admins = d;
+            org.auto_enable = side.org_config.as_ref().map(|c| c.auto_enable.clone());
+        }
+        Some(Seen::RegionDisabled) => {
+            org.reason = Some(format!("region not enabled for the administrator {admin}"))
+        }
+        Some(other) => org.reason = reason(other),
+    }
+    org
+}
+
+fn blank(account: &str, region: &str, detector: DetectorStatus) -> Cell {
+    Cell {
+        account: account.to_string(),
+        region: region.to_string(),
+        detector,
+        relationship: Relationship::Unknown,
+        other_administrator: None,
+        features: BTreeMap::new(),
+        frequency: None,
+        reason: None,
+        covered: false,
+    }
+}
+
+fn with_detector(mut cell: Cell, det: Option<&DetectorState>) -> Cell {
+    match det {
+        None => cell.detector = DetectorStatus::Missing,
+        Some(d) => {
+            cell.detector = if d.enabled {
+                DetectorStatus::Enabled
+            } else {
+                DetectorStatus::Suspended
+            };
+            cell.features = d.features.clone();
+            cell.frequency = d.frequency.clone();
+        }
+    }
+    cell
+}
+
+fn finish(mut cell: Cell) -> Cell {
+    cell.covered = cell.detector == DetectorStatus::Enabled && cell.relationship.linked();
+    cell
+}
+
+fn admin_cell(admin: &str, region: &str, seen: Option<&Seen<AdminSide>>) -> Cell {
+    match seen {
+        None => Cell {
+            reason: Some("not read (stopped)".into()),
+            ..blank(admin, region, DetectorStatus::NoAccess)
+        },
+        Some(Seen::RegionDisabled) => blank(admin, region, DetectorStatus::RegionNotEnabled),
+        Some(Seen::Read(side)) => {
+            let mut cell = with_detector(
+                blank(admin, region, DetectorStatus::Missing),
+                side.detector.as_ref(),
+            );
+            cell.relationship = Relationship::Administrator;
+            finish(cell)
+        }
+        Some(other) => Cell {
+            reason: reason(other),
+            ..blank(admin, region, DetectorStatus::NoAccess)
+        },
+    }
+}
+
+fn member_cell(
+    account: &str,
+    region: &str,
+    admin: &str,
+    admin_seen: Option<&Seen<AdminSide>>,
+    seen: Option<&Seen<MemberSide>>,
+) -> Cell {
+    let listed = admin_seen
+        .and_then(Seen::read)
+        .and_then(|a| a.members.get(account));
+    let side = match seen {
+        Some(Seen::Read(side)) => side,
+        Some(Seen::RegionDisabled) => {
+            return blank(account, region, DetectorStatus::RegionNotEnabled)
+        }
+        Some(other) => {
+            return Cell {
+                reason: reason(other),
+                relationship: listed
+                    .map(|m| Relationship::from_status(&m.status))
+                    .unwrap_or(Relationship::Unknown),
+                ..blank(account, region, DetectorStatus::NoAccess)
+            }
+        }
+        None => {
+            // The member was not read: the administrator's side failed here, or a stop.
+            let why = match admin_seen {
+                Some(Seen::RegionDisabled) => {
+                    format!("not read: region not enabled for the administrator {admin}")
+                }
+                Some(s @ (Seen::NoAccess(_) | Seen::Failed(_))) => format!(
+                    "not read: the administrator's side failed ({})",
+                    reason(s).unwrap_or_default()
+                ),
+                _ => "not read (stopped)".to_string(),
+            };
+            return Cell {
+                reason: Some(why),
+                ..blank(account, region, DetectorStatus::NoAccess)
+            };
+        }
+    };
+    let mut cell = with_detector(
+        blank(account, region, DetectorStatus::Missing),
+        side.detector.as_ref(),
+    );
+    let link = side.administrator.as_ref();
+    cell.relationship = match (link, listed) {
+        (Some(l), _) if l.account != admin && l.status == "Enabled" => {
+            cell.other_administrator = Some(l.account.clone());
+            Relationship::OtherAdministrator
+        }
+        (_, Some(m)) => Relationship::from_status(&m.status),
+        (Some(l), None) if l.account == admin => Relationship::from_status(&l.status),
+        _ if side.invitations.iter().any(|i| i.from == admin) => Relationship::Invited,
+        _ => Relationship::NotMember,
+    };
+    finish(cell)
+}
+
+/// The e-mail of each member, for the fix commands.
+pub fn emails(members: &[MemberAccount]) -> BTreeMap<&str, &str> {
+    members
+        .iter()
+        .map(|m| (m.id.as_str(), m.email.as_str()))
+        .collect()
+}

@@ -1,0 +1,684 @@
+//! The audit's renderers. Each takes the one [`Audit`] and returns a string; the order is the
+//! audit's (sorted), so the same state renders the same bytes but the timestamp.
+//!
+//! - `table`: summary first, then a compact matrix (one row per account, one column per
+//!   region, short region names such as `use1`, one symbol per cell, legend below).
+//! - `json`: the [`Audit`] itself (schema-versioned; the `--baseline` format).
+//! - `csv`: one row per account x region.
+//! - `markdown` and `html`: the summary, the organization, the gaps with their fixes and the
+//!   matrix; HTML is one self-contained file with everything escaped.
+
+use std::fmt::Write as _;
+
+use std::collections::BTreeMap;
+use tabled::builder::Builder;
+
+use tabled::settings::{Padding, Style};
+
+use super::drift::Drift;
+use super::model::{Audit, Cell, Coverage, DetectorStatus, Relationship};
+
+/// An output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Json,
+    Csv,
+    Markdown,
+    Html,
+}
+
+impl std::str::FromStr for Format {
+    type Err = crate::settings::SettingsError;
+    fn from_str(s: &str) -> Result<Format, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "table" | "text" => Ok(Format::Table),
+            "json" => Ok(Format::Json),
+            "csv" => Ok(Format::Csv),
+            "markdown" | "md" => Ok(Format::Markdown),
+            "html" => Ok(Format::Html),
+            _ => Err(crate::settings::SettingsError(format!(
+                "unknown format {s:?}; use table, json, csv, markdown or html"
+            ))),
+        }
+    }
+}
+
+pub fn render(audit: &Audit, format: Format) -> String {
+    match format {
+        Format::Table => table(audit),
+        Format::Json => json(audit),
+        Format::Csv => csv(audit),
+        Format::Markdown => markdown(audit),
+        Format::Html => html(audit),
+    }
+}
+
+/// AWS's short region code: `us-east-1` -> `use1`, `ap-southeast-2` -> `apse2`.
+pub fn short_region(region: &str) -> String {
+    let parts: Vec<&str> = region.split('-').collect();
+    if parts.len() != 3 {
+        return region.to_string();
+    }
+    let mid = parts[1]
+        .replace("north", "n")
+        .replace("south", "s")
+        .replace("east", "e")
+        .replace("west", "w")
+        .replace("central", "c");
+    format!("{}{mid}{}", parts[0], parts[2])
+}
+
+/// One symbol per cell (see [`LEGEND`]).
+pub fn symbol(c: &Cell) -> &'static str {
+    match c.detector {
+        DetectorStatus::RegionNotEnabled => "·",
+        DetectorStatus::NoAccess => "✗",
+        DetectorStatus::Missing => "-",
+        DetectorStatus::Suspended => "S",
+        DetectorStatus::Enabled => match c.relationship {
+            Relationship::Administrator => "A",
+            Relationship::Enabled => "✓",
+            Relationship::Invited => "I",
+            Relationship::Created => "C",
+            Relationship::Removed => "R",
+            Relationship::Resigned => "Q",
+            Relationship::EmailVerificationFailed => "E",
+            Relationship::NotMember => "N",
+            Relationship::OtherAdministrator => "O",
+            Relationship::Other | Relationship::Unknown => "?",
+        },
+    }
+}
+
+pub const LEGEND: &str = "✓ covered member  A administrator (detector on)  - no detector  \
+S detector suspended  ✗ no access  · region not enabled (not counted)\n\
+detector on but not linked: I invited  C created  R removed  Q resigned  \
+E email verification failed  N not a member  O member of another administrator  ? other";
+
+/// Text for a terminal: control characters (escape sequences from a hostile message) shown
+/// as `?` so they cannot move the cursor or recolour the screen.
+fn plain(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
+fn pct(c: Coverage) -> String {
+    format!("{:.1}%", c.percent())
+}
+
+fn features_on(c: &Cell) -> String {
+    c.features
+        .iter()
+        .filter(|(_, on)| **on)
+        .map(|(f, _)| f.as_str())
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+// ---- table ----
+
+pub fn table(a: &Audit) -> String {
+    let mut out = String::new();
+    let s = &a.summary;
+    let _ = writeln!(
+        out,
+        "GuardDuty audit ({} mode, administrator {}): {} covered ({} of {} cells), {} gaps, {} accounts x {} regions",
+        a.mode,
+        a.administrator,
+        pct(s.overall),
+        s.overall.covered,
+        s.overall.counted,
+        s.gaps,
+        a.accounts.len(),
+        a.regions.len()
+    );
+    let _ = writeln!(out, "\n{}", matrix(a));
+    let _ = writeln!(out, "{LEGEND}");
+    let regions = a
+        .regions
+        .iter()
+        .map(|r| format!("{}={r}", short_region(r)))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let _ = writeln!(out, "regions: {regions}");
+    out.push_str(&organization_text(a));
+    if !a.skipped.is_empty() {
+        let _ = writeln!(out, "\nleft out:");
+        for sk in &a.skipped {
+            let _ = writeln!(out, "  {} ({})", sk.account, sk.reason);
+        }
+    }
+    if s.gaps > 0 {
+        out.push_str(&gaps_text(a));
+        let _ = writeln!(out, "\nto fix:");
+        for f in &a.fixes {
+            let _ = writeln!(out, "  {}", f.command);
+        }
+    } else {
+        let _ = writeln!(
+            out,
+            "\nno gaps: GuardDuty is on and linked everywhere it can be."
+        );
+    }
+    if let Some(d) = &a.drift {
+        out.push_str(&drift_text(d));
+    }
+    out
+}
+
+/// The widest matrix drawn as is; a wider one is transposed when that makes it narrower.
+const MATRIX_WIDTH: usize = 120;
+
+/// One row per account, one narrow column per region (short names), coverage at the ends.
+/// Few accounts across many regions are transposed (one row per region) to stay narrow.
+fn matrix(a: &Audit) -> String {
+    let s = &a.summary;
+    let mut grid: Vec<Vec<String>> = Vec::new();
+    let mut head = vec!["account".to_string()];
+    head.extend(a.regions.iter().map(|r| short_region(r)));
+    head.push("cover".into());
+    grid.push(head);
+    for acct in &a.accounts {
+        let mut row = vec![acct.clone()];
+        for r in &a.regions {
+            row.push(a.cell(acct, r).map(symbol).unwrap_or(" ").to_string());
+        }
+        row.push(pct(s.per_account.get(acct).copied().unwrap_or_default()));
+        grid.push(row);
+    }
+    let mut foot = vec!["cover %".to_string()];
+    foot.extend(a.regions.iter().map(|r| {
+        format!(
+            "{:.0}",
+            s.per_region.get(r).copied().unwrap_or_default().percent()
+        )
+    }));
+    foot.push(pct(s.overall));
+    grid.push(foot);
+    let width = |g: &[Vec<String>]| -> usize {
+        (0..g[0].len())
+            .map(|col| {
+                g.iter()
+                    .map(|row| row[col].chars().count())
+                    .max()
+                    .unwrap_or(0)
+                    + 1
+            })
+            .sum()
+    };
+    let transposed: Vec<Vec<String>> = (0..grid[0].len())
+        .map(|col| grid.iter().map(|row| row[col].clone()).collect())
+        .collect();
+    if width(&grid) > MATRIX_WIDTH && width(&transposed) < width(&grid) {
+        grid = transposed;
+        grid[0][0] = "region".into();
+    }
+    let mut b = Builder::default();
+    for row in grid {
+        b.push_record(row);
+    }
+    let mut t = b.build();
+    // No rules and one space between columns: 17 regions x 12-digit ids fit in 110 columns.
+    t.with(Style::empty()).with(Padding::new(0, 1, 0, 0));
+    t.to_string()
+}
+
+/// Organization settings per region (only when there are some), and the regions the
+/// administrator cannot use, grouped by reason.
+fn organization_text(a: &Audit) -> String {
+    let mut out = String::new();
+    if a.organization
+        .iter()
+        .any(|r| !r.delegated_admins.is_empty() || r.auto_enable.is_some())
+    {
+        let mut o = Builder::default();
+        o.push_record(["region", "delegated administrator", "auto-enable"]);
+        for r in &a.organization {
+            o.push_record([
+                r.region.clone(),
+                if r.delegated_admins.is_empty() {
+                    "-".into()
+                } else {
+                    r.delegated_admins.join(", ")
+                },
+                r.auto_enable.clone().unwrap_or_else(|| "-".into()),
+            ]);
+        }
+        let mut o = o.build();
+        o.with(Style::psql());
+        let _ = writeln!(out, "\norganization per region\n{o}");
+    }
+    let mut notes: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for r in &a.organization {
+        if let Some(why) = &r.reason {
+            notes.entry(why).or_default().push(short_region(&r.region));
+        }
+    }
+    for (why, regions) in notes {
+        let _ = writeln!(
+            out,
+            "administrator side: {}: {}",
+            plain(why),
+            regions.join(" ")
+        );
+    }
+    out
+}
+
+/// The gaps, one line per account and problem, with the regions it is in.
+fn gaps_text(a: &Audit) -> String {
+    let mut groups: BTreeMap<(&str, String, Option<&str>), Vec<String>> = BTreeMap::new();
+    for c in a.gaps() {
+        groups
+            .entry((
+                c.account.as_str(),
+                c.problem().unwrap_or_default(),
+                c.reason.as_deref(),
+            ))
+            .or_default()
+            .push(short_region(&c.region));
+    }
+    let mut g = Builder::default();
+    g.push_record(["account", "problem", "regions"]);
+    let mut reasons = Vec::new();
+    for ((acct, problem, reason), regions) in &groups {
+        let problem = match reason {
+            Some(r) => {
+                reasons.push(format!("{acct}: {}", plain(r)));
+                format!("{problem} [{}]", reasons.len())
+            }
+            None => problem.clone(),
+        };
+        g.push_record([acct.to_string(), plain(&problem), regions.join(" ")]);
+    }
+    let mut g = g.build();
+    g.with(Style::psql());
+    let mut out = format!("\ngaps ({})\n{g}\n", a.summary.gaps);
+    for (i, r) in reasons.iter().enumerate() {
+        let _ = writeln!(out, "[{}] {r}", i + 1);
+    }
+    out
+}
+
+fn drift_text(d: &Drift) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "\ndrift since {}: {} lost, {} gained, {} new, {} gone",
+        d.baseline_generated_at,
+        d.lost.len(),
+        d.gained.len(),
+        d.added.len(),
+        d.removed.len()
+    );
+    for (label, list) in [
+        ("lost", &d.lost),
+        ("gained", &d.gained),
+        ("new", &d.added),
+        ("gone", &d.removed),
+    ] {
+        for c in list {
+            let _ = writeln!(
+                out,
+                "  {label:<6} {} {}: {} -> {}",
+                c.account,
+                c.region,
+                plain(&c.before),
+                plain(&c.after)
+            );
+        }
+    }
+    out
+}
+
+// ---- json ----
+
+pub fn json(a: &Audit) -> String {
+    let mut s = serde_json::to_string_pretty(a).expect("audit serializes");
+    s.push('\n');
+    s
+}
+
+// ---- csv ----
+
+/// Quote a CSV field, and defuse spreadsheet formulas (a leading = + - @ is prefixed with ').
+fn csv_field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+pub fn csv(a: &Audit) -> String {
+    let mut out = String::from(
+        "account,region,covered,detector,relationship,other_administrator,frequency,features_enabled,reason\n",
+    );
+    for c in &a.cells {
+        let row = [
+            c.account.clone(),
+            c.region.clone(),
+            c.covered.to_string(),
+            c.detector.label().to_string(),
+            c.relationship.label().to_string(),
+            c.other_administrator.clone().unwrap_or_default(),
+            c.frequency.clone().unwrap_or_default(),
+            features_on(c),
+            c.reason.clone().unwrap_or_default(),
+        ];
+        let line: Vec<String> = row.iter().map(|f| csv_field(f)).collect();
+        out.push_str(&line.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+// ---- markdown ----
+
+fn md(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '|' | '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' => {
+                out.push('\\');
+                out.push(ch);
+            }
+            '\n' | '\r' => out.push(' '),
+            _ => out.push(ch),
+        }
+    }
+    out
+}
+
+pub fn markdown(a: &Audit) -> String {
+    let s = &a.summary;
+    let mut out = String::new();
+    let _ = writeln!(out, "# GuardDuty audit\n");
+    let _ = writeln!(
+        out,
+        "- mode: {}\n- administrator: {}\n- generated: {}\n- coverage: **{}** ({} of {} cells), {} gaps\n",
+        md(&a.mode),
+        md(&a.administrator),
+        md(&a.generated_at),
+        pct(s.overall),
+        s.overall.covered,
+        s.overall.counted,
+        s.gaps
+    );
+    let _ = writeln!(out, "## Coverage per region\n\n| region | covered | counted | % | delegated administrator | auto-enable | note |\n|---|---:|---:|---:|---|---|---|");
+    for r in &a.organization {
+        let c = s.per_region.get(&r.region).copied().unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            md(&r.region),
+            c.covered,
+            c.counted,
+            pct(c),
+            md(&r.delegated_admins.join(", ")),
+            md(r.auto_enable.as_deref().unwrap_or("")),
+            md(r.reason.as_deref().unwrap_or(""))
+        );
+    }
+    let _ = writeln!(
+        out,
+        "\n## Coverage per account\n\n| account | covered | counted | % |\n|---|---:|---:|---:|"
+    );
+    for (acct, c) in &s.per_account {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            md(acct),
+            c.covered,
+            c.counted,
+            pct(*c)
+        );
+    }
+    let _ = writeln!(out, "\n## Gaps\n");
+    if s.gaps == 0 {
+        let _ = writeln!(out, "None.");
+    } else {
+        let _ = writeln!(
+            out,
+            "| account | region | problem | reason |\n|---|---|---|---|"
+        );
+        for c in a.gaps() {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} |",
+                md(&c.account),
+                md(&c.region),
+                md(&c.problem().unwrap_or_default()),
+                md(c.reason.as_deref().unwrap_or(""))
+            );
+        }
+        let _ = writeln!(out, "\n### To fix\n");
+        for f in &a.fixes {
+            if f.runnable() {
+                // Inside a code span only a backtick needs care; commands hold none.
+                let _ = writeln!(out, "- `{}`", f.command.replace('`', "'"));
+            } else {
+                let _ = writeln!(out, "- {}", md(&f.command));
+            }
+        }
+    }
+    if let Some(d) = &a.drift {
+        let _ = writeln!(out, "\n## Drift since {}\n", md(&d.baseline_generated_at));
+        let _ = writeln!(
+            out,
+            "| change | account | region | before | after |\n|---|---|---|---|---|"
+        );
+        for (label, list) in [
+            ("lost", &d.lost),
+            ("gained", &d.gained),
+            ("new", &d.added),
+            ("gone", &d.removed),
+        ] {
+            for c in list {
+                let _ = writeln!(
+                    out,
+                    "| {label} | {} | {} | {} | {} |",
+                    md(&c.account),
+                    md(&c.region),
+                    md(&c.before),
+                    md(&c.after)
+                );
+            }
+        }
+    }
+    let _ = writeln!(out, "\n## Matrix\n");
+    let _ = write!(out, "| account |");
+    for r in &a.regions {
+        let _ = write!(out, " {} |", md(&short_region(r)));
+    }
+    let _ = write!(out, "\n|---|");
+    for _ in &a.regions {
+        let _ = write!(out, ":-:|");
+    }
+    out.push('\n');
+    for acct in &a.accounts {
+        let _ = write!(out, "| {} |", md(acct));
+        for r in &a.regions {
+            let _ = write!(out, " {} |", md(a.cell(acct, r).map(symbol).unwrap_or("")));
+        }
+        out.push('\n');
+    }
+    let _ = writeln!(out, "\n{}", md(LEGEND).replace('\n', "  \n"));
+    out
+}
+
+// ---- html ----
+
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(ch),
+        }
+    }
+    out
+}
+
+const CSS: &str = "body{font-family:system-ui,sans-serif;margin:2em;color:#222}\
+table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:2px 6px;font-size:13px}\
+th{background:#f3f3f3}.ok{background:#dff5df}.gap{background:#fbdcdc}.na{color:#999}\
+code{background:#f5f5f5;padding:1px 4px}";
+
+pub fn html(a: &Audit) -> String {
+    let s = &a.summary;
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>GuardDuty audit</title><style>{CSS}</style></head><body>\n"
+    );
+    let _ = writeln!(
+        out,
+        "<h1>GuardDuty audit</h1><p>Mode {}, administrator {}, generated {}.</p><p>Coverage <strong>{}</strong> ({} of {} cells), {} gaps.</p>",
+        esc(&a.mode),
+        esc(&a.administrator),
+        esc(&a.generated_at),
+        esc(&pct(s.overall)),
+        s.overall.covered,
+        s.overall.counted,
+        s.gaps
+    );
+    let _ = writeln!(out, "<h2>Per region</h2><table><tr><th>region</th><th>coverage</th><th>delegated administrator</th><th>auto-enable</th><th>note</th></tr>");
+    for r in &a.organization {
+        let c = s.per_region.get(&r.region).copied().unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&r.region),
+            esc(&pct(c)),
+            esc(&r.delegated_admins.join(", ")),
+            esc(r.auto_enable.as_deref().unwrap_or("")),
+            esc(r.reason.as_deref().unwrap_or(""))
+        );
+    }
+    let _ = writeln!(out, "</table><h2>Gaps</h2>");
+    if s.gaps == 0 {
+        let _ = writeln!(out, "<p>None.</p>");
+    } else {
+        let _ = writeln!(
+            out,
+            "<table><tr><th>account</th><th>region</th><th>problem</th><th>reason</th></tr>"
+        );
+        for c in a.gaps() {
+            let _ = writeln!(
+                out,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&c.account),
+                esc(&c.region),
+                esc(&c.problem().unwrap_or_default()),
+                esc(c.reason.as_deref().unwrap_or(""))
+            );
+        }
+        let _ = writeln!(out, "</table><h3>To fix</h3><ul>");
+        for f in &a.fixes {
+            if f.runnable() {
+                let _ = writeln!(out, "<li><code>{}</code></li>", esc(&f.command));
+            } else {
+                let _ = writeln!(out, "<li>{}</li>", esc(&f.command));
+            }
+        }
+        let _ = writeln!(out, "</ul>");
+    }
+    if let Some(d) = &a.drift {
+        let _ = writeln!(out, "<h2>Drift since {}</h2><table><tr><th>change</th><th>account</th><th>region</th><th>before</th><th>after</th></tr>", esc(&d.baseline_generated_at));
+        for (label, list) in [
+            ("lost", &d.lost),
+            ("gained", &d.gained),
+            ("new", &d.added),
+            ("gone", &d.removed),
+        ] {
+            for c in list {
+                let _ = writeln!(
+                    out,
+                    "<tr><td>{label}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    esc(&c.account),
+                    esc(&c.region),
+                    esc(&c.before),
+                    esc(&c.after)
+                );
+            }
+        }
+        let _ = writeln!(out, "</table>");
+    }
+    let _ = write!(out, "<h2>Matrix</h2><table><tr><th>account</th>");
+    for r in &a.regions {
+        let _ = write!(
+            out,
+            "<th title=\"{}\">{}</th>",
+            esc(r),
+            esc(&short_region(r))
+        );
+    }
+    let _ = writeln!(out, "<th>coverage</th></tr>");
+    for acct in &a.accounts {
+        let _ = write!(out, "<tr><td>{}</td>", esc(acct));
+        for r in &a.regions {
+            match a.cell(acct, r) {
+                Some(c) => {
+                    let class = if c.covered {
+                        "ok"
+                    } else if c.is_gap() {
+                        "gap"
+                    } else {
+                        "na"
+                    };
+                    let title = format!(
+                        "{}: detector {}, {}{}{}",
+                        c.region,
+                        c.detector.label(),
+                        c.relationship.label(),
+                        c.frequency
+                            .as_deref()
+                            .map(|f| format!(", {f}"))
+                            .unwrap_or_default(),
+                        c.reason
+                            .as_deref()
+                            .map(|r| format!(", {r}"))
+                            .unwrap_or_default()
+                    );
+                    let _ = write!(
+                        out,
+                        "<td class=\"{class}\" title=\"{}\">{}</td>",
+                        esc(&title),
+                        esc(symbol(c))
+                    );
+                }
+                None => out.push_str("<td></td>"),
+            }
+        }
+        let c = s.per_account.get(acct).copied().unwrap_or_default();
+        let _ = writeln!(out, "<td>{}</td></tr>", esc(&pct(c)));
+    }
+    let _ = writeln!(out, "</table><p>{}</p>", esc(LEGEND).replace('\n', "<br>"));
+    let _ = writeln!(out, "<h2>Cells</h2><table><tr><th>account</th><th>region</th><th>detector</th><th>relationship</th><th>frequency</th><th>features on</th></tr>");
+    for c in &a.cells {
+        let _ = writeln!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&c.account),
+            esc(&c.region),
+            esc(c.detector.label()),
+            esc(c.relationship.label()),
+            esc(c.frequency.as_deref().unwrap_or("")),
+            esc(&features_on(c))
+        );
+    }
+    let _ = writeln!(out, "</table></body></html>");
+    out
+}
