@@ -13,10 +13,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aws_config::retry::RetryConfig;
-use aws_config::{BehaviorVersion, Region};
-use aws_credential_types::Credentials;
-use guardduty_org::aws::{AwsOptions, ClientFactory, Session};
 use guardduty_org::execute::{Silent, Stop};
 use guardduty_org::sandbox::org_file::OrgSpec;
 use guardduty_org::sandbox::Sandbox;
@@ -43,30 +39,7 @@ async fn main() -> anyhow::Result<()> {
     let mut spec = OrgSpec::generated(accounts as usize);
     spec.faults.latency_ms = latency_ms;
     let sandbox = Sandbox::start(&spec, 0).await?;
-    let management = sandbox.management_account();
-    let keys = sandbox.keys_of(&management).expect("management keys");
-    let base = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(sandbox.endpoint())
-        .retry_config(RetryConfig::standard().with_max_attempts(3))
-        .credentials_provider(Credentials::new(
-            keys.access_key_id,
-            keys.secret_access_key,
-            None,
-            None,
-            "bench",
-        ))
-        .load()
-        .await;
-    let factory = ClientFactory::from_config(
-        base,
-        AwsOptions {
-            role_name: "OrganizationAccountAccessRole".into(),
-            max_attempts: 3,
-            ..Default::default()
-        },
-    );
-    let session = Arc::new(Session::new(factory).await?);
+    let session = Arc::new(guardduty_org::demo::sandbox_session(&sandbox).await?);
     let regions: Vec<String> = guardduty_org::regions::all().map(String::from).collect();
     let desired = Desired::new(Mode::Invitation, &session.caller, regions.clone());
     sandbox.calls().clear();

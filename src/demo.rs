@@ -5,6 +5,7 @@
 use std::io::Write;
 use std::sync::Arc;
 
+use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region};
 use aws_credential_types::Credentials;
 
@@ -26,27 +27,7 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<Outcome> {
     spec.member_accounts = args.accounts;
     let sandbox = Sandbox::start(&spec, 0).await?;
     let management = sandbox.management_account();
-    let keys = sandbox
-        .keys_of(&management)
-        .expect("the management account has keys");
-    let base = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::from_static(crate::aws::factory::DEFAULT_REGION))
-        .endpoint_url(sandbox.endpoint())
-        .credentials_provider(Credentials::new(
-            keys.access_key_id,
-            keys.secret_access_key,
-            None,
-            None,
-            "gdorg-demo",
-        ))
-        .load()
-        .await;
-    let options = AwsOptions {
-        role_name: "OrganizationAccountAccessRole".into(),
-        max_attempts: 3,
-        ..Default::default()
-    };
-    let session = Arc::new(Session::new(ClientFactory::from_config(base, options)).await?);
+    let session = Arc::new(sandbox_session(&sandbox).await?);
 
     let accounts = sandbox.world(|w| w.accounts.len());
     say(format_args!(
@@ -85,6 +66,38 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<Outcome> {
     sandbox.shutdown().await;
     Ok(Outcome::Success)
 }
+
+/// A client session of the sandbox's management account, as a user gets one from
+/// `eval "$(gdorg sandbox serve)"`: its keys, the endpoint, the default execution role.
+/// Benchmarks use it too: it is client code pointed at a sandbox, not part of the sandbox.
+pub async fn sandbox_session(sandbox: &Sandbox) -> Result<Session, crate::aws::AwsError> {
+    let management = sandbox.management_account();
+    let keys = sandbox
+        .keys_of(&management)
+        .expect("the management account has keys");
+    let base = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::from_static(crate::aws::factory::DEFAULT_REGION))
+        .endpoint_url(sandbox.endpoint())
+        .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
+        .credentials_provider(Credentials::new(
+            keys.access_key_id,
+            keys.secret_access_key,
+            None,
+            None,
+            "gdorg-sandbox",
+        ))
+        .load()
+        .await;
+    let options = AwsOptions {
+        role_name: crate::sandbox::state::DEFAULT_EXECUTION_ROLE.into(),
+        max_attempts: MAX_ATTEMPTS,
+        ..Default::default()
+    };
+    Session::new(ClientFactory::from_config(base, options)).await
+}
+
+/// Attempts per call against the sandbox (its faults are off unless an org file sets them).
+const MAX_ATTEMPTS: u32 = 3;
 
 fn say(text: std::fmt::Arguments<'_>) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
