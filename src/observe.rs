@@ -45,6 +45,9 @@ pub struct MemberSide {
     pub detector: Option<DetectorState>,
     pub administrator: Option<AdminLink>,
     pub invitations: Vec<PendingInvitation>,
+    /// The account is itself the GuardDuty administrator of members here, so it cannot become
+    /// a member (GuardDuty refuses the acceptance). Read only when it is not linked to us.
+    pub administers_members: bool,
 }
 
 /// A member in the administrator's member list.
@@ -381,6 +384,19 @@ async fn read_member(
         match list_invitations(&gd).await {
             Ok(i) => side.invitations = i,
             Err(e) => return classify(e),
+        }
+        if let Some(det) = &side.detector {
+            match gd
+                .list_members()
+                .detector_id(&det.id)
+                .only_associated("false")
+                .max_results(1)
+                .send()
+                .await
+            {
+                Ok(out) => side.administers_members = !out.members().is_empty(),
+                Err(e) => return classify(AwsError::from_sdk("ListMembers")(e)),
+            }
         }
     }
     Seen::Read(side)

@@ -236,6 +236,9 @@ pub enum Notice {
         region: String,
         administrator: String,
     },
+    /// The account administers GuardDuty members of its own here; GuardDuty will not make an
+    /// administrator a member, so it is left for a person to untangle.
+    AdministersMembers { account: String, region: String },
     /// Another account is the organization's delegated GuardDuty administrator here (left
     /// alone without `--take-over`).
     OtherDelegatedAdmin {
@@ -273,6 +276,7 @@ impl Notice {
             Notice::RegionNotEnabled { .. } => "region not enabled",
             Notice::NoAccess { .. } => "no access (role)",
             Notice::OtherAdministrator { .. } => "member of another administrator",
+            Notice::AdministersMembers { .. } => "administrator of other accounts",
             Notice::OtherDelegatedAdmin { .. } => "another delegated administrator",
             Notice::ObserveFailed { .. } => "could not read",
             Notice::SuspendedAccount { .. } => "suspended account",
@@ -503,6 +507,13 @@ fn invitation_region(
                 ));
             }
             _ => {}
+        }
+        if side.administers_members {
+            plan.notices.push(Notice::AdministersMembers {
+                account: m.id.clone(),
+                region: region.into(),
+            });
+            continue;
         }
         let pending = side.invitations.iter().any(|i| i.from == admin_id);
         let record = admin.members.get(&m.id);
@@ -810,6 +821,7 @@ pub fn problem_accounts(plan: &Plan) -> BTreeSet<String> {
         .filter_map(|n| match n {
             Notice::NoAccess { account, .. }
             | Notice::OtherAdministrator { account, .. }
+            | Notice::AdministersMembers { account, .. }
             | Notice::ObserveFailed { account, .. }
             | Notice::EmailVerificationFailed { account, .. } => Some(account.clone()),
             _ => None,

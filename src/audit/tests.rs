@@ -65,6 +65,7 @@ fn member(detector: Option<DetectorState>, admin: Option<(&str, &str)>) -> Seen<
             status: s.into(),
         }),
         invitations: vec![],
+        administers_members: false,
     })
 }
 

@@ -61,6 +61,7 @@ fn linked() -> MemberSide {
             status: "Enabled".into(),
         }),
         invitations: vec![],
+        administers_members: false,
     }
 }
 
@@ -221,6 +222,7 @@ fn pending_invitation_is_just_accepted() {
             from: ADMIN.into(),
             id: "inv".into(),
         }],
+        administers_members: false,
     };
     let p = plan_rollout(
         &d,
@@ -745,4 +747,28 @@ fn organizations_mode_takes_over_another_delegated_administrator_only_when_asked
     assert_eq!(p.steps[1].after, vec![0]);
     assert_eq!(p.steps[3].after, vec![1]);
     assert_eq!(p.steps[3].action.batch(), vec![a.id.as_str()]);
+}
+
+#[test]
+fn an_administrator_of_other_members_is_reported_not_invited() {
+    let d = desired(Mode::Invitation, 1);
+    let a = member(1);
+    let m = MemberSide {
+        detector: Some(detector(true)),
+        administers_members: true,
+        ..Default::default()
+    };
+    let p = plan_rollout(
+        &d,
+        &obs(Seen::Read(admin_with(&[])), vec![(&a, Seen::Read(m))]),
+    );
+    assert!(kinds(&p).is_empty(), "{:?}", kinds(&p));
+    assert_eq!(
+        p.notices,
+        vec![Notice::AdministersMembers {
+            account: a.id.clone(),
+            region: R.into()
+        }]
+    );
+    assert!(p.notices[0].is_problem());
 }

@@ -115,6 +115,13 @@ pub fn notices(notices: &[Notice]) -> String {
                 region,
                 format!("administrator {administrator}; --take-over to move it"),
             )),
+            Notice::AdministersMembers { account, region } => rows.push(row(
+                account,
+                region,
+                "it administers GuardDuty members of its own here, and an administrator cannot \
+                 be a member: disassociate its members first"
+                    .into(),
+            )),
             Notice::OtherDelegatedAdmin {
                 region,
                 administrator,

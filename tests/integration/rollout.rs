@@ -1120,3 +1120,66 @@ async fn organizations_take_over_replaces_another_delegated_administrator_only_w
     assert!(again.plan.is_empty(), "{:?}", again.plan);
     assert_eq!(mutating(&env), Vec::<String>::new());
 }
+
+#[tokio::test]
+async fn an_account_administering_its_own_members_is_reported_and_the_rest_converges() {
+    // 300000000001 administers 300000000002 in us-east-1; GuardDuty refuses to make an
+    // administrator a member, so the rollout reports it there instead of inviting it forever.
+    let spec = OrgSpec::parse(
+        r#"
+[[accounts]]
+id = "300000000001"
+[[accounts]]
+id = "300000000002"
+[[detectors]]
+accounts = ["300000000001", "300000000002"]
+regions = ["us-east-1"]
+[[memberships]]
+administrator = "300000000001"
+members = ["300000000002"]
+regions = ["us-east-1"]
+status = "Enabled"
+"#,
+    )
+    .unwrap();
+    let env = Env::with_spec(spec).await;
+    let s = session(&env, 3).await;
+    let d = desired(&env, Mode::Invitation);
+    let source = listed(&["300000000001"]);
+
+    let first = go(&s, &d, &source, ROLLOUT).await;
+    assert!(
+        first.plan.notices.contains(&Notice::AdministersMembers {
+            account: "300000000001".into(),
+            region: "us-east-1".into(),
+        }),
+        "{:?}",
+        first.plan.notices
+    );
+    assert_eq!(first.outcome(), Outcome::Partial);
+    assert!(failures(&first).is_empty(), "{:?}", failures(&first));
+    assert!(associated(
+        &env,
+        &env.management,
+        "300000000001",
+        "eu-west-1"
+    ));
+    assert!(!associated(
+        &env,
+        &env.management,
+        "300000000001",
+        "us-east-1"
+    ));
+    // Its own member is untouched.
+    assert!(associated(
+        &env,
+        "300000000001",
+        "300000000002",
+        "us-east-1"
+    ));
+
+    env.sandbox.calls().clear();
+    let second = go(&s, &d, &source, ROLLOUT).await;
+    assert_eq!(mutating(&env), Vec::<String>::new());
+    assert_eq!(second.outcome(), Outcome::Partial);
+}
