@@ -23,8 +23,8 @@ pub struct GlobalArgs {
     /// Home region: where STS and organization-wide calls go.
     #[arg(long, global = true)]
     pub region: Option<String>,
-    /// Send every AWS call to this endpoint (e.g. a `gdorg sandbox`). AWS_ENDPOINT_URL and
-    /// AWS_ENDPOINT_URL_<SERVICE> are honoured too.
+    /// Send every AWS call to this endpoint (e.g. a `gdorg sandbox`). `AWS_ENDPOINT_URL` and
+    /// `AWS_ENDPOINT_URL_<SERVICE>` are honoured too.
     #[arg(long, global = true)]
     pub endpoint_url: Option<String>,
     /// Role assumed in every account.
