@@ -30,6 +30,7 @@ pub struct AwsOptions {
     pub role_name: String,
     pub external_id: Option<String>,
     /// Attempts per call, first included (SDK standard retry mode, exponential backoff).
+    /// Applied by [`ClientFactory::load`]; a config given to `from_config` keeps its own retries.
     pub max_attempts: u32,
     /// Lifetime asked for assumed-role sessions.
     pub session_duration: Option<Duration>,

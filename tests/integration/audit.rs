@@ -2,18 +2,13 @@
 //! relationship, coverage, fixes, drift against a baseline, read-only, exit codes and every
 //! output format through the binary.
 
-use std::sync::Arc;
-
-use aws_config::{BehaviorVersion, Region};
-use aws_credential_types::Credentials;
 use guardduty_org::audit::{self, Audit, DetectorStatus as D, FailOn, Relationship as R};
-use guardduty_org::aws::{AwsOptions, ClientFactory, Session};
 use guardduty_org::execute::{Silent, Stop};
 use guardduty_org::run::Outcome;
 use guardduty_org::sandbox::org_file::OrgSpec;
 use guardduty_org::settings::{AccountSource, Desired, MemberAccount, Mode, RunSettings};
 
-use crate::support::{self, Env};
+use crate::support::{self, session, Env};
 
 const E1: &str = "us-east-1";
 const W1: &str = "eu-west-1";
@@ -117,31 +112,6 @@ fn mixed() -> OrgSpec {
     OrgSpec::parse(MIXED).expect("mixed org file")
 }
 
-async fn session(env: &Env) -> Arc<Session> {
-    let keys = env.sandbox.keys_of(&env.management).unwrap();
-    let base = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(env.sandbox.endpoint())
-        .credentials_provider(Credentials::new(
-            keys.access_key_id,
-            keys.secret_access_key,
-            None,
-            None,
-            "test",
-        ))
-        .load()
-        .await;
-    let factory = ClientFactory::from_config(
-        base,
-        AwsOptions {
-            role_name: "OrganizationAccountAccessRole".into(),
-            max_attempts: 2,
-            ..Default::default()
-        },
-    );
-    Arc::new(Session::new(factory).await.unwrap())
-}
-
 fn desired(env: &Env, regions: &[&str]) -> Desired {
     Desired::new(
         Mode::Invitation,
@@ -151,7 +121,7 @@ fn desired(env: &Env, regions: &[&str]) -> Desired {
 }
 
 async fn audit_of(env: &Env, regions: &[&str]) -> Audit {
-    let s = session(env).await;
+    let s = session(env, 3).await;
     let (a, interrupted) = audit::run(
         s,
         desired(env, regions),
@@ -316,7 +286,7 @@ async fn baseline_drift_lost_gained_new() {
         .await
         .unwrap();
     // Gained: a rollout of 300000000005 in eu-west-1.
-    let s = session(&env).await;
+    let s = session(&env, 3).await;
     let mut d = desired(&env, &[W1]);
     d.members = vec![];
     let report = guardduty_org::rollout::run(
@@ -490,7 +460,7 @@ async fn full_coverage_after_rollout_is_success() {
     assert_eq!(before.outcome(FailOn::Gaps, false), Outcome::Findings);
     // One command for every account: they all miss the same regions.
     assert_eq!(before.fixes.len(), 1, "{:?}", before.fixes);
-    let s = session(&env).await;
+    let s = session(&env, 3).await;
     let report = guardduty_org::rollout::run(
         s,
         desired(&env, &regions),
@@ -532,7 +502,7 @@ async fn organizations_mode_shows_delegated_admin_and_auto_enable() {
         let env = &env;
         async move {
             let (a, _) = audit::run(
-                session(env).await,
+                session(env, 3).await,
                 d,
                 &AccountSource::Organizations,
                 8,
@@ -557,7 +527,7 @@ async fn organizations_mode_shows_delegated_admin_and_auto_enable() {
     );
 
     let report = guardduty_org::rollout::run(
-        session(&env).await,
+        session(&env, 3).await,
         org_desired(),
         AccountSource::Organizations,
         guardduty_org::rollout::Command::Rollout { dry_run: false },
@@ -606,7 +576,7 @@ async fn a_stopped_audit_is_partial_and_says_what_was_not_read() {
     let stop = Stop::default();
     stop.trigger();
     let (a, interrupted) = audit::run(
-        session(&env).await,
+        session(&env, 3).await,
         desired(&env, &[E1]),
         &AccountSource::Organizations,
         4,

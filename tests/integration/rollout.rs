@@ -4,10 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_config::retry::RetryConfig;
-use aws_config::{BehaviorVersion, Region};
-use aws_credential_types::Credentials;
-use guardduty_org::aws::{AwsOptions, ClientFactory, Session};
+use guardduty_org::aws::Session;
 use guardduty_org::execute::{Silent, Status, Stop};
 use guardduty_org::plan::{Action, Notice};
 use guardduty_org::rollout::{self, Command, Report};
@@ -18,40 +15,9 @@ use guardduty_org::settings::{
     AccountSource, Desired, Feature, Frequency, MemberAccount, Mode, RunSettings,
 };
 
-use crate::support::{self, Env};
+use crate::support::{self, session, Env};
 
 const REGIONS: [&str; 2] = ["eu-west-1", "us-east-1"];
-
-/// A session of the management account with the SDK's standard retries on.
-async fn session(env: &Env, max_attempts: u32) -> Arc<Session> {
-    let keys = env.sandbox.keys_of(&env.management).unwrap();
-    let base = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(env.sandbox.endpoint())
-        .retry_config(
-            RetryConfig::standard()
-                .with_max_attempts(max_attempts)
-                .with_initial_backoff(Duration::from_millis(5)),
-        )
-        .credentials_provider(Credentials::new(
-            keys.access_key_id,
-            keys.secret_access_key,
-            None,
-            None,
-            "test",
-        ))
-        .load()
-        .await;
-    let factory = ClientFactory::from_config(
-        base,
-        AwsOptions {
-            role_name: "OrganizationAccountAccessRole".into(),
-            max_attempts,
-            ..Default::default()
-        },
-    );
-    Arc::new(Session::new(factory).await.unwrap())
-}
 
 fn desired(env: &Env, mode: Mode) -> Desired {
     let mut d = Desired::new(

@@ -7,6 +7,7 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
 use aws_sdk_guardduty::types::{AccountDetail, UnprocessedAccount};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use guardduty_org::aws::{AwsOptions, ClientFactory, Session};
 use guardduty_org::sandbox::org_file::OrgSpec;
 use guardduty_org::sandbox::{Keys, Sandbox};
 
@@ -219,4 +220,36 @@ pub async fn seed_samples(gd: &aws_sdk_guardduty::Client, det: &str, types: &[&s
         .send()
         .await
         .unwrap();
+}
+
+/// A gdorg client session of the management account, with the SDK's standard retries and a
+/// short backoff (injected faults then cost the tests little time).
+pub async fn session(env: &Env, max_attempts: u32) -> std::sync::Arc<Session> {
+    let keys = env.sandbox.keys_of(&env.management).unwrap();
+    let base = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(env.sandbox.endpoint())
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(max_attempts)
+                .with_initial_backoff(std::time::Duration::from_millis(5)),
+        )
+        .credentials_provider(Credentials::new(
+            keys.access_key_id,
+            keys.secret_access_key,
+            None,
+            None,
+            "test",
+        ))
+        .load()
+        .await;
+    let factory = ClientFactory::from_config(
+        base,
+        AwsOptions {
+            role_name: "OrganizationAccountAccessRole".into(),
+            max_attempts,
+            ..Default::default()
+        },
+    );
+    std::sync::Arc::new(Session::new(factory).await.unwrap())
 }
