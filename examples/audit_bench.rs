@@ -13,7 +13,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use guardduty_org::execute::{Silent, Stop};
+use guardduty_org::control::{Silent, Stop};
 use guardduty_org::sandbox::org_file::OrgSpec;
 use guardduty_org::sandbox::Sandbox;
 use guardduty_org::settings::{AccountSource, Desired, Mode, DEFAULT_CONCURRENCY};
@@ -39,7 +39,7 @@ async fn main() -> anyhow::Result<()> {
     let mut spec = OrgSpec::generated(accounts as usize);
     spec.faults.latency_ms = latency_ms;
     let sandbox = Sandbox::start(&spec, 0).await?;
-    let session = Arc::new(guardduty_org::demo::sandbox_session(&sandbox).await?);
+    let session = Arc::new(guardduty_org::commands::demo::sandbox_session(&sandbox).await?);
     let regions: Vec<String> = guardduty_org::regions::all().map(String::from).collect();
     let desired = Desired::new(Mode::Invitation, &session.caller, regions.clone());
     sandbox.calls().clear();

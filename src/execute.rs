@@ -12,56 +12,11 @@ use std::time::Instant;
 
 use futures::future::BoxFuture;
 use serde::Serialize;
-use tokio::sync::{watch, Semaphore};
+use tokio::sync::Semaphore;
 
 use crate::aws::AwsError;
+pub use crate::control::{Reporter, Silent, Stop};
 use crate::plan::{Action, Plan};
-
-/// Progress callbacks; only the CLI knows how to draw them.
-pub trait Reporter: Send + Sync {
-    /// A phase begins with `total` units of work.
-    fn start(&self, phase: &'static str, total: usize);
-    /// `n` units finished.
-    fn advance(&self, n: usize);
-    /// The phase is over.
-    fn finish(&self);
-}
-
-/// A reporter that shows nothing.
-pub struct Silent;
-
-impl Reporter for Silent {
-    fn start(&self, _: &'static str, _: usize) {}
-    fn advance(&self, _: usize) {}
-    fn finish(&self) {}
-}
-
-/// A stop signal shared by everything a run starts: once triggered, no new work begins.
-#[derive(Clone)]
-pub struct Stop(Arc<watch::Sender<bool>>);
-
-impl Default for Stop {
-    fn default() -> Stop {
-        Stop(Arc::new(watch::channel(false).0))
-    }
-}
-
-impl Stop {
-    pub fn trigger(&self) {
-        self.0.send_replace(true);
-    }
-
-    pub fn is_stopped(&self) -> bool {
-        *self.0.borrow()
-    }
-
-    /// Resolves once the stop is triggered.
-    pub async fn stopped(&self) {
-        let mut rx = self.0.subscribe();
-        // The sender lives in `self`, so the channel cannot close while we wait.
-        let _ = rx.wait_for(|v| *v).await;
-    }
-}
 
 /// What performing one step gave.
 #[derive(Debug, Clone, Default)]

@@ -1,26 +1,29 @@
 //! gdorg: Amazon GuardDuty across a whole AWS organization, from one administrator account.
 //!
-//! Data flows one way: **CLI → settings → observe → plan → execute → report**.
+//! Data flows one way: **CLI → settings → observe → plan → execute → report**, and no module
+//! imports one above it (a test checks the layers, bottom first):
 //!
-//! | module | owns |
-//! | --- | --- |
-//! | [`cli`] | the clap definitions; doc comments are the help text |
-//! | [`regions`] | the built-in list of GuardDuty commercial regions (the one place it lives) |
-//! | [`settings`] | validated settings and the desired state: accounts, regions, features, limits |
-//! | [`observe`] | reading the GuardDuty state of every account x region |
-//! | [`plan`] | the pure planner: (desired, observed) -> ordered steps and notices |
-//! | [`execute`] | bounded, failure-tolerant, stoppable execution of a plan; the `Reporter` trait |
-//! | [`journal`] | the JSON run journal |
-//! | [`rollout`] | `plan` / `rollout` / `offboard`: the flow from settings to report |
-//! | [`audit`] | `gdorg audit`: read-only coverage matrix, gaps and fixes, drift, renderers |
-//! | [`aws`] | the client factory (base config, one assumed role per account) and SDK error mapping |
-//! | [`sandbox`] | the local AWS organization that speaks the STS, Organizations, IAM and GuardDuty wire protocols |
-//! | [`demo`] | `gdorg demo`: the main story, on an in-process sandbox |
-//! | [`fsutil`] | atomic file writes |
-//! | [`findings`] | findings across the organization: filters, collection, archive through the administrator |
-//! | [`findings_cli`] | the findings, filters, sample-findings and report commands at the CLI edge |
-//! | [`report`] | the consolidated findings report: one model, renderers (table, JSON, CSV, Markdown, HTML) |
-//! | [`policies`] | IAM policy templates: render, validate, apply in every account |
+//! | layer | module | owns |
+//! | --- | --- | --- |
+//! | 0 | [`outcome`] | how a command ended, for the exit code |
+//! | 0 | [`control`] | progress callbacks ([`control::Reporter`]) and the Ctrl-C [`control::Stop`]; bounded fan-out |
+//! | 0 | [`fsutil`] | atomic file writes |
+//! | 0 | [`regions`] | the built-in list of GuardDuty commercial regions (the one place it lives) |
+//! | 1 | [`aws`] | client factory, the caller, acting as an account, the organization's accounts and administrator, SDK errors |
+//! | 2 | [`settings`] | validated settings and the desired state: accounts, regions, features, limits |
+//! | 3 | [`observe`] | reading the GuardDuty state of every account x region |
+//! | 3 | [`journal`] | the JSON run journal |
+//! | 4 | [`plan`] | the pure planner: (desired, observed) -> ordered steps and notices |
+//! | 5 | [`execute`] | bounded, failure-tolerant, stoppable execution of a plan |
+//! | 6 | [`rollout`] | `plan` / `rollout` / `offboard`: the flow from settings to report |
+//! | 6 | [`audit`] | the coverage model of the organization, drift, renderers |
+//! | 6 | [`findings`] | findings across the organization: filters, collection, counts, archive through the administrator |
+//! | 6 | [`policies`] | IAM policy templates: render, validate, apply in every account |
+//! | 7 | [`report`] | the consolidated findings report: one model (findings + the audit's coverage), renderers |
+//! | 8 | [`printer`] | all output: data to stdout or atomic files, notes and progress to stderr |
+//! | 9 | [`cli`] | the clap definitions; doc comments are the help text |
+//! | 10 | [`commands`] | one file per command, and the run machinery they share |
+//! | - | [`sandbox`] | the local AWS organization that speaks the STS, Organizations, IAM and GuardDuty wire protocols |
 //!
 //! The sandbox shares no code path with the client side, so the tests that drive one with the
 //! other check the client rather than echo it.
@@ -29,18 +32,19 @@
 pub mod audit;
 pub mod aws;
 pub mod cli;
-pub mod demo;
+pub mod commands;
+pub mod control;
 pub mod execute;
 pub mod findings;
-pub mod findings_cli;
 pub mod fsutil;
 pub mod journal;
 pub mod observe;
+pub mod outcome;
 pub mod plan;
 pub mod policies;
+pub mod printer;
 pub mod regions;
 pub mod report;
 pub mod rollout;
-pub mod run;
 pub mod sandbox;
 pub mod settings;

@@ -9,7 +9,7 @@ use guardduty_org::cli::Cli;
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.global.verbose, cli.global.quiet);
-    match guardduty_org::run::run(cli).await {
+    match guardduty_org::commands::run(cli).await {
         Ok(outcome) => ExitCode::from(outcome.exit_code()),
         Err(err) => {
             // Users pipe reports into `head` and `jq`: a closed pipe is not a failure.
@@ -21,11 +21,28 @@ async fn main() -> ExitCode {
             }
             #[allow(clippy::print_stderr)]
             {
-                eprintln!("error: {err:#}");
+                eprintln!("error: {}", message(&err));
             }
             ExitCode::from(1)
         }
     }
+}
+
+/// The error and its causes on one line, each said once: a cause whose text the line already
+/// holds (an error that prints its source, then the source itself) is left out.
+fn message(err: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string();
+        if text.is_empty() || line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
 }
 
 fn init_logging(verbose: u8, quiet: bool) {

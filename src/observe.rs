@@ -11,9 +11,51 @@ use std::sync::Arc;
 
 use aws_sdk_guardduty::Client;
 
-use crate::aws::{AwsError, Session};
-use crate::execute::{Reporter, Stop};
-use crate::settings::{Desired, Mode};
+use crate::aws::{organization, AwsError, Session};
+use crate::control::{Reporter, Stop};
+use crate::settings::{AccountSource, Desired, MemberAccount, Mode};
+
+/// The member accounts of a run: the validated list the user gave, or the organization's
+/// active accounts (the administrator is never its own member).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Members {
+    pub members: Vec<MemberAccount>,
+    /// Accounts of the organization left out, with their status (SUSPENDED, ...).
+    pub inactive: Vec<(String, String)>,
+}
+
+/// Resolve the member accounts of `source` (Organizations ListAccounts when not listed).
+pub async fn members(
+    session: &Session,
+    source: &AccountSource,
+    administrator: &str,
+) -> Result<Members, AwsError> {
+    let AccountSource::Organizations = source else {
+        let AccountSource::Listed(l) = source else {
+            unreachable!()
+        };
+        return Ok(Members {
+            members: l.clone(),
+            inactive: vec![],
+        });
+    };
+    let mut out = Members::default();
+    for a in organization::list_accounts(session).await? {
+        if a.id == administrator {
+            continue;
+        }
+        if a.is_active() {
+            out.members.push(MemberAccount {
+                id: a.id,
+                email: a.email,
+            });
+        } else {
+            out.inactive.push((a.id, a.status));
+        }
+    }
+    out.members.sort();
+    Ok(out)
+}
 
 /// A detector as read.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

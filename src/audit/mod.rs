@@ -11,7 +11,6 @@
 //! | [`render`] | the renderers: terminal matrix, JSON, CSV, Markdown, HTML |
 //! | [`cli`] | the command-line edge: flags, session, output file, exit code |
 
-pub mod cli;
 pub mod drift;
 pub mod fixes;
 pub mod model;
@@ -24,10 +23,9 @@ use std::sync::Arc;
 pub use model::{Audit, Cell, DetectorStatus, Relationship, SCHEMA_VERSION};
 
 use crate::aws::Session;
-use crate::execute::{Reporter, Stop};
+use crate::control::{Reporter, Stop};
 use crate::observe::{observe, Scope};
-use crate::plan::Notice;
-use crate::run::Outcome;
+use crate::outcome::Outcome;
 use crate::settings::{AccountSource, Desired};
 
 /// When the audit exits non-zero ([`Outcome::Findings`]).
@@ -85,17 +83,14 @@ pub async fn run(
     stop: &Stop,
 ) -> Result<(Audit, bool), crate::aws::AwsError> {
     let generated_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let (members, notices) =
-        crate::rollout::accounts::resolve(&session, source, &desired.administrator).await?;
-    desired.members = members;
-    let skipped = notices
+    let found = crate::observe::members(&session, source, &desired.administrator).await?;
+    desired.members = found.members;
+    let skipped = found
+        .inactive
         .into_iter()
-        .filter_map(|n| match n {
-            Notice::SuspendedAccount { account } => Some(model::Skipped {
-                account,
-                reason: "suspended".into(),
-            }),
-            _ => None,
+        .map(|(account, status)| model::Skipped {
+            account,
+            reason: status.to_ascii_lowercase().replace('_', " "),
         })
         .collect();
     // Every member's own side, in both modes: the audit is about each account.

@@ -12,7 +12,7 @@ use crate::observe::{
     AdminLink, AdminSide, DetectorState, MemberRecord, MemberSide, Observation, PendingInvitation,
     RegionObservation, Seen,
 };
-use crate::run::Outcome;
+use crate::outcome::Outcome;
 use crate::settings::{Desired, MemberAccount, Mode};
 
 const ADMIN: &str = "111111111111";

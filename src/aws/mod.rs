@@ -1,17 +1,23 @@
 //! The AWS client side: one base `SdkConfig` loaded once, and a factory that assumes the
 //! execution role into each account once and reuses those credentials for every region and
-//! service of that account.
+//! service of that account. Everything a command needs to know about who it is and what the
+//! organization looks like is read here, once.
 //!
 //! | module | owns |
 //! | --- | --- |
 //! | [`factory`] | base config (profile, region, endpoint, retries) and per-account configs |
 //! | [`session`] | the caller's identity; acting as an account (own credentials or assumed role) |
-//! | [`error`] | SDK errors -> our typed [`AwsError`] with operation, code and message |
+//! | [`organization`] | the organization's accounts, its delegated administrator, its setup |
+//! | [`admin`] | the GuardDuty administrator a command reads and acts through |
+//! | [`error`] | SDK errors -> our typed [`AwsError`] with operation, code, message and hint |
 
+pub mod admin;
 pub mod error;
 pub mod factory;
+pub mod organization;
 pub mod session;
 
+pub use admin::Administrator;
 pub use error::AwsError;
 pub use factory::{AwsOptions, ClientFactory};
-pub use session::Session;
+pub use session::{Caller, Session};

@@ -12,12 +12,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use aws_config::SdkConfig;
 use serde::Serialize;
 
-use super::admin::{detector, Caller};
 use super::collect::BATCH;
 use super::criteria;
 use super::filter::{Filter, Status};
 use super::record::FindingRecord;
-use crate::aws::{AwsError, ClientFactory};
+use crate::aws::admin::detector;
+use crate::aws::{AwsError, Caller, ClientFactory};
+use crate::control::{Reporter, Stop};
 
 /// The rule, as gdorg states it in refusals and in the report.
 pub const ARCHIVE_RULE: &str = "GuardDuty lets only the administrator account archive or \
@@ -115,7 +116,12 @@ pub async fn plan(
     let mut seen_ids = BTreeSet::new();
     for region in regions {
         let gd = ClientFactory::guardduty(config, region);
-        let Some(det) = detector(&gd).await.map_err(aws(region))? else {
+        let det = match detector(&gd).await {
+            // A region the administrator has not enabled holds none of its findings.
+            Err(e) if e.is_region_disabled() => continue,
+            other => other.map_err(aws(region))?,
+        };
+        let Some(det) = det else {
             continue;
         };
         // A member has an administrator; the administrator and standalone accounts have none.
@@ -203,15 +209,28 @@ pub struct Outcome {
     /// Region -> finding ids acted on.
     pub done: BTreeMap<String, Vec<String>>,
     pub errors: Vec<String>,
+    /// Findings not sent because the run was stopped first.
+    pub not_sent: usize,
 }
 
-/// Send the plan's calls, in batches of 50; keep going past a failed region.
-pub async fn execute(config: &SdkConfig, plan: &Plan) -> Outcome {
+/// Send the plan's calls, in batches of 50; keep going past a failed region. A stop sends no
+/// new batch (those not sent are counted).
+pub async fn execute(
+    config: &SdkConfig,
+    plan: &Plan,
+    reporter: &dyn Reporter,
+    stop: &Stop,
+) -> Outcome {
     let mut out = Outcome::default();
+    reporter.start(plan.verb.name(), plan.count());
     for rp in &plan.regions {
         let gd = ClientFactory::guardduty(config, &rp.region);
         let ids: Vec<String> = rp.findings.iter().map(|f| f.id.clone()).collect();
         for batch in ids.chunks(BATCH) {
+            if stop.is_stopped() {
+                out.not_sent += batch.len();
+                continue;
+            }
             let batch = batch.to_vec();
             let sent = match &plan.verb {
                 Verb::Archive => gd
@@ -245,12 +264,14 @@ pub async fn execute(config: &SdkConfig, plan: &Plan) -> Outcome {
                     .map(|_| ())
                     .map_err(AwsError::from_sdk("UpdateFindingsFeedback")),
             };
+            reporter.advance(batch.len());
             match sent {
                 Ok(()) => out.done.entry(rp.region.clone()).or_default().extend(batch),
                 Err(e) => out.errors.push(format!("{}: {e}", rp.region)),
             }
         }
     }
+    reporter.finish();
     out
 }
 

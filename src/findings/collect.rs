@@ -14,7 +14,8 @@ use tokio::sync::mpsc;
 use super::criteria;
 use super::filter::Filter;
 use super::record::FindingRecord;
-use crate::aws::{AwsError, ClientFactory};
+use crate::aws::{AwsError, ClientFactory, Session};
+use crate::control::{Reporter, Stop};
 
 /// GetFindings takes at most 50 ids; ListFindings returns at most 50 per page.
 pub const BATCH: usize = 50;
@@ -50,7 +51,14 @@ pub struct CollectSummary {
     pub read: Vec<(String, String)>,
     /// (account, region) cells without a detector.
     pub without_detector: Vec<(String, String)>,
+    /// (account, region) cells in a region the account has not enabled.
+    pub region_not_enabled: Vec<(String, String)>,
     pub errors: Vec<TargetError>,
+    /// The run was stopped (Ctrl-C): `partly_read` cells were cut short between pages and
+    /// `not_started` cells never read. Everything handed to the sink is complete.
+    pub interrupted: bool,
+    pub partly_read: Vec<(String, String)>,
+    pub not_started: Vec<(String, String)>,
 }
 
 /// The administrator's detector in each region.
@@ -68,14 +76,14 @@ pub fn administrator_targets(account: &str, config: &SdkConfig, regions: &[Strin
 /// Each account's own detector in each region, through the assumed role (`--direct`).
 /// Accounts whose role cannot be assumed become errors, not a stop.
 pub async fn direct_targets(
-    factory: &ClientFactory,
+    session: &Session,
     accounts: &[String],
     regions: &[String],
 ) -> (Vec<Target>, Vec<TargetError>) {
     let mut targets = Vec::new();
     let mut errors = Vec::new();
     for account in accounts {
-        match factory.account(account).await {
+        match session.config(account).await {
             Ok(config) => targets.extend(administrator_targets(account, &config, regions)),
             Err(e) => errors.push(TargetError {
                 account: account.clone(),
@@ -92,16 +100,25 @@ enum Read {
         fetched: u64,
     },
     NoDetector,
+    RegionNotEnabled,
     /// The sink stopped taking findings.
     Stopped,
+    /// The run was stopped between two pages.
+    Interrupted {
+        fetched: u64,
+    },
 }
 
 /// Read every target, calling `sink` with each matching finding. A sink error (a closed pipe,
-/// a full disk) stops the collection and is returned.
+/// a full disk) stops the collection and is returned. A stop starts no new target and cuts
+/// the ones in flight short after their current page, so the sink only ever sees whole
+/// findings.
 pub async fn collect<F>(
     targets: Vec<Target>,
     filter: &Filter,
     concurrency: usize,
+    reporter: &dyn Reporter,
+    stop: &Stop,
     mut sink: F,
 ) -> std::io::Result<CollectSummary>
 where
@@ -114,18 +131,26 @@ where
         .into_iter()
         .filter(|t| filter.wants_region(&t.region))
         .collect();
+    let all_cells: Vec<(String, String)> = targets
+        .iter()
+        .map(|t| (t.account.clone(), t.region.clone()))
+        .collect();
+    reporter.start("findings", targets.len());
     let producer = async move {
         let reads = futures::stream::iter(targets)
+            // Asked for the next target only when a slot frees: a stop starts nothing new.
+            .take_while(|_| std::future::ready(!stop.is_stopped()))
             .map(|t| {
                 let tx = tx.clone();
                 let filter = filter.clone();
                 let criteria = criteria.clone();
                 async move {
-                    let r = read_target(&t, &filter, criteria, &tx).await;
+                    let r = read_target(&t, &filter, criteria, &tx, stop).await;
                     (t, r)
                 }
             })
             .buffer_unordered(concurrency.max(1))
+            .inspect(|_| reporter.advance(1))
             .collect::<Vec<_>>()
             .await;
         drop(tx);
@@ -142,20 +167,29 @@ where
         Ok::<u64, std::io::Error>(sent)
     };
     let (reads, sent) = tokio::join!(producer, consumer);
+    reporter.finish();
     let sent = sent?;
     let mut summary = CollectSummary {
         matched: sent,
+        interrupted: stop.is_stopped(),
         ..CollectSummary::default()
     };
+    let mut started = std::collections::BTreeSet::new();
     for (t, r) in reads {
         let cell = (t.account.clone(), t.region.clone());
+        started.insert(cell.clone());
         match r {
             Ok(Read::Done { fetched }) => {
                 summary.fetched += fetched;
                 summary.read.push(cell);
             }
             Ok(Read::NoDetector) => summary.without_detector.push(cell),
+            Ok(Read::RegionNotEnabled) => summary.region_not_enabled.push(cell),
             Ok(Read::Stopped) => summary.read.push(cell),
+            Ok(Read::Interrupted { fetched }) => {
+                summary.fetched += fetched;
+                summary.partly_read.push(cell);
+            }
             Err(e) => summary.errors.push(TargetError {
                 account: t.account,
                 region: t.region,
@@ -163,8 +197,14 @@ where
             }),
         }
     }
+    summary.not_started = all_cells
+        .into_iter()
+        .filter(|c| !started.contains(c))
+        .collect();
     summary.read.sort();
     summary.without_detector.sort();
+    summary.region_not_enabled.sort();
+    summary.partly_read.sort();
     summary
         .errors
         .sort_by(|a, b| (&a.account, &a.region).cmp(&(&b.account, &b.region)));
@@ -176,9 +216,14 @@ async fn read_target(
     filter: &Filter,
     criteria: Option<aws_sdk_guardduty::types::FindingCriteria>,
     tx: &mpsc::Sender<FindingRecord>,
+    stop: &Stop,
 ) -> Result<Read, AwsError> {
     let gd = ClientFactory::guardduty(&t.config, &t.region);
-    let Some(detector) = super::admin::detector(&gd).await? else {
+    let detector = match crate::aws::admin::detector(&gd).await {
+        Err(e) if e.is_region_disabled() => return Ok(Read::RegionNotEnabled),
+        other => other?,
+    };
+    let Some(detector) = detector else {
         return Ok(Read::NoDetector);
     };
     let mut fetched = 0u64;
@@ -191,6 +236,9 @@ async fn read_target(
         .send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(AwsError::from_sdk("ListFindings"))?;
+        if stop.is_stopped() {
+            return Ok(Read::Interrupted { fetched });
+        }
         for ids in page.finding_ids().chunks(BATCH) {
             let got = gd
                 .get_findings()

@@ -9,13 +9,12 @@
 //! | [`saved`] | the saved-filters TOML file (`--filter NAME`) |
 //! | [`record`] | one finding, flattened from the SDK shape |
 //! | [`collect`] | ListFindings -> GetFindings (batches of 50) -> a sink, streaming, bounded memory |
-//! | [`admin`] | who the caller is, and which account's detector is the administrator's |
+//! | [`source`] | where findings are read: the administrator's detectors, or each account's (`--direct`) |
 //! | [`archive`] | archive / unarchive / feedback, refused unless the caller is the administrator |
 //! | [`sync`] | `filters sync`: saved filters -> GuardDuty filters, idempotently |
 //! | [`sample`] | `sample-findings`: CreateSampleFindings in chosen accounts x regions |
 //! | [`stats`] | per-account / per-type counts from GetFindingsStatistics |
 
-pub mod admin;
 pub mod archive;
 pub mod collect;
 pub mod criteria;
@@ -24,6 +23,7 @@ pub mod record;
 pub mod sample;
 pub mod saved;
 pub mod severity;
+pub mod source;
 pub mod stats;
 pub mod sync;
 

@@ -5,49 +5,96 @@
 
 use serde::Serialize;
 
-use super::admin::detector;
-use crate::aws::{AwsError, ClientFactory};
+use crate::aws::admin::detector;
+use crate::aws::{AwsError, Session};
+use crate::control::{fan_out, Reporter, Stop};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SampleResult {
     pub account: String,
     pub region: String,
-    /// `created`, `no detector`, or the error.
-    pub result: String,
+    pub result: SampleOutcome,
 }
 
-/// Generate samples of `types` (all types when empty) in every account x region.
+/// What happened in one account x region.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "status", content = "error")]
+pub enum SampleOutcome {
+    Created,
+    NoDetector,
+    /// The account has not enabled the region: nothing to do there.
+    RegionNotEnabled,
+    Failed(AwsError),
+}
+
+impl SampleOutcome {
+    /// `created`, `no detector`, `region not enabled`, or the error.
+    pub fn label(&self) -> String {
+        match self {
+            SampleOutcome::Created => "created".into(),
+            SampleOutcome::NoDetector => "no detector".into(),
+            SampleOutcome::RegionNotEnabled => "region not enabled".into(),
+            SampleOutcome::Failed(e) => e.to_string(),
+        }
+    }
+
+    pub fn failed(&self) -> bool {
+        matches!(self, SampleOutcome::Failed(_))
+    }
+}
+
+/// What `create` did: one result per cell that ran, sorted, and the cells never started.
+#[derive(Debug, Clone)]
+pub struct SampleRun {
+    pub results: Vec<SampleResult>,
+    pub not_started: usize,
+}
+
+/// Generate samples of `types` (all types when empty) in every account x region, at most
+/// `concurrency` cells at once; a stop starts no new cell.
 pub async fn create(
-    factory: &ClientFactory,
-    caller_account: &str,
+    session: &Session,
     accounts: &[String],
     regions: &[String],
     types: &[String],
-) -> Vec<SampleResult> {
-    let mut out = Vec::new();
-    for account in accounts {
-        let config = if account == caller_account {
-            Ok(factory.base().clone())
-        } else {
-            factory.account(account).await
-        };
-        for region in regions {
-            let result = match &config {
-                Err(e) => e.to_string(),
-                Ok(c) => match one(&ClientFactory::guardduty(c, region), types).await {
-                    Ok(true) => "created".into(),
-                    Ok(false) => "no detector".into(),
-                    Err(e) => e.to_string(),
+    concurrency: usize,
+    reporter: &dyn Reporter,
+    stop: &Stop,
+) -> SampleRun {
+    let cells: Vec<(String, String)> = accounts
+        .iter()
+        .flat_map(|a| regions.iter().map(move |r| (a.clone(), r.clone())))
+        .collect();
+    let run = fan_out(
+        cells,
+        concurrency,
+        "samples",
+        reporter,
+        stop,
+        |(account, region)| async move {
+            let result = match session.guardduty(&account, &region).await {
+                Err(e) => SampleOutcome::Failed(e),
+                Ok(gd) => match one(&gd, types).await {
+                    Ok(true) => SampleOutcome::Created,
+                    Ok(false) => SampleOutcome::NoDetector,
+                    Err(e) if e.is_region_disabled() => SampleOutcome::RegionNotEnabled,
+                    Err(e) => SampleOutcome::Failed(e),
                 },
             };
-            out.push(SampleResult {
-                account: account.clone(),
-                region: region.clone(),
+            SampleResult {
+                account,
+                region,
                 result,
-            });
-        }
+            }
+        },
+    )
+    .await;
+    let mut results = run.results;
+    results.sort_by(|a, b| (&a.account, &a.region).cmp(&(&b.account, &b.region)));
+    SampleRun {
+        results,
+        not_started: run.not_started,
     }
-    out
 }
 
 async fn one(gd: &aws_sdk_guardduty::Client, types: &[String]) -> Result<bool, AwsError> {

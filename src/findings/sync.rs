@@ -7,11 +7,12 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::admin::detector;
 use super::criteria::{self, Criteria};
 use super::filter::FilterAction;
 use super::saved::SavedFilters;
+use crate::aws::admin::detector;
 use crate::aws::{AwsError, ClientFactory};
+use crate::control::{fan_out, Reporter, Stop};
 
 /// A GuardDuty filter as gdorg wants it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -86,24 +87,62 @@ pub fn desired(saved: &SavedFilters, now: DateTime<Utc>) -> Result<Vec<Desired>,
     Ok(out)
 }
 
-/// Make the filters exist in every region of `regions` on the detector of `config`'s account.
-/// With `dry_run`, only reads. Failures of one region are returned with the others' results.
+/// What a sync did across regions.
+#[derive(Debug, Clone, Default)]
+pub struct SyncRun {
+    /// Every filter x region, sorted.
+    pub items: Vec<SyncItem>,
+    /// Regions where the administrator has no detector (nothing to sync to).
+    pub without_detector: Vec<String>,
+    /// Regions the administrator's account has not enabled.
+    pub region_not_enabled: Vec<String>,
+    /// `region: error` for the regions that failed.
+    pub errors: Vec<String>,
+    /// Regions never started because the run was stopped.
+    pub not_started: usize,
+}
+
+/// Make the filters exist in every region of `regions` on the detector of `config`'s account,
+/// the regions `concurrency` at a time. With `dry_run`, only reads. Failures of one region are
+/// returned with the others' results; a stop starts no new region.
 pub async fn sync(
     config: &aws_config::SdkConfig,
     regions: &[String],
     wanted: &[Desired],
     dry_run: bool,
-) -> (Vec<SyncItem>, Vec<String>) {
-    let mut items = Vec::new();
-    let mut errors = Vec::new();
-    for region in regions {
-        match sync_region(config, region, wanted, dry_run).await {
-            Ok(mut v) => items.append(&mut v),
-            Err(e) => errors.push(format!("{region}: {e}")),
+    concurrency: usize,
+    reporter: &dyn Reporter,
+    stop: &Stop,
+) -> SyncRun {
+    let done = fan_out(
+        regions.to_vec(),
+        concurrency,
+        "filters",
+        reporter,
+        stop,
+        |region| async move {
+            let r = sync_region(config, &region, wanted, dry_run).await;
+            (region, r)
+        },
+    )
+    .await;
+    let mut run = SyncRun {
+        not_started: done.not_started,
+        ..SyncRun::default()
+    };
+    for (region, r) in done.results {
+        match r {
+            Ok(None) => run.without_detector.push(region),
+            Ok(Some(mut v)) => run.items.append(&mut v),
+            Err(e) if e.is_region_disabled() => run.region_not_enabled.push(region),
+            Err(e) => run.errors.push(format!("{region}: {e}")),
         }
     }
-    items.sort();
-    (items, errors)
+    run.items.sort();
+    run.without_detector.sort();
+    run.region_not_enabled.sort();
+    run.errors.sort();
+    run
 }
 
 async fn sync_region(
@@ -111,10 +150,10 @@ async fn sync_region(
     region: &str,
     wanted: &[Desired],
     dry_run: bool,
-) -> Result<Vec<SyncItem>, AwsError> {
+) -> Result<Option<Vec<SyncItem>>, AwsError> {
     let gd = ClientFactory::guardduty(config, region);
     let Some(det) = detector(&gd).await? else {
-        return Ok(Vec::new());
+        return Ok(None);
     };
     let mut existing = std::collections::BTreeSet::new();
     let mut pages = gd.list_filters().detector_id(&det).into_paginator().send();
@@ -179,7 +218,7 @@ async fn sync_region(
             change,
         });
     }
-    Ok(out)
+    Ok(Some(out))
 }
 
 /// `findingCriteria` is required by CreateFilter even when it selects everything.

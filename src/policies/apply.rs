@@ -12,8 +12,6 @@
 //! - *execute* runs each account's steps in order (a policy must exist before it is
 //!   attached); the first failure stops that account only. Accounts run concurrently, bounded.
 
-use futures::StreamExt;
-
 pub use super::bundle::{
     bundle, kind_of, policy_arn, preflight, render_checked, Bundle, DesiredPolicy, TemplateError,
     TemplateSet, TemplateSource,
@@ -22,7 +20,8 @@ pub use super::plan::{plan, Observed, ObservedPolicy, Step, VersionInfo, MAX_POL
 use super::render::Vars;
 use super::validate::Issue;
 use super::{document, POLICY_PATH};
-use crate::aws::{AwsError, ClientFactory};
+use crate::aws::{organization, AwsError, ClientFactory, Session};
+use crate::control::{fan_out, Reporter, Stop};
 
 /// Why an account could not be brought in line.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -50,6 +49,8 @@ pub struct ApplyReport {
     pub accounts: Vec<AccountResult>,
     /// Warnings of the templates (origin, issue): printed, not fatal.
     pub warnings: Vec<(String, Issue)>,
+    /// Accounts never started because the run was stopped.
+    pub not_started: usize,
 }
 
 impl ApplyReport {
@@ -84,8 +85,6 @@ pub enum ApplyError {
     BadAccount(String),
     #[error("account_id is filled by apply for each account: give the accounts with --account")]
     AccountIdGiven,
-    #[error("finding the caller's account: {0}")]
-    Caller(AwsError),
     #[error("listing the organization's accounts: {0}")]
     Accounts(AwsError),
 }
@@ -105,8 +104,14 @@ pub fn check_accounts(accounts: &[String]) -> Result<Vec<String>, ApplyError> {
     Ok(out)
 }
 
-/// Run apply (or its dry run). Per-account failures are in the report, not errors.
-pub async fn apply(factory: &ClientFactory, req: &ApplyRequest) -> Result<ApplyReport, ApplyError> {
+/// Run apply (or its dry run). Per-account failures are in the report, not errors. A stop
+/// starts no new account; those not started are counted in the report.
+pub async fn apply(
+    session: &Session,
+    req: &ApplyRequest,
+    reporter: &dyn Reporter,
+    stop: &Stop,
+) -> Result<ApplyReport, ApplyError> {
     // Everything that can be checked without AWS is checked first: no call is made for a
     // bad template, value or account id.
     let explicit = check_accounts(&req.accounts)?;
@@ -116,28 +121,23 @@ pub async fn apply(factory: &ClientFactory, req: &ApplyRequest) -> Result<ApplyR
     let warnings = preflight(&req.templates, &req.vars)?;
 
     let mut vars = req.vars.clone();
-    let caller = if !vars.is_set("admin_account_id") || explicit.is_empty() {
-        let who = ClientFactory::sts(factory.base())
-            .get_caller_identity()
-            .send()
-            .await
-            .map_err(AwsError::from_sdk("GetCallerIdentity"))
-            .map_err(ApplyError::Caller)?;
-        who.account().map(str::to_string)
-    } else {
-        None
-    };
     if !vars.is_set("admin_account_id") {
-        if let Some(c) = &caller {
-            vars.set("admin_account_id", c)
-                .map_err(|error| TemplateError::Render {
-                    origin: "the caller's account".into(),
-                    error,
-                })?;
-        }
+        vars.set("admin_account_id", &session.caller)
+            .map_err(|error| TemplateError::Render {
+                origin: "the caller's account".into(),
+                error,
+            })?;
     }
     let accounts = if explicit.is_empty() {
-        organization_accounts(factory, caller.as_deref()).await?
+        let mut ids: Vec<String> = organization::list_accounts(session)
+            .await
+            .map_err(ApplyError::Accounts)?
+            .into_iter()
+            .filter(|a| a.is_active() && a.id != session.caller)
+            .map(|a| a.id)
+            .collect();
+        ids.sort();
+        ids
     } else {
         explicit
     };
@@ -147,51 +147,29 @@ pub async fn apply(factory: &ClientFactory, req: &ApplyRequest) -> Result<ApplyR
         .map(|a| bundle(&req.templates, &vars, a).map(|b| (a.clone(), b)))
         .collect::<Result<_, _>>()?;
 
-    let limit = req.concurrency.max(1);
-    let mut results: Vec<AccountResult> = futures::stream::iter(bundles)
-        .map(|(account, bundle)| async move {
-            one_account(factory, &account, &bundle, req.dry_run).await
-        })
-        .buffer_unordered(limit)
-        .collect()
-        .await;
+    let done = fan_out(
+        bundles,
+        req.concurrency,
+        "policies",
+        reporter,
+        stop,
+        |(account, bundle)| async move {
+            one_account(session, &account, &bundle, req.dry_run).await
+        },
+    )
+    .await;
+    let mut results = done.results;
     results.sort_by(|a, b| a.account.cmp(&b.account));
     Ok(ApplyReport {
         dry_run: req.dry_run,
         accounts: results,
         warnings,
+        not_started: done.not_started,
     })
 }
 
-/// Active accounts of the organization, sorted, without the caller's own.
-async fn organization_accounts(
-    factory: &ClientFactory,
-    caller: Option<&str>,
-) -> Result<Vec<String>, ApplyError> {
-    let pages: Vec<_> = ClientFactory::organizations(factory.base())
-        .list_accounts()
-        .into_paginator()
-        .send()
-        .try_collect()
-        .await
-        .map_err(AwsError::from_sdk("ListAccounts"))
-        .map_err(ApplyError::Accounts)?;
-    let mut ids: Vec<String> = pages
-        .iter()
-        .flat_map(|p| p.accounts())
-        .filter(|a| {
-            a.status()
-                .is_none_or(|s| *s == aws_sdk_organizations::types::AccountStatus::Active)
-        })
-        .filter_map(|a| a.id().map(str::to_string))
-        .filter(|id| Some(id.as_str()) != caller)
-        .collect();
-    ids.sort();
-    Ok(ids)
-}
-
 async fn one_account(
-    factory: &ClientFactory,
+    session: &Session,
     account: &str,
     bundle: &Bundle,
     dry_run: bool,
@@ -200,7 +178,7 @@ async fn one_account(
         account: account.to_string(),
         error,
     };
-    let config = match factory.account(account).await {
+    let config = match session.factory.account(account).await {
         Ok(c) => c,
         Err(e) => {
             return AccountResult {

@@ -15,12 +15,10 @@
 //! | [`plan`] | pure: (desired, observed) -> IAM steps |
 //! | [`apply`] | observe -> plan -> execute in every chosen account, through the assumed role |
 //! | [`output`] | the text the CLI prints (list, validation issues, plan, apply report) |
-//! | [`command`] | the CLI edge of `gdorg policies`: settings from flags, printing, outcome |
 
 pub mod actions;
 pub mod apply;
 pub mod bundle;
-pub mod command;
 pub mod document;
 pub mod output;
 pub mod plan;

@@ -251,6 +251,7 @@ mod tests {
         let r = ApplyReport {
             dry_run: false,
             warnings: Vec::new(),
+            not_started: 0,
             accounts: vec![
                 AccountResult {
                     account: "111111111111".into(),
@@ -320,6 +321,7 @@ mod tests {
         let text = report(&ApplyReport {
             dry_run: true,
             warnings: Vec::new(),
+            not_started: 0,
             accounts,
         });
         let header = "000000000001, 000000000002, 000000000003, 000000000004, \

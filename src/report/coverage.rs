@@ -1,12 +1,10 @@
-//! The coverage section: per region, which accounts have an enabled detector or are enabled
-//! members of the administrator. This module builds a simple one from the administrator's
-//! view (its own detector + ListMembers); a richer source (the audit) can fill [`Coverage`]
-//! instead, since the report takes only the rows.
+//! The report's coverage section: every account x region in scope with whether GuardDuty was
+//! watching it, taken from the audit's model (the same observation `gdorg audit` prints), so an
+//! auditor never reads "no findings" for a cell nobody was watching.
 
 use serde::Serialize;
 
-use crate::aws::ClientFactory;
-use crate::findings::admin::detector;
+use crate::audit::{Audit, DetectorStatus};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Coverage {
@@ -14,94 +12,87 @@ pub struct Coverage {
     pub source: String,
     /// Sorted by region, then account.
     pub rows: Vec<CoverageRow>,
+    /// Cells monitored, out of those counted (regions an account has not enabled are not).
+    pub monitored: usize,
+    pub counted: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct CoverageRow {
     pub region: String,
     pub account: String,
-    /// `Enabled`, `Disabled`, `No detector`, a member relationship status, or an error.
+    /// `monitored`, or why not (`no detector`, `detector suspended`, `not a member`, `no
+    /// access`, ...), or `region not enabled` (not counted).
     pub status: String,
+    /// GuardDuty was on and reporting to the administrator here: its findings are complete.
+    pub monitored: bool,
+    /// Counted in coverage (false for a region the account has not enabled).
+    pub counted: bool,
 }
 
-/// The administrator's own detector and its members' relationship, per region.
-pub async fn from_administrator(
-    config: &aws_config::SdkConfig,
-    administrator: &str,
-    regions: &[String],
-) -> Coverage {
-    let mut rows = Vec::new();
-    for region in regions {
-        let gd = ClientFactory::guardduty(config, region);
-        let row = |account: &str, status: String| CoverageRow {
-            region: region.clone(),
-            account: account.into(),
-            status,
-        };
-        let det = match detector(&gd).await {
-            Ok(Some(d)) => d,
-            Ok(None) => {
-                rows.push(row(administrator, "No detector".into()));
-                continue;
-            }
-            Err(e) => {
-                rows.push(row(administrator, format!("error: {}", e.code)));
-                continue;
-            }
-        };
-        let status = match gd.get_detector().detector_id(&det).send().await {
-            Ok(d) => d
-                .status()
-                .map(|s| capitalise(s.as_str()))
-                .unwrap_or_else(|| "Unknown".into()),
-            Err(e) => format!(
-                "error: {}",
-                crate::aws::AwsError::from_sdk("GetDetector")(e).code
-            ),
-        };
-        rows.push(row(administrator, status));
-        let mut pages = gd
-            .list_members()
-            .detector_id(&det)
-            .only_associated("false")
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            match page {
-                Ok(p) => {
-                    for m in p.members() {
-                        rows.push(row(
-                            m.account_id().unwrap_or_default(),
-                            m.relationship_status().unwrap_or("Unknown").to_string(),
-                        ));
+impl Coverage {
+    /// The rows from an audit of the same scope.
+    pub fn from_audit(audit: &Audit) -> Coverage {
+        let mut rows: Vec<CoverageRow> = audit
+            .cells
+            .iter()
+            .map(|c| CoverageRow {
+                region: c.region.clone(),
+                account: c.account.clone(),
+                status: if c.covered {
+                    "monitored".into()
+                } else if c.detector == DetectorStatus::RegionNotEnabled {
+                    "region not enabled (not counted)".into()
+                } else {
+                    let why = c.problem().unwrap_or_else(|| "not monitored".into());
+                    match &c.reason {
+                        Some(r) => format!("not monitored: {why} ({r})"),
+                        None => format!("not monitored: {why}"),
                     }
-                }
-                Err(e) => {
-                    rows.push(row(
-                        "*",
-                        format!(
-                            "error: {}",
-                            crate::aws::AwsError::from_sdk("ListMembers")(e).code
-                        ),
-                    ));
-                    break;
-                }
-            }
+                },
+                monitored: c.covered,
+                counted: c.counts(),
+            })
+            .collect();
+        rows.extend(audit.skipped.iter().flat_map(|s| {
+            audit.regions.iter().map(move |r| CoverageRow {
+                region: r.clone(),
+                account: s.account.clone(),
+                status: format!("not monitored: account {}", s.reason),
+                monitored: false,
+                counted: true,
+            })
+        }));
+        rows.sort();
+        Coverage {
+            source: format!(
+                "gdorg audit of the organization ({} mode, administrator {}): every account x region",
+                audit.mode, audit.administrator
+            ),
+            monitored: rows.iter().filter(|r| r.monitored).count(),
+            counted: rows.iter().filter(|r| r.counted).count(),
+            rows,
         }
     }
-    rows.sort();
-    rows.dedup();
-    Coverage {
-        source: format!("the administrator ({administrator}): its detectors and ListMembers"),
-        rows,
-    }
-}
 
-fn capitalise(s: &str) -> String {
-    let lower = s.to_ascii_lowercase();
-    let mut c = lower.chars();
-    match c.next() {
-        Some(f) => f.to_ascii_uppercase().to_string() + c.as_str(),
-        None => String::new(),
+    /// Coverage that could not be gathered, and why.
+    pub fn unavailable(why: impl Into<String>) -> Coverage {
+        Coverage {
+            source: why.into(),
+            ..Coverage::default()
+        }
+    }
+
+    /// The row of one cell.
+    pub fn row(&self, account: &str, region: &str) -> Option<&CoverageRow> {
+        self.rows
+            .binary_search_by(|r| (r.region.as_str(), r.account.as_str()).cmp(&(region, account)))
+            .ok()
+            .map(|i| &self.rows[i])
+    }
+
+    /// Cells counted but not monitored: their findings counts are not the whole story.
+    pub fn not_monitored(&self) -> impl Iterator<Item = &CoverageRow> {
+        self.rows.iter().filter(|r| r.counted && !r.monitored)
     }
 }

@@ -324,6 +324,14 @@ fn coverage(h: &mut Html, r: &Report) {
     h.raw("<h2>Coverage</h2>\n<p>Source: ")
         .text(&r.coverage.source)
         .raw("</p>\n");
+    if r.coverage.counted > 0 {
+        h.raw("<p><strong>")
+            .text(&format!(
+                "{} of {} account x region cells monitored",
+                r.coverage.monitored, r.coverage.counted
+            ))
+            .raw("</strong>: findings counts of the others are not complete (nobody was watching).</p>\n");
+    }
     filter_box(h, "coverage");
     h.raw("<table id=\"coverage\" class=\"sortable\"><thead><tr><th>Region</th><th>Account</th><th>Status</th></tr></thead><tbody>\n");
     for c in &r.coverage.rows {

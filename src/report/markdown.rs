@@ -72,6 +72,13 @@ pub fn render(r: &Report) -> String {
     row(&mut o, &cells);
 
     let _ = writeln!(o, "\n## Coverage\n\nSource: {}\n", cell(&r.coverage.source));
+    if r.coverage.counted > 0 {
+        let _ = writeln!(
+            o,
+            "**{} of {} account x region cells monitored**: findings counts of the others are not complete (nobody was watching).\n",
+            r.coverage.monitored, r.coverage.counted
+        );
+    }
     head(&mut o, &["Region", "Account", "Status"]);
     for c in &r.coverage.rows {
         row(

@@ -5,7 +5,8 @@
 //! | --- | --- |
 //! | [`model`] | the report's data, with a schema version; sorted and deterministic |
 //! | [`aggregate`] | findings -> counts per account x region x band, top types, top-N findings |
-//! | [`coverage`] | the coverage section's interface, and the simple one built here |
+//! | [`coverage`] | every account x region in scope, monitored or not, from the audit's model |
+//! | [`build`] | reading, aggregating and the coverage audit: the report model of a scope |
 //! | [`table`] | terminal tables (tabled) |
 //! | [`json`] | JSON with the schema version |
 //! | [`csv`] | CSV, with formula-looking cells neutralised |
@@ -13,6 +14,7 @@
 //! | [`html`] | self-contained HTML: inline CSS/JS, sortable and filterable tables, heat map; every string escaped |
 
 pub mod aggregate;
+pub mod build;
 pub mod coverage;
 pub mod csv;
 pub mod html;
@@ -116,11 +118,24 @@ pub(crate) mod fixture {
         };
         let coverage = super::coverage::Coverage {
             source: "test".into(),
-            rows: vec![super::coverage::CoverageRow {
-                account: "111111111111".into(),
-                region: "eu-west-1".into(),
-                status: "Enabled".into(),
-            }],
+            rows: vec![
+                super::coverage::CoverageRow {
+                    account: "111111111111".into(),
+                    region: "eu-west-1".into(),
+                    status: "monitored".into(),
+                    monitored: true,
+                    counted: true,
+                },
+                super::coverage::CoverageRow {
+                    account: "333333333333".into(),
+                    region: "eu-west-1".into(),
+                    status: format!("not monitored: no access ({XSS})"),
+                    monitored: false,
+                    counted: true,
+                },
+            ],
+            monitored: 1,
+            counted: 2,
         };
         agg.finish(scope, coverage, vec!["ap-south-1: AccessDenied".into()])
     }

@@ -43,6 +43,21 @@ pub fn render(r: &Report) -> String {
         t.accounts.len(),
         r.scope.regions.len(),
     );
+    let unwatched: Vec<_> = r.coverage.not_monitored().collect();
+    if !unwatched.is_empty() {
+        out.push_str(&format!(
+            "Not monitored: {} of {} account x region cells; their findings counts are not complete:\n",
+            unwatched.len(),
+            r.coverage.counted
+        ));
+        for c in unwatched.iter().take(20) {
+            out.push_str(&format!("  {} {}: {}\n", c.account, c.region, c.status));
+        }
+        if unwatched.len() > 20 {
+            out.push_str(&format!("  ... and {} more\n", unwatched.len() - 20));
+        }
+        out.push('\n');
+    }
     out.push_str(&table(
         &[
             "Account", "Region", "Low", "Medium", "High", "Critical", "Archived",

@@ -3,13 +3,9 @@
 //!
 //! | module | owns |
 //! | --- | --- |
-//! | [`accounts`] | member accounts from Organizations (suspended ones skipped and reported) |
-//! | [`cli`] | the command-line edge: flags, session, Ctrl-C, progress bar, printing |
 //! | [`operate`] | performing one planned step against GuardDuty |
 //! | [`render`] | the plan and result tables |
 
-pub mod accounts;
-pub mod cli;
 pub mod operate;
 pub mod render;
 
@@ -17,11 +13,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::aws::Session;
-use crate::execute::{execute, Execution, Reporter, Status, Stop};
+use crate::control::{Reporter, Stop};
+use crate::execute::{execute, Execution, Status};
 use crate::journal::Journal;
 use crate::observe::{observe, Observation, Scope};
 use crate::plan::{plan_offboard, plan_rollout, Notice, Plan};
-use crate::run::Outcome;
+use crate::outcome::Outcome;
 use crate::settings::{AccountSource, Desired, RunSettings};
 
 /// What the run does.
@@ -127,9 +124,13 @@ pub async fn run(
 ) -> Result<Report, RolloutError> {
     let started_at = chrono::Utc::now();
     let started = Instant::now();
-    let (members, mut notices) =
-        accounts::resolve(&session, &source, &desired.administrator).await?;
-    desired.members = members;
+    let found = crate::observe::members(&session, &source, &desired.administrator).await?;
+    desired.members = found.members;
+    let mut notices: Vec<Notice> = found
+        .inactive
+        .into_iter()
+        .map(|(account, _)| Notice::SuspendedAccount { account })
+        .collect();
     let scope = if command.offboard() {
         Scope::for_offboard(&desired)
     } else {

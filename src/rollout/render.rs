@@ -70,9 +70,25 @@ pub fn plan(report: &Report) -> String {
         d.members.len(),
         d.regions.len()
     );
+    if report.interrupted && report.execution.is_none() {
+        let _ = writeln!(
+            out,
+            "Interrupted while reading: nothing was changed. The plan below covers only what \
+             was read before the stop; run the command again to finish."
+        );
+    }
     let counts = report.plan.counts();
-    if counts.is_empty() {
+    let problems = report.plan.notices.iter().filter(|n| n.is_problem()).count();
+    if counts.is_empty() && problems > 0 {
+        let _ = writeln!(
+            out,
+            "Nothing planned, but {problems} place(s) could not be read or need a person \
+             (below): the organization is not known to be as desired."
+        );
+    } else if counts.is_empty() && !report.interrupted {
         let _ = writeln!(out, "Nothing to change: the organization is as desired.");
+    } else if counts.is_empty() {
+        let _ = writeln!(out, "Nothing planned in what was read.");
     } else {
         let rows = counts
             .into_iter()

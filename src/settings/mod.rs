@@ -1,6 +1,7 @@
-//! Resolved, validated settings for `plan`, `rollout` and `offboard`: what the organization
-//! should look like (the desired state) and the limits of a run. The CLI's raw flags become these
-//! values before any AWS call, so bad input fails first with a clear message.
+//! Resolved, validated settings: what the organization should look like (the desired state),
+//! the regions (one syntax and default for every command) and the limits of a run. The CLI's
+//! raw flags become these values before any AWS call, so bad input fails first with a clear
+//! message.
 //!
 //! | module | owns |
 //! | --- | --- |
@@ -280,6 +281,36 @@ pub struct RunSettings {
 /// per-account API rate limits since the work is spread across accounts and regions.
 pub const DEFAULT_CONCURRENCY: usize = 32;
 
+/// The most calls in flight gdorg allows: past this the client's CPU, not latency, bounds a
+/// run, and GuardDuty's per-account rate limits start to bite in the administrator.
+pub const MAX_CONCURRENCY: usize = 1024;
+
+/// The limits of a run, validated once for every command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Calls in flight at once across every account x region.
+    pub concurrency: usize,
+}
+
+impl Limits {
+    pub fn new(concurrency: usize) -> Result<Limits, SettingsError> {
+        if !(1..=MAX_CONCURRENCY).contains(&concurrency) {
+            return Err(SettingsError(format!(
+                "--concurrency {concurrency}: use 1 to {MAX_CONCURRENCY} calls in flight"
+            )));
+        }
+        Ok(Limits { concurrency })
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            concurrency: DEFAULT_CONCURRENCY,
+        }
+    }
+}
+
 impl Default for RunSettings {
     fn default() -> RunSettings {
         RunSettings {
@@ -289,98 +320,126 @@ impl Default for RunSettings {
     }
 }
 
-/// Settings from the command line, validated; the administrator may still be "the caller".
+/// How the mode was chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModeChoice {
+    /// `--mode` given: used as it is.
+    Given(Mode),
+    /// Read from the organization (a delegated administrator, or invited members); `fallback`
+    /// for an organization where GuardDuty is not set up either way yet.
+    Detect { fallback: Mode },
+}
+
+/// Validated settings; the administrator may still be "the caller", the mode still to read.
 #[derive(Debug)]
 pub struct Settings {
     /// The desired state; `administrator` is empty until [`Settings::resolve`] when the user
-    /// did not name one.
+    /// did not name one, and `mode` is the fallback until then.
     pub desired: Desired,
+    pub mode: ModeChoice,
     /// The accounts given by file or flags (None: from Organizations).
     pub listed: Option<AccountList>,
     pub run: RunSettings,
 }
 
+/// The flags that choose the member accounts, the administrator and the mode, as typed.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AccountInput<'a> {
+    pub accounts_file: Option<&'a std::path::Path>,
+    pub account_lines: &'a [String],
+    pub admin_account: Option<&'a str>,
+    pub mode: Option<&'a str>,
+}
+
 impl Settings {
-    /// Validate the flags (reads the accounts file). No AWS call.
-    pub fn from_args(
-        args: &crate::cli::TargetArgs,
-        delete_detectors: bool,
+    /// Validate the accounts, administrator and mode flags (reads the accounts file). No AWS
+    /// call. The caller fills in the rest of `desired`.
+    pub fn new(
+        input: AccountInput<'_>,
+        regions: Vec<String>,
+        run: RunSettings,
     ) -> Result<Settings, SettingsError> {
         let mut listed = AccountList::default();
-        if let Some(path) = &args.accounts {
+        if let Some(path) = input.accounts_file {
             let text = std::fs::read_to_string(path).map_err(|e| {
                 SettingsError(format!("reading accounts file {}: {e}", path.display()))
             })?;
             listed.add_csv(&path.display().to_string(), &text)?;
         }
-        for (i, a) in args.account.iter().enumerate() {
+        for (i, a) in input.account_lines.iter().enumerate() {
             listed.add_line(&format!("--account #{}", i + 1), a)?;
         }
-        let given = args.accounts.is_some() || !args.account.is_empty();
-        let mode = match args.mode.as_deref() {
-            Some("invitation") => Mode::Invitation,
-            Some("organizations") => Mode::Organizations,
-            Some(other) => return Err(SettingsError(format!("unknown mode {other:?}"))),
-            None if given => Mode::Invitation,
-            None => Mode::Organizations,
-        };
-        if let Some(admin) = &args.admin_account {
-            if !accounts::is_account_id(admin) {
-                return Err(SettingsError(format!(
-                    "--admin-account {admin:?} is not a 12-digit account id"
-                )));
-            }
-        }
-        let features = args
-            .features
-            .iter()
-            .filter(|f| !f.trim().is_empty())
-            .map(|f| f.parse())
-            .collect::<Result<BTreeSet<Feature>, _>>()?;
-        validate_features(&features)?;
-        if args.concurrency == 0 {
-            return Err(SettingsError("--concurrency must be at least 1".into()));
-        }
-        let mut desired = Desired::new(
-            mode,
-            args.admin_account.as_deref().unwrap_or_default(),
-            resolve_regions(&args.regions, &args.exclude_regions)?,
-        );
-        desired.features = features;
-        desired.frequency = args.frequency.as_deref().map(str::parse).transpose()?;
-        desired.auto_enable = if args.auto_enable_all {
-            AutoEnable::All
+        let given = input.accounts_file.is_some() || !input.account_lines.is_empty();
+        let fallback = if given {
+            Mode::Invitation
         } else {
-            AutoEnable::New
+            Mode::Organizations
         };
-        desired.take_over = args.take_over;
-        desired.email_notification = args.email_notification;
-        desired.delete_detectors = delete_detectors;
+        let mode = match input.mode {
+            Some("invitation") => ModeChoice::Given(Mode::Invitation),
+            Some("organizations") => ModeChoice::Given(Mode::Organizations),
+            Some(other) => return Err(SettingsError(format!("unknown mode {other:?}"))),
+            None => ModeChoice::Detect { fallback },
+        };
+        if let Some(admin) = input.admin_account {
+            check_account_id(admin)
+                .map_err(|e| SettingsError(format!("--admin-account: {e}")))?;
+        }
+        let initial = match mode {
+            ModeChoice::Given(m) => m,
+            ModeChoice::Detect { fallback } => fallback,
+        };
         Ok(Settings {
-            desired,
+            desired: Desired::new(initial, input.admin_account.unwrap_or_default(), regions),
+            mode,
             listed: given.then_some(listed),
-            run: RunSettings {
-                concurrency: args.concurrency,
-                journal: args.journal.clone(),
-            },
+            run,
         })
     }
 
-    /// Fill in the administrator (the caller unless named) and finish the account list.
+    /// Fill in the administrator (the caller unless named), the mode (`detected` from the
+    /// organization when the user did not choose) and finish the account list.
     pub fn resolve(
         self,
         caller: &str,
+        detected: Option<Mode>,
     ) -> Result<(Desired, AccountSource, RunSettings), SettingsError> {
         let mut desired = self.desired;
         if desired.administrator.is_empty() {
             desired.administrator = caller.to_string();
         }
+        desired.mode = match self.mode {
+            ModeChoice::Given(m) => m,
+            ModeChoice::Detect { fallback } => detected.unwrap_or(fallback),
+        };
         let source = match self.listed {
             Some(list) => AccountSource::Listed(list.finish(&desired.administrator)?),
             None => AccountSource::Organizations,
         };
         Ok((desired, source, self.run))
     }
+}
+
+/// Check a 12-digit account id.
+pub fn check_account_id(id: &str) -> Result<(), SettingsError> {
+    if accounts::is_account_id(id) {
+        Ok(())
+    } else {
+        Err(SettingsError(format!(
+            "{id:?} is not an account id (12 digits)"
+        )))
+    }
+}
+
+/// Parse and check `--features`.
+pub fn parse_features(given: &[String]) -> Result<BTreeSet<Feature>, SettingsError> {
+    let features = given
+        .iter()
+        .filter(|f| !f.trim().is_empty())
+        .map(|f| f.parse())
+        .collect::<Result<BTreeSet<Feature>, _>>()?;
+    validate_features(&features)?;
+    Ok(features)
 }
 
 #[cfg(test)]

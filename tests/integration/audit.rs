@@ -3,8 +3,8 @@
 //! output format through the binary.
 
 use guardduty_org::audit::{self, Audit, DetectorStatus as D, FailOn, Relationship as R};
-use guardduty_org::execute::{Silent, Stop};
-use guardduty_org::run::Outcome;
+use guardduty_org::control::{Silent, Stop};
+use guardduty_org::outcome::Outcome;
 use guardduty_org::sandbox::org_file::OrgSpec;
 use guardduty_org::settings::{AccountSource, Desired, MemberAccount, Mode, RunSettings};
 

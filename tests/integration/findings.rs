@@ -9,7 +9,9 @@ use std::collections::BTreeSet;
 use aws_config::SdkConfig;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use guardduty_org::aws::{AwsOptions, ClientFactory};
-use guardduty_org::findings::admin::{self, Caller};
+use guardduty_org::aws::admin;
+use guardduty_org::aws::{Caller, Session};
+use guardduty_org::control::{Silent, Stop};
 use guardduty_org::findings::archive::{self, ArchiveError, Selection, Verb};
 use guardduty_org::findings::collect;
 use guardduty_org::findings::filter::{Filter, FilterSpec, Status};
@@ -94,7 +96,7 @@ pub fn filter(toml_text: &str) -> Filter {
 pub async fn read(config: &SdkConfig, f: &Filter) -> Vec<FindingRecord> {
     let targets = collect::administrator_targets(ADMIN, config, &regions());
     let mut out = Vec::new();
-    let summary = collect::collect(targets, f, 4, |r| {
+    let summary = collect::collect(targets, f, 4, &Silent, &Stop::default(), |r| {
         out.push(r);
         Ok(())
     })
@@ -262,7 +264,9 @@ async fn statistics_counts_agree_with_collection() {
     let cfg = env.user(ADMIN).await;
     let current = read(&cfg, &filter("")).await;
     let t = guardduty_org::findings::criteria::translate(&filter(""));
-    let counts = stats::count(&cfg, &regions(), &t.criteria).await.unwrap();
+    let counts = stats::count(&cfg, &regions(), &t.criteria, 4, &Silent, &Stop::default())
+        .await
+        .unwrap();
     let mut by_account = std::collections::BTreeMap::new();
     for f in &current {
         *by_account.entry(f.account_id.clone()).or_insert(0i64) += 1;
@@ -288,7 +292,8 @@ type = ["Recon:EC2/PortProbeUnprotectedPort"]
     let saved = SavedFilters::parse("filters.toml", text).unwrap();
     let wanted = sync::desired(&saved, chrono::Utc::now()).unwrap();
     let cfg = env.user(ADMIN).await;
-    let (first, errors) = sync::sync(&cfg, &regions(), &wanted, false).await;
+    let run = sync::sync(&cfg, &regions(), &wanted, false, 4, &Silent, &Stop::default()).await;
+    let (first, errors) = (run.items, run.errors);
     assert!(errors.is_empty(), "{errors:?}");
     assert_eq!(first.len(), 4);
     assert!(
@@ -297,7 +302,8 @@ type = ["Recon:EC2/PortProbeUnprotectedPort"]
     );
 
     env.sandbox.calls().clear();
-    let (second, errors) = sync::sync(&cfg, &regions(), &wanted, false).await;
+    let run = sync::sync(&cfg, &regions(), &wanted, false, 4, &Silent, &Stop::default()).await;
+    let (second, errors) = (run.items, run.errors);
     assert!(errors.is_empty(), "{errors:?}");
     assert!(
         second.iter().all(|i| i.change == sync::Change::Unchanged),
@@ -335,7 +341,8 @@ type = ["Recon:EC2/PortProbeUnprotectedPort"]
     )
     .unwrap();
     let wanted = sync::desired(&changed, chrono::Utc::now()).unwrap();
-    let (third, _) = sync::sync(&cfg, &regions(), &wanted, false).await;
+    let run = sync::sync(&cfg, &regions(), &wanted, false, 4, &Silent, &Stop::default()).await;
+    let (third, _) = (run.items, run.errors);
     let updates: Vec<_> = third
         .iter()
         .filter(|i| i.change == sync::Change::Update)
@@ -393,7 +400,7 @@ async fn the_administrator_archives_and_unarchives_members_findings() {
     .await
     .unwrap();
     assert_eq!(plan.count(), 3);
-    let done = archive::execute(&cfg, &plan).await;
+    let done = archive::execute(&cfg, &plan, &Silent, &Stop::default()).await;
     assert!(done.errors.is_empty(), "{:?}", done.errors);
     let archived = ids(&read(&cfg, &filter(r#"status = "archived""#)).await);
     assert!(picked.iter().all(|i| archived.contains(i)));
@@ -408,7 +415,7 @@ async fn the_administrator_archives_and_unarchives_members_findings() {
     )
     .await
     .unwrap();
-    archive::execute(&cfg, &plan).await;
+    archive::execute(&cfg, &plan, &Silent, &Stop::default()).await;
     let current = ids(&read(&cfg, &filter("")).await);
     assert!(picked.iter().all(|i| current.contains(i)));
 
@@ -425,7 +432,7 @@ async fn the_administrator_archives_and_unarchives_members_findings() {
     )
     .await
     .unwrap();
-    let done = archive::execute(&cfg, &plan).await;
+    let done = archive::execute(&cfg, &plan, &Silent, &Stop::default()).await;
     assert!(done.errors.is_empty(), "{:?}", done.errors);
     let after = read(&cfg, &filter(&format!("account = [\"{}\"]", MEMBERS[1]))).await;
     let f = after.iter().find(|f| f.id == picked[0]).unwrap();
@@ -441,7 +448,7 @@ async fn the_administrator_archives_and_unarchives_members_findings() {
         .unwrap();
     let n = plan.count();
     assert!(n > 0);
-    archive::execute(&cfg, &plan).await;
+    archive::execute(&cfg, &plan, &Silent, &Stop::default()).await;
     let left = read(
         &cfg,
         &filter(&format!(
@@ -664,7 +671,7 @@ async fn the_cli_exports_ndjson_and_lists_through_the_administrator() {
 #[tokio::test]
 async fn direct_mode_reads_each_accounts_own_detector() {
     let env = env().await;
-    let f = factory_of(&env, MANAGEMENT).await;
+    let f = Session::new(factory_of(&env, MANAGEMENT).await).await.unwrap();
     let accounts: Vec<String> = [MEMBERS[0], OUTSIDER]
         .iter()
         .map(|s| s.to_string())
@@ -674,7 +681,7 @@ async fn direct_mode_reads_each_accounts_own_detector() {
     let mut seen = BTreeSet::new();
     let mut f_all = filter("");
     f_all.status = Status::All;
-    collect::collect(targets, &f_all, 4, |r| {
+    collect::collect(targets, &f_all, 4, &Silent, &Stop::default(), |r| {
         seen.insert(r.account_id.clone());
         Ok(())
     })
@@ -811,7 +818,7 @@ async fn a_failing_sink_stops_the_collection() {
     let all = filter(r#"status = "all""#);
     let res = tokio::time::timeout(
         std::time::Duration::from_secs(30),
-        collect::collect(targets, &all, 4, |_| {
+        collect::collect(targets, &all, 4, &Silent, &Stop::default(), |_| {
             n += 1;
             if n > 3 {
                 Err(std::io::Error::from(std::io::ErrorKind::BrokenPipe))

@@ -6,7 +6,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use guardduty_org::aws::{AwsOptions, ClientFactory};
+use guardduty_org::aws::{AwsOptions, ClientFactory, Session};
+use guardduty_org::control::{Silent, Stop};
 use guardduty_org::policies::apply::{self, ApplyError, ApplyReport, ApplyRequest, TemplateSet};
 use guardduty_org::policies::render::Vars;
 use guardduty_org::policies::{actions, document, template, validate};
@@ -16,15 +17,24 @@ use crate::support::Env;
 
 const ROLE: &str = "GdorgExecutionRole";
 
-fn factory(env: &Env) -> ClientFactory {
-    ClientFactory::from_config(
+async fn factory(env: &Env) -> Session {
+    Session::new(ClientFactory::from_config(
         env.mgmt.clone(),
         AwsOptions {
             role_name: DEFAULT_EXECUTION_ROLE.into(),
             max_attempts: 1,
             ..Default::default()
         },
-    )
+    ))
+    .await
+    .unwrap()
+}
+
+async fn apply(
+    session: &Session,
+    req: &ApplyRequest,
+) -> Result<ApplyReport, ApplyError> {
+    apply::apply(session, req, &Silent, &Stop::default()).await
 }
 
 fn request(accounts: &[String], vars: &[&str]) -> ApplyRequest {
@@ -58,7 +68,7 @@ fn ops_of(report: &ApplyReport) -> BTreeMap<&'static str, usize> {
 }
 
 async fn iam_of(env: &Env, account: &str) -> aws_sdk_iam::Client {
-    ClientFactory::iam(&factory(env).account(account).await.unwrap())
+    ClientFactory::iam(&factory(env).await.factory.account(account).await.unwrap())
 }
 
 async fn versions(iam: &aws_sdk_iam::Client, arn: &str) -> Vec<(String, bool)> {
@@ -80,8 +90,8 @@ async fn versions(iam: &aws_sdk_iam::Client, arn: &str) -> Vec<(String, bool)> {
 #[tokio::test]
 async fn apply_to_every_account_then_reapply_makes_no_mutating_call() {
     let env = Env::new(30).await;
-    let f = factory(&env);
-    let report = apply::apply(&f, &request(&[], &[])).await.unwrap();
+    let f = factory(&env).await;
+    let report = apply(&f, &request(&[], &[])).await.unwrap();
     assert!(report.all_ok(), "{report:?}");
     // Every member, and not the caller's own (management) account.
     let accounts: Vec<_> = report.accounts.iter().map(|a| a.account.clone()).collect();
@@ -140,7 +150,7 @@ async fn apply_to_every_account_then_reapply_makes_no_mutating_call() {
 
     // Re-apply: reads only.
     env.sandbox.calls().clear();
-    let again = apply::apply(&f, &request(&[], &[])).await.unwrap();
+    let again = apply(&f, &request(&[], &[])).await.unwrap();
     assert!(again.all_ok());
     assert!(
         again.accounts.iter().all(|a| a.steps.is_empty()),
@@ -151,16 +161,18 @@ async fn apply_to_every_account_then_reapply_makes_no_mutating_call() {
 
     // Once installed, the execution role itself is the way in (`--role-name
     // GdorgExecutionRole`): the same apply through it finds nothing to do.
-    let through_role = ClientFactory::from_config(
+    let through_role = Session::new(ClientFactory::from_config(
         env.mgmt.clone(),
         AwsOptions {
             role_name: ROLE.into(),
             max_attempts: 1,
             ..Default::default()
         },
-    );
+    ))
+    .await
+    .unwrap();
     env.sandbox.calls().clear();
-    let third = apply::apply(&through_role, &request(&[], &[]))
+    let third = apply(&through_role, &request(&[], &[]))
         .await
         .unwrap();
     assert!(third.all_ok(), "{third:?}");
@@ -187,7 +199,7 @@ async fn dry_run_reads_plans_and_changes_nothing() {
     let members = env.members();
     let mut req = request(&members, &["admin_account_id=123456789012"]);
     req.dry_run = true;
-    let report = apply::apply(&factory(&env), &req).await.unwrap();
+    let report = apply(&factory(&env).await, &req).await.unwrap();
     assert!(report.dry_run);
     assert!(report
         .accounts
@@ -209,9 +221,9 @@ async fn dry_run_reads_plans_and_changes_nothing() {
 async fn a_changed_template_makes_a_new_version_and_prunes_at_the_limit() {
     let env = Env::new(2).await;
     let member = env.members()[0].clone();
-    let f = factory(&env);
+    let f = factory(&env).await;
     let vars = ["admin_account_id=123456789012"];
-    apply::apply(&f, &request(std::slice::from_ref(&member), &vars))
+    apply(&f, &request(std::slice::from_ref(&member), &vars))
         .await
         .unwrap();
     let arn = format!("arn:aws:iam::{member}:policy/gdorg/gdorg-member-guard");
@@ -231,7 +243,7 @@ async fn a_changed_template_makes_a_new_version_and_prunes_at_the_limit() {
         req.templates
             .replace("member-guard", "edited/member-guard.json", &changed(n));
         env.sandbox.calls().clear();
-        let report = apply::apply(&f, &req).await.unwrap();
+        let report = apply(&f, &req).await.unwrap();
         assert!(report.all_ok(), "{report:?}");
         let expected: BTreeMap<&str, usize> = if n <= 5 {
             BTreeMap::from([("CreatePolicyVersion", 1)])
@@ -271,7 +283,7 @@ async fn a_changed_template_makes_a_new_version_and_prunes_at_the_limit() {
     req.templates
         .replace("member-guard", "edited/member-guard.json", &changed(7));
     env.sandbox.calls().clear();
-    let report = apply::apply(&f, &req).await.unwrap();
+    let report = apply(&f, &req).await.unwrap();
     assert!(report.accounts[0].steps.is_empty());
     assert_eq!(mutating_calls(&env), Vec::<String>::new());
 }
@@ -280,10 +292,10 @@ async fn a_changed_template_makes_a_new_version_and_prunes_at_the_limit() {
 async fn a_new_external_id_updates_the_trust_policy_only() {
     let env = Env::new(2).await;
     let members = env.members();
-    let f = factory(&env);
-    apply::apply(&f, &request(&members, &[])).await.unwrap();
+    let f = factory(&env).await;
+    apply(&f, &request(&members, &[])).await.unwrap();
     env.sandbox.calls().clear();
-    let report = apply::apply(&f, &request(&members, &["external_id=ext-2026-11"]))
+    let report = apply(&f, &request(&members, &["external_id=ext-2026-11"]))
         .await
         .unwrap();
     assert_eq!(
@@ -320,7 +332,7 @@ async fn a_new_external_id_updates_the_trust_policy_only() {
 #[tokio::test]
 async fn a_bad_template_is_refused_before_any_call() {
     let env = Env::new(2).await;
-    let f = factory(&env);
+    let f = factory(&env).await;
     let mut req = request(&env.members(), &[]);
     req.templates.replace(
         "member-permissions",
@@ -330,7 +342,7 @@ async fn a_bad_template_is_refused_before_any_call() {
             {"Sid": "TooMuch", "Effect": "Allow", "Action": "guardduty:*", "Resource": "*"}]}"#,
     );
     env.sandbox.calls().clear();
-    let err = apply::apply(&f, &req).await.unwrap_err();
+    let err = apply(&f, &req).await.unwrap_err();
     assert!(matches!(err, ApplyError::Template(_)), "{err}");
     let text = err.to_string();
     assert!(text.contains("edited/member-permissions.json"), "{text}");
@@ -348,13 +360,13 @@ async fn a_bad_template_is_refused_before_any_call() {
             .text
             .replace("\"*\"", "\"arn:aws:guardduty:*:${acount_id}:detector/*\""),
     );
-    let err = apply::apply(&f, &req).await.unwrap_err().to_string();
+    let err = apply(&f, &req).await.unwrap_err().to_string();
     assert!(err.contains("unknown variable `${acount_id}`"), "{err}");
     let req = request(&env.members(), &["account_id=123456789012"]);
-    let err = apply::apply(&f, &req).await.unwrap_err().to_string();
+    let err = apply(&f, &req).await.unwrap_err().to_string();
     assert!(err.contains("account_id is filled by apply"), "{err}");
     let req = request(&["12345".to_string()], &[]);
-    let err = apply::apply(&f, &req).await.unwrap_err().to_string();
+    let err = apply(&f, &req).await.unwrap_err().to_string();
     assert!(
         err.contains("`12345` is not a 12-digit account id"),
         "{err}"
@@ -376,7 +388,7 @@ async fn one_failing_account_does_not_stop_the_others() {
             .roles
             .remove(DEFAULT_EXECUTION_ROLE);
     });
-    let report = apply::apply(&factory(&env), &request(&members, &[]))
+    let report = apply(&factory(&env).await, &request(&members, &[]))
         .await
         .unwrap();
     let failed: Vec<_> = report.failed().collect();

@@ -4,8 +4,12 @@
 
 use std::collections::BTreeSet;
 
-use guardduty_org::findings_cli::{build_report, FilterArgs, ReadArgs};
-use guardduty_org::report::{self, Format};
+use std::sync::Arc;
+
+use guardduty_org::aws::Session;
+use guardduty_org::control::{Silent, Stop};
+use guardduty_org::findings::source::ReadOptions;
+use guardduty_org::report::{self, build::build, Format};
 
 use crate::findings::{self, ADMIN, MEMBERS, OUTSIDER, PER_CELL, REGIONS};
 use crate::support::Env;
@@ -26,22 +30,27 @@ user_agent = "=cmd|' /C calc'!A0"
 domain = "@evil.example.com"
 "#;
 
-fn read_args() -> ReadArgs {
-    ReadArgs {
-        filter: FilterArgs::default(),
-        regions: REGIONS.iter().map(|r| r.to_string()).collect(),
-        admin_account: None,
-        direct: false,
-        accounts: vec![],
-        concurrency: 4,
-    }
+fn read_args() -> ReadOptions {
+    let regions: Vec<String> = REGIONS.iter().map(|r| r.to_string()).collect();
+    ReadOptions::through_administrator(&regions)
+}
+
+async fn build_report(
+    f: guardduty_org::aws::ClientFactory,
+    read: &ReadOptions,
+    top: usize,
+) -> Result<report::Report, report::build::BuildError> {
+    let session = Arc::new(Session::new(f).await?);
+    Ok(build(session, read, top, &Silent, &Stop::default())
+        .await?
+        .report)
 }
 
 async fn hostile_report() -> (Env, report::Report) {
     let env = Env::with_spec(findings::spec(HOSTILE)).await;
     let f = findings::factory_of(&env, ADMIN).await;
     // Room for every finding (6 cells x PER_CELL + 1) in the top list.
-    let rep = build_report(&f, &read_args(), 200).await.unwrap();
+    let rep = build_report(f, &read_args(), 200).await.unwrap();
     (env, rep)
 }
 

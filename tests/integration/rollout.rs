@@ -5,10 +5,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use guardduty_org::aws::Session;
-use guardduty_org::execute::{Silent, Status, Stop};
+use guardduty_org::control::{Silent, Stop};
+use guardduty_org::execute::Status;
 use guardduty_org::plan::{Action, Notice};
 use guardduty_org::rollout::{self, Command, Report};
-use guardduty_org::run::Outcome;
+use guardduty_org::outcome::Outcome;
 use guardduty_org::sandbox::faults::FaultConfig;
 use guardduty_org::sandbox::org_file::{AccountSpec, OrgSpec};
 use guardduty_org::settings::{
@@ -754,7 +755,7 @@ struct StopAfter {
     applying: std::sync::atomic::AtomicBool,
 }
 
-impl guardduty_org::execute::Reporter for StopAfter {
+impl guardduty_org::control::Reporter for StopAfter {
     fn start(&self, phase: &'static str, _: usize) {
         self.applying
             .store(phase == "apply", std::sync::atomic::Ordering::SeqCst);

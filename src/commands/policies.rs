@@ -1,27 +1,31 @@
-//! The CLI edge of `gdorg policies`: turn flags into checked settings, call the library, print
-//! (data to stdout, warnings to stderr) and pick the outcome.
+//! `gdorg policies list|show|render|validate|apply`: flags into checked settings, the library,
+//! and the printed result (policies and reports to stdout, warnings to stderr).
 
-use std::io::Write;
 use std::path::Path;
 
 use anyhow::{bail, Context};
 
-use super::apply::{self, ApplyRequest, TemplateSet};
-use super::render::Vars;
-use super::validate::{self, Severity};
-use super::{output, template, TEMPLATES};
-use crate::aws::{AwsOptions, ClientFactory};
-use crate::cli::{GlobalArgs, PoliciesApplyArgs, PoliciesCommand};
-use crate::run::Outcome;
+use super::{edge, Ctx};
+use crate::cli::policies::{PoliciesApplyArgs, PoliciesCommand};
+use crate::outcome::Outcome;
+use crate::policies::apply::{self, ApplyError, ApplyRequest, TemplateSet};
+use crate::policies::render::Vars;
+use crate::policies::validate::{self, Severity};
+use crate::policies::{output, template, TEMPLATES};
 
-pub async fn run(global: &GlobalArgs, cmd: PoliciesCommand) -> anyhow::Result<Outcome> {
-    let mut out = std::io::stdout().lock();
+pub async fn run(ctx: &Ctx, cmd: PoliciesCommand) -> anyhow::Result<Outcome> {
+    let mut out = String::new();
+    let warn = |text: &str| {
+        if !text.is_empty() {
+            ctx.printer.warn(text.trim_end());
+        }
+    };
     match cmd {
         PoliciesCommand::List => {
-            out.write_all(output::list(TEMPLATES).as_bytes())?;
+            out.push_str(&output::list(TEMPLATES));
         }
         PoliciesCommand::Show { name } => {
-            out.write_all(named(&name)?.text.as_bytes())?;
+            out.push_str(named(&name)?.text);
         }
         PoliciesCommand::Render { name, vars } => {
             let t = named(&name)?;
@@ -33,7 +37,7 @@ pub async fn run(global: &GlobalArgs, cmd: PoliciesCommand) -> anyhow::Result<Ou
                 .expect("catalog template");
             let (doc, warnings) = apply::render_checked(&source, &vars)?;
             warn(&output::issues(&source.origin, &warnings));
-            out.write_all(output::policy_json(&doc).as_bytes())?;
+            out.push_str(&output::policy_json(&doc));
         }
         PoliciesCommand::Validate { target, vars } => {
             let vars = Vars::from_assignments(&vars)?.or(&Vars::examples());
@@ -67,7 +71,8 @@ pub async fn run(global: &GlobalArgs, cmd: PoliciesCommand) -> anyhow::Result<Ou
                 },
             };
             for (origin, text, kind) in checked {
-                let doc = super::render::render(&text, &vars).with_context(|| origin.clone())?;
+                let doc = crate::policies::render::render(&text, &vars)
+                    .with_context(|| origin.clone())?;
                 let kind = kind.unwrap_or_else(|| apply::kind_of(&doc));
                 let issues = validate::validate(&doc, kind);
                 errors += issues
@@ -75,25 +80,24 @@ pub async fn run(global: &GlobalArgs, cmd: PoliciesCommand) -> anyhow::Result<Ou
                     .filter(|i| i.severity == Severity::Error)
                     .count();
                 if issues.is_empty() {
-                    writeln!(out, "{origin}: ok")?;
+                    out.push_str(&format!("{origin}: ok\n"));
                 } else {
-                    out.write_all(output::issues(&origin, &issues).as_bytes())?;
+                    out.push_str(&output::issues(&origin, &issues));
                 }
             }
+            ctx.printer.data(&out)?;
             if errors > 0 {
                 bail!("{errors} validation error(s)");
             }
+            return Ok(Outcome::Success);
         }
-        PoliciesCommand::Apply(args) => return apply_cmd(global, &args, &mut out).await,
+        PoliciesCommand::Apply(args) => return apply_cmd(ctx, &args).await,
     }
+    ctx.printer.data(&out)?;
     Ok(Outcome::Success)
 }
 
-async fn apply_cmd(
-    global: &GlobalArgs,
-    args: &PoliciesApplyArgs,
-    out: &mut impl Write,
-) -> anyhow::Result<Outcome> {
+async fn apply_cmd(ctx: &Ctx, args: &PoliciesApplyArgs) -> anyhow::Result<Outcome> {
     // Settings first, all checked before any call.
     let vars = Vars::from_assignments(&args.vars)?;
     let templates = match &args.templates {
@@ -106,25 +110,30 @@ async fn apply_cmd(
         vars,
         accounts: args.accounts.clone(),
         dry_run: args.dry_run,
-        concurrency: args.concurrency,
+        concurrency: args.run.limits()?.concurrency,
     };
     apply::check_accounts(&req.accounts)?;
     apply::preflight(&req.templates, &req.vars)?;
-    let factory = ClientFactory::load(AwsOptions {
-        profile: global.profile.clone(),
-        region: global.region.clone(),
-        endpoint_url: global.endpoint_url.clone(),
-        role_name: global.role_name.clone(),
-        external_id: global.external_id.clone(),
-        max_attempts: global.max_attempts,
-        session_duration: None,
-    })
-    .await;
-    let report = apply::apply(&factory, &req).await?;
+    let session = ctx.session().await?;
+    let progress = ctx.printer.progress();
+    let report = apply::apply(&session, &req, &progress, &ctx.stop)
+        .await
+        .map_err(|e| match e {
+            ApplyError::Accounts(e) => edge(e, "listing the organization's accounts"),
+            other => other.into(),
+        })?;
     for (origin, issue) in &report.warnings {
-        warn(&output::issues(origin, std::slice::from_ref(issue)));
+        ctx.printer
+            .warn(output::issues(origin, std::slice::from_ref(issue)).trim_end());
     }
-    out.write_all(output::report(&report).as_bytes())?;
+    ctx.printer.data(&output::report(&report))?;
+    if report.not_started > 0 {
+        ctx.printer.note(&format!(
+            "interrupted: {} account(s) not started; run the command again to finish",
+            report.not_started
+        ));
+        return Ok(Outcome::Partial);
+    }
     if report.accounts.is_empty() {
         return Ok(Outcome::Success);
     }
@@ -139,7 +148,7 @@ async fn apply_cmd(
     })
 }
 
-fn named(name: &str) -> anyhow::Result<&'static super::Template> {
+fn named(name: &str) -> anyhow::Result<&'static crate::policies::Template> {
     template(name).with_context(|| format!("no template `{name}` (templates: {})", names()))
 }
 
@@ -149,11 +158,4 @@ fn names() -> String {
         .map(|t| t.name)
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// Warnings go to stderr, so stdout stays the policy or the report.
-fn warn(text: &str) {
-    if !text.is_empty() {
-        let _ = std::io::stderr().lock().write_all(text.as_bytes());
-    }
 }

@@ -2,26 +2,31 @@
 //! code that talks to AWS: the untidy organization as found, the plan, the rollout, the
 //! converged plan, then sample findings and the consolidated HTML report.
 
-use std::io::Write;
+use std::path::Path;
 use std::sync::Arc;
 
+use anyhow::bail;
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region};
 use aws_credential_types::Credentials;
 
+use super::Ctx;
 use crate::aws::{AwsOptions, ClientFactory, Session};
-use crate::cli::DemoArgs;
-use crate::run::Outcome;
+use crate::cli::sandbox::DemoArgs;
+use crate::control::{Silent, Stop};
+use crate::findings::sample::SampleOutcome;
+use crate::findings::source::ReadOptions;
+use crate::outcome::Outcome;
 use crate::sandbox::org_file::OrgSpec;
 use crate::sandbox::Sandbox;
 
 /// The organization the demo serves (kept in `examples/` so users can serve it themselves).
-const DEMO_ORG: &str = include_str!("../examples/demo-org.toml");
+const DEMO_ORG: &str = include_str!("../../examples/demo-org.toml");
 
 /// Regions the demo's findings are generated in.
 const FINDINGS_REGIONS: [&str; 2] = ["eu-west-1", "us-east-1"];
 
-pub async fn run(args: &DemoArgs) -> anyhow::Result<Outcome> {
+pub async fn run(ctx: &Ctx, args: &DemoArgs) -> anyhow::Result<Outcome> {
     let mut spec =
         OrgSpec::parse(DEMO_ORG).map_err(|e| anyhow::anyhow!("examples/demo-org.toml: {e}"))?;
     spec.member_accounts = args.accounts;
@@ -30,7 +35,7 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<Outcome> {
     let session = Arc::new(sandbox_session(&sandbox).await?);
 
     let accounts = sandbox.world(|w| w.accounts.len());
-    say(format_args!(
+    say(ctx, format_args!(
         "gdorg demo: a sandbox organization of {accounts} accounts at {} (caller {})\n\
          It starts untidy: GuardDuty on by hand in a few places, one detector suspended, an account\n\
          without the execution role, a suspended account, another team's administrator in eu-west-1,\n\
@@ -39,23 +44,17 @@ pub async fn run(args: &DemoArgs) -> anyhow::Result<Outcome> {
         session.caller
     ))?;
 
-    show_audit(session.clone(), "before the rollout").await?;
-    show_rollout(session.clone()).await?;
-    show_audit(session.clone(), "after the rollout").await?;
+    show_audit(ctx, session.clone(), "before the rollout").await?;
+    show_rollout(ctx, session.clone()).await?;
+    show_audit(ctx, session.clone(), "after the rollout").await?;
 
     // Findings: samples in the administrator and three members, in two regions, then the
     // consolidated HTML report, read through the administrator.
     let mut findings_accounts = vec![management.clone()];
     findings_accounts.extend((1..=3.min(args.accounts)).map(OrgSpec::generated_id));
     let regions: Vec<String> = FINDINGS_REGIONS.iter().map(|r| r.to_string()).collect();
-    let report = crate::findings_cli::demo_findings(
-        &session.factory,
-        &findings_accounts,
-        &regions,
-        &args.report,
-    )
-    .await?;
-    say(format_args!(
+    let report = demo_findings(session.clone(), &findings_accounts, &regions, &args.report).await?;
+    say(ctx, format_args!(
         "\nsample findings in {} accounts x {} regions: {} current ({} critical); the administrator's report is in {}",
         findings_accounts.len(),
         regions.len(),
@@ -99,15 +98,56 @@ pub async fn sandbox_session(sandbox: &Sandbox) -> Result<Session, crate::aws::A
 /// Attempts per call against the sandbox (its faults are off unless an org file sets them).
 const MAX_ATTEMPTS: u32 = 3;
 
-fn say(text: std::fmt::Arguments<'_>) -> std::io::Result<()> {
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "{text}")
+fn say(ctx: &Ctx, text: std::fmt::Arguments<'_>) -> std::io::Result<()> {
+    ctx.printer.data(&format!("{text}\n"))
+}
+
+/// The findings part of the demo: sample findings in some accounts x regions, then the HTML
+/// report through the administrator, written to `output`. Cells without a detector get one
+/// first, so the step stands on its own whatever the demo did before.
+async fn demo_findings(
+    session: Arc<Session>,
+    accounts: &[String],
+    regions: &[String],
+    output: &Path,
+) -> anyhow::Result<crate::report::Report> {
+    for account in accounts {
+        for region in regions {
+            let gd = session.guardduty(account, region).await?;
+            if crate::aws::admin::detector(&gd).await?.is_none() {
+                gd.create_detector()
+                    .enable(true)
+                    .send()
+                    .await
+                    .map_err(crate::aws::AwsError::from_sdk("CreateDetector"))?;
+            }
+        }
+    }
+    let stop = Stop::default();
+    let made =
+        crate::findings::sample::create(&session, accounts, regions, &[], 8, &Silent, &stop).await;
+    if let Some(bad) = made
+        .results
+        .iter()
+        .find(|r| r.result != SampleOutcome::Created)
+    {
+        bail!(
+            "sample findings in {} {}: {}",
+            bad.account,
+            bad.region,
+            bad.result.label()
+        );
+    }
+    let read = ReadOptions::through_administrator(regions);
+    let built = crate::report::build::build(session, &read, 50, &Silent, &stop).await?;
+    crate::fsutil::write_atomic(output, crate::report::html::render(&built.report).as_bytes())
+        .map_err(|e| anyhow::anyhow!("writing {}: {e}", output.display()))?;
+    Ok(built.report)
 }
 
 /// Plan, then roll out GuardDuty (invitation mode, default regions) across the demo org and
 /// print what changed and what needs a person; a second plan shows what is left.
-async fn show_rollout(session: Arc<Session>) -> anyhow::Result<()> {
-    use crate::execute::{Silent, Stop};
+async fn show_rollout(ctx: &Ctx, session: Arc<Session>) -> anyhow::Result<()> {
     use crate::rollout::{render, Command};
     use crate::settings::{AccountSource, Desired, Mode, RunSettings};
 
@@ -132,16 +172,17 @@ async fn show_rollout(session: Arc<Session>) -> anyhow::Result<()> {
             &Stop::default(),
         )
         .await?;
-        let mut out = std::io::stdout().lock();
-        write!(out, "\n{}", render::plan(&report))?;
-        write!(out, "{}", render::results(&report))?;
+        ctx.printer.data(&format!(
+            "\n{}{}",
+            render::plan(&report),
+            render::results(&report)
+        ))?;
     }
     Ok(())
 }
 
 /// `gdorg audit` of the demo org (default regions), as a terminal matrix.
-async fn show_audit(session: Arc<Session>, when: &str) -> anyhow::Result<()> {
-    use crate::execute::{Silent, Stop};
+async fn show_audit(ctx: &Ctx, session: Arc<Session>, when: &str) -> anyhow::Result<()> {
     use crate::settings::{AccountSource, Desired, Mode, DEFAULT_CONCURRENCY};
 
     let regions = crate::regions::default_enabled()
@@ -157,11 +198,9 @@ async fn show_audit(session: Arc<Session>, when: &str) -> anyhow::Result<()> {
         &Stop::default(),
     )
     .await?;
-    let mut out = std::io::stdout().lock();
-    write!(
-        out,
+    ctx.printer.data(&format!(
         "\n== gdorg audit, {when} ==\n{}",
         crate::audit::render::table(&audit)
-    )?;
+    ))?;
     Ok(())
 }

@@ -1,0 +1,98 @@
+//! The organization as the caller sees it: its accounts (Organizations ListAccounts), the
+//! delegated GuardDuty administrator, and how GuardDuty is set up (the mode). Each is read
+//! here, once, for every command.
+
+use aws_sdk_guardduty::types::AdminStatus;
+
+use super::{AwsError, ClientFactory, Session};
+
+/// An account of the organization.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct OrgAccount {
+    pub id: String,
+    pub email: String,
+    /// ACTIVE, SUSPENDED, PENDING_CLOSURE, ... An account the API reports without a status is
+    /// taken as ACTIVE: Organizations only leaves it out for accounts in good standing.
+    pub status: String,
+}
+
+impl OrgAccount {
+    pub fn is_active(&self) -> bool {
+        self.status == "ACTIVE"
+    }
+}
+
+/// Every account of the organization, sorted by id (the caller must be allowed to list them:
+/// the management account, or a delegated administrator of Organizations).
+pub async fn list_accounts(session: &Session) -> Result<Vec<OrgAccount>, AwsError> {
+    let org = ClientFactory::organizations(session.factory.base());
+    let mut pages = org.list_accounts().into_paginator().send();
+    let mut out = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(AwsError::from_sdk("ListAccounts"))?;
+        for a in page.accounts() {
+            #[allow(deprecated)] // Status is deprecated in favour of State; read both.
+            let status = a
+                .state()
+                .map(|s| s.as_str().to_string())
+                .or_else(|| a.status().map(|s| s.as_str().to_string()))
+                .unwrap_or_else(|| "ACTIVE".into());
+            out.push(OrgAccount {
+                id: a.id().unwrap_or_default().to_string(),
+                email: a.email().unwrap_or_default().to_string(),
+                status,
+            });
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// The enabled delegated GuardDuty administrator, when the caller may ask (only the
+/// management account may): Ok(None) when there is none, Err when the caller may not know.
+pub async fn delegated_admin(session: &Session) -> Result<Option<String>, AwsError> {
+    let gd = session.home_guardduty();
+    let mut pages = gd.list_organization_admin_accounts().into_paginator().send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(AwsError::from_sdk("ListOrganizationAdminAccounts"))?;
+        if let Some(a) = page
+            .admin_accounts()
+            .iter()
+            .find(|a| a.admin_status() == Some(&AdminStatus::Enabled))
+        {
+            return Ok(a.admin_account_id().map(str::to_string));
+        }
+    }
+    Ok(None)
+}
+
+/// How GuardDuty is set up across the organization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Setup {
+    /// A delegated administrator is enabled (the Organizations flow).
+    DelegatedAdministrator,
+    /// No delegated administrator, and the administrator has members (the invitation flow).
+    InvitedMembers,
+}
+
+/// How GuardDuty is set up, read rather than assumed: None when neither flow is set up yet
+/// (or the caller cannot tell).
+pub async fn detect_setup(session: &Session, administrator: &str) -> Option<Setup> {
+    if let Ok(Some(_)) = delegated_admin(session).await {
+        return Some(Setup::DelegatedAdministrator);
+    }
+    let gd = session
+        .guardduty(administrator, &session.factory.home_region())
+        .await
+        .ok()?;
+    let detector = super::admin::detector(&gd).await.ok()??;
+    let members = gd
+        .list_members()
+        .detector_id(detector)
+        .only_associated("false")
+        .max_results(1)
+        .send()
+        .await
+        .ok()?;
+    (!members.members().is_empty()).then_some(Setup::InvitedMembers)
+}

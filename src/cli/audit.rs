@@ -1,0 +1,62 @@
+//! `audit`: what to check, how to print it, and when to fail.
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+use super::{AccountArgs, ConcurrencyArg, OutputArg, RegionArgs};
+
+/// The audit's output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuditFormat {
+    /// The terminal matrix.
+    Table,
+    /// Schema-versioned JSON: the --baseline format.
+    Json,
+    Csv,
+    #[value(alias = "md")]
+    Markdown,
+    Html,
+}
+
+/// When the audit exits 3.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOnArg {
+    /// Any gap.
+    Gaps,
+    /// A regression against --baseline.
+    Drift,
+    /// Never: exit 0 whatever is found.
+    Never,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    #[arg(long, value_enum, default_value = "table", help_heading = "Output")]
+    pub format: AuditFormat,
+    #[command(flatten)]
+    pub output: OutputArg,
+    /// A previous audit's JSON: report what was covered and no longer is, and what is new.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Exit 3 on: gaps (any gap), drift (a regression against --baseline) or never.
+    #[arg(long, value_enum, default_value = "gaps")]
+    pub fail_on: FailOnArg,
+    #[command(flatten)]
+    pub accounts: AccountArgs,
+    #[command(flatten)]
+    pub regions: RegionArgs,
+    #[command(flatten)]
+    pub run: ConcurrencyArg,
+}
+
+impl AuditArgs {
+    /// The accounts, regions and limits, checked before any call.
+    pub fn settings(&self) -> Result<crate::settings::Settings, crate::settings::SettingsError> {
+        let run = crate::settings::RunSettings {
+            concurrency: self.run.limits()?.concurrency,
+            journal: None,
+        };
+        crate::settings::Settings::new(self.accounts.input(), self.regions.resolve()?, run)
+    }
+}

@@ -1,0 +1,86 @@
+//! `plan`, `rollout` and `offboard`: the desired state and the run's options.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::{AccountArgs, ConcurrencyArg, RegionArgs};
+
+/// Which accounts and regions, and the GuardDuty settings they should have.
+#[derive(Debug, Args, Clone)]
+pub struct TargetArgs {
+    /// Protection plans to enable (comma-separated): S3_DATA_EVENTS, EKS_AUDIT_LOGS,
+    /// EBS_MALWARE_PROTECTION, RDS_LOGIN_EVENTS, LAMBDA_NETWORK_LOGS, RUNTIME_MONITORING,
+    /// EKS_RUNTIME_MONITORING.
+    #[arg(long, value_delimiter = ',', value_name = "PLANS")]
+    pub features: Vec<String>,
+    /// Finding publishing frequency: FIFTEEN_MINUTES, ONE_HOUR or SIX_HOURS.
+    #[arg(long)]
+    pub frequency: Option<String>,
+    /// Organizations mode: auto-enable every account (ALL), not only new ones (NEW).
+    #[arg(long)]
+    pub auto_enable_all: bool,
+    /// Move members that belong to another administrator to ours, and in organizations mode
+    /// replace another delegated administrator (otherwise both are reported, left alone).
+    #[arg(long)]
+    pub take_over: bool,
+    /// Send invitation emails (off by default: one email per member per region otherwise).
+    #[arg(long)]
+    pub email_notification: bool,
+    /// Write a JSON journal of every step and its outcome to this file (atomically).
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub journal: Option<PathBuf>,
+    #[command(flatten)]
+    pub accounts: AccountArgs,
+    #[command(flatten)]
+    pub regions: RegionArgs,
+    #[command(flatten)]
+    pub run: ConcurrencyArg,
+}
+
+#[derive(Debug, Args)]
+pub struct RolloutArgs {
+    /// Only show the plan; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub target: TargetArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct OffboardArgs {
+    /// Only show the plan; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Also delete the member detectors (this destroys their findings).
+    #[arg(long)]
+    pub delete_detectors: bool,
+    #[command(flatten)]
+    pub target: TargetArgs,
+}
+
+impl TargetArgs {
+    /// Every flag checked (the accounts file read), before any call.
+    pub fn settings(
+        &self,
+        delete_detectors: bool,
+    ) -> Result<crate::settings::Settings, crate::settings::SettingsError> {
+        use crate::settings::{AutoEnable, RunSettings, Settings};
+        let run = RunSettings {
+            concurrency: self.run.limits()?.concurrency,
+            journal: self.journal.clone(),
+        };
+        let mut s = Settings::new(self.accounts.input(), self.regions.resolve()?, run)?;
+        s.desired.features = crate::settings::parse_features(&self.features)?;
+        s.desired.frequency = self.frequency.as_deref().map(str::parse).transpose()?;
+        s.desired.auto_enable = if self.auto_enable_all {
+            AutoEnable::All
+        } else {
+            AutoEnable::New
+        };
+        s.desired.take_over = self.take_over;
+        s.desired.email_notification = self.email_notification;
+        s.desired.delete_detectors = delete_detectors;
+        Ok(s)
+    }
+}

@@ -1,0 +1,57 @@
+//! `gdorg audit`: flags checked before any call (the baseline read first), the audit, the
+//! rendered output to stdout or written atomically to `--output`, and the exit outcome.
+
+use super::{edge, Ctx};
+use crate::audit::render::{render, Format};
+use crate::audit::FailOn;
+use crate::cli::audit::{AuditArgs, AuditFormat, FailOnArg};
+use crate::outcome::Outcome;
+
+pub async fn run(ctx: &Ctx, args: &AuditArgs) -> anyhow::Result<Outcome> {
+    let format = match args.format {
+        AuditFormat::Table => Format::Table,
+        AuditFormat::Json => Format::Json,
+        AuditFormat::Csv => Format::Csv,
+        AuditFormat::Markdown => Format::Markdown,
+        AuditFormat::Html => Format::Html,
+    };
+    let fail_on = match args.fail_on {
+        FailOnArg::Gaps => FailOn::Gaps,
+        FailOnArg::Drift => FailOn::Drift,
+        FailOnArg::Never => FailOn::Never,
+    };
+    let baseline = args
+        .baseline
+        .as_deref()
+        .map(crate::audit::drift::load)
+        .transpose()?;
+    if fail_on == FailOn::Drift && baseline.is_none() {
+        anyhow::bail!("--fail-on drift needs --baseline FILE");
+    }
+    let settings = args.settings()?;
+    let session = ctx.session().await?;
+    let detected = super::rollout::detect_mode(&session, &settings).await;
+    let (desired, source, run_settings) = settings.resolve(&session.caller, detected)?;
+    let progress = ctx.printer.progress();
+    let (mut audit, interrupted) = crate::audit::run(
+        session,
+        desired,
+        &source,
+        run_settings.concurrency,
+        &progress,
+        &ctx.stop,
+    )
+    .await
+    .map_err(|e| edge(e, "audit"))?;
+    if let Some(b) = &baseline {
+        audit.drift = Some(crate::audit::drift::compare(b, &audit));
+    }
+    ctx.printer
+        .write(args.output.file(), &render(&audit, format))?;
+    if interrupted {
+        ctx.printer.note(
+            "interrupted: the cells not read are marked `not read (stopped)`; nothing was changed",
+        );
+    }
+    Ok(audit.outcome(fail_on, interrupted))
+}
