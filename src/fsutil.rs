@@ -27,7 +27,10 @@ impl AtomicFile {
             _ => Path::new("."),
         };
         let tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| {
-            std::io::Error::new(e.kind(), format!("creating a file in {}: {e}", dir.display()))
+            std::io::Error::new(
+                e.kind(),
+                format!("creating a file in {}: {e}", dir.display()),
+            )
         })?;
         Ok(AtomicFile {
             tmp: std::io::BufWriter::new(tmp),

@@ -115,6 +115,10 @@ pub struct Cell {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     pub covered: bool,
+    /// Read from the administrator's member list, not from inside the account (which could
+    /// not be read): the relationship is known, the detector's features are not.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub from_administrator: bool,
 }
 
 impl Cell {
@@ -380,6 +384,7 @@ fn blank(account: &str, region: &str, detector: DetectorStatus) -> Cell {
         frequency: None,
         reason: None,
         covered: false,
+        from_administrator: false,
     }
 }
 
@@ -442,13 +447,25 @@ fn member_cell(
             return blank(account, region, DetectorStatus::RegionNotEnabled)
         }
         Some(other) => {
+            let relationship = listed
+                .map(|m| Relationship::from_status(&m.status))
+                .unwrap_or(Relationship::Unknown);
+            // The administrator sees an Enabled member: GuardDuty is on there and reports to
+            // it, whether or not gdorg can get inside the account.
+            if relationship == Relationship::Enabled {
+                return Cell {
+                    reason: reason(other).map(|r| format!("read from the administrator; {r}")),
+                    relationship,
+                    covered: true,
+                    from_administrator: true,
+                    ..blank(account, region, DetectorStatus::Enabled)
+                };
+            }
             return Cell {
                 reason: reason(other),
-                relationship: listed
-                    .map(|m| Relationship::from_status(&m.status))
-                    .unwrap_or(Relationship::Unknown),
+                relationship,
                 ..blank(account, region, DetectorStatus::NoAccess)
-            }
+            };
         }
         None => {
             // The member was not read: the administrator's side failed here, or a stop.

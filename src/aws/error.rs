@@ -23,7 +23,9 @@ pub const NO_CREDENTIALS: &str = "NoCredentials";
 
 impl AwsError {
     /// Convert any SDK error. Used as `.map_err(AwsError::from_sdk("ListDetectors"))`.
-    pub fn from_sdk<E>(operation: &'static str) -> impl FnOnce(SdkError<E, HttpResponse>) -> AwsError
+    pub fn from_sdk<E>(
+        operation: &'static str,
+    ) -> impl FnOnce(SdkError<E, HttpResponse>) -> AwsError
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
@@ -146,8 +148,7 @@ fn http_status(status: u16, message: Option<&str>) -> (String, String) {
 fn lacks_credentials<E: std::error::Error + 'static>(err: &SdkError<E, HttpResponse>) -> bool {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
     while let Some(e) = source {
-        if let Some(c) =
-            e.downcast_ref::<aws_credential_types::provider::error::CredentialsError>()
+        if let Some(c) = e.downcast_ref::<aws_credential_types::provider::error::CredentialsError>()
         {
             return matches!(
                 c,

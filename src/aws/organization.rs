@@ -52,7 +52,10 @@ pub async fn list_accounts(session: &Session) -> Result<Vec<OrgAccount>, AwsErro
 /// management account may): Ok(None) when there is none, Err when the caller may not know.
 pub async fn delegated_admin(session: &Session) -> Result<Option<String>, AwsError> {
     let gd = session.home_guardduty();
-    let mut pages = gd.list_organization_admin_accounts().into_paginator().send();
+    let mut pages = gd
+        .list_organization_admin_accounts()
+        .into_paginator()
+        .send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(AwsError::from_sdk("ListOrganizationAdminAccounts"))?;
         if let Some(a) = page
@@ -76,23 +79,34 @@ pub enum Setup {
 }
 
 /// How GuardDuty is set up, read rather than assumed: None when neither flow is set up yet
-/// (or the caller cannot tell).
-pub async fn detect_setup(session: &Session, administrator: &str) -> Option<Setup> {
+/// (or the caller cannot tell). Members are looked for in the first of `regions` (the home
+/// region first) where the administrator has a detector.
+pub async fn detect_setup(
+    session: &Session,
+    administrator: &str,
+    regions: &[String],
+) -> Option<Setup> {
     if let Ok(Some(_)) = delegated_admin(session).await {
         return Some(Setup::DelegatedAdministrator);
     }
-    let gd = session
-        .guardduty(administrator, &session.factory.home_region())
-        .await
-        .ok()?;
-    let detector = super::admin::detector(&gd).await.ok()??;
-    let members = gd
-        .list_members()
-        .detector_id(detector)
-        .only_associated("false")
-        .max_results(1)
-        .send()
-        .await
-        .ok()?;
-    (!members.members().is_empty()).then_some(Setup::InvitedMembers)
+    let home = session.factory.home_region();
+    let order = std::iter::once(&home).chain(regions.iter().filter(|r| **r != home));
+    for region in order {
+        let Ok(gd) = session.guardduty(administrator, region).await else {
+            return None;
+        };
+        let Ok(Some(detector)) = super::admin::detector(&gd).await else {
+            continue;
+        };
+        let members = gd
+            .list_members()
+            .detector_id(detector)
+            .only_associated("false")
+            .max_results(1)
+            .send()
+            .await
+            .ok()?;
+        return (!members.members().is_empty()).then_some(Setup::InvitedMembers);
+    }
+    None
 }

@@ -32,10 +32,6 @@ pub enum FailOnArg {
 
 #[derive(Debug, Args)]
 pub struct AuditArgs {
-    #[arg(long, value_enum, default_value = "table", help_heading = "Output")]
-    pub format: AuditFormat,
-    #[command(flatten)]
-    pub output: OutputArg,
     /// A previous audit's JSON: report what was covered and no longer is, and what is new.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
@@ -48,6 +44,10 @@ pub struct AuditArgs {
     pub regions: RegionArgs,
     #[command(flatten)]
     pub run: ConcurrencyArg,
+    #[arg(long, value_enum, default_value = "table", help_heading = "Output")]
+    pub format: AuditFormat,
+    #[command(flatten)]
+    pub output: OutputArg,
 }
 
 impl AuditArgs {

@@ -84,7 +84,12 @@ pub struct ReadArgs {
     #[arg(long, help_heading = "Scope")]
     pub direct: bool,
     /// Accounts to read with --direct (default: every active account of the organization).
-    #[arg(long, value_delimiter = ',', value_name = "IDS", help_heading = "Scope")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "IDS",
+        help_heading = "Scope"
+    )]
     pub accounts: Vec<String>,
     #[command(flatten)]
     pub regions: RegionArgs,
@@ -119,6 +124,8 @@ pub enum ListFormat {
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
+    #[command(flatten)]
+    pub read: ReadArgs,
     /// table, json, ndjson or csv (list: table; export: ndjson).
     #[arg(long, value_enum, help_heading = "Output")]
     pub format: Option<ListFormat>,
@@ -127,8 +134,6 @@ pub struct ListArgs {
     /// Rows of the table format (the highest severities).
     #[arg(long, default_value_t = 100, help_heading = "Output")]
     pub limit: usize,
-    #[command(flatten)]
-    pub read: ReadArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -139,11 +144,11 @@ pub enum CountFormat {
 
 #[derive(Debug, Args)]
 pub struct CountArgs {
+    #[command(flatten)]
+    pub read: ReadArgs,
     /// table or json.
     #[arg(long, value_enum, default_value = "json", help_heading = "Output")]
     pub format: CountFormat,
-    #[command(flatten)]
-    pub read: ReadArgs,
 }
 
 #[derive(Debug, Args)]
@@ -222,7 +227,12 @@ pub struct SampleArgs {
     #[arg(long = "type", value_delimiter = ',', value_name = "TYPES")]
     pub types: Vec<String>,
     /// Accounts to generate in (default: the caller's).
-    #[arg(long, value_delimiter = ',', value_name = "IDS", help_heading = "Scope")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "IDS",
+        help_heading = "Scope"
+    )]
     pub accounts: Vec<String>,
     #[command(flatten)]
     pub regions: RegionArgs,
@@ -243,15 +253,15 @@ pub enum ReportFormat {
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
+    /// Highest-severity findings listed with details (current, and archived).
+    #[arg(long, default_value_t = 50, value_name = "N")]
+    pub top: usize,
+    #[command(flatten)]
+    pub read: ReadArgs,
     #[arg(long, value_enum, default_value = "html", help_heading = "Output")]
     pub format: ReportFormat,
     #[command(flatten)]
     pub output: OutputArg,
-    /// Highest-severity findings listed with details (current, and archived).
-    #[arg(long, default_value_t = 50, value_name = "N", help_heading = "Output")]
-    pub top: usize,
-    #[command(flatten)]
-    pub read: ReadArgs,
 }
 
 impl ReportFormat {

@@ -65,7 +65,12 @@ pub struct GlobalArgs {
     #[arg(long, global = true, help_heading = "AWS connection")]
     pub external_id: Option<String>,
     /// Attempts per AWS call (retries with backoff on throttling and server errors).
-    #[arg(long, global = true, default_value_t = 5, help_heading = "AWS connection")]
+    #[arg(
+        long,
+        global = true,
+        default_value_t = 5,
+        help_heading = "AWS connection"
+    )]
     pub max_attempts: u32,
     /// More logging (-v info, -vv debug); RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count, help_heading = "Output")]

@@ -27,15 +27,15 @@ pub struct TargetArgs {
     /// Send invitation emails (off by default: one email per member per region otherwise).
     #[arg(long)]
     pub email_notification: bool,
-    /// Write a JSON journal of every step and its outcome to this file (atomically).
-    #[arg(long, value_name = "FILE", help_heading = "Output")]
-    pub journal: Option<PathBuf>,
     #[command(flatten)]
     pub accounts: AccountArgs,
     #[command(flatten)]
     pub regions: RegionArgs,
     #[command(flatten)]
     pub run: ConcurrencyArg,
+    /// Write a JSON journal of every step and its outcome to this file (atomically).
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub journal: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -140,8 +140,11 @@ async fn demo_findings(
     }
     let read = ReadOptions::through_administrator(regions);
     let built = crate::report::build::build(session, &read, 50, &Silent, &stop).await?;
-    crate::fsutil::write_atomic(output, crate::report::html::render(&built.report).as_bytes())
-        .map_err(|e| anyhow::anyhow!("writing {}: {e}", output.display()))?;
+    crate::fsutil::write_atomic(
+        output,
+        crate::report::html::render(&built.report).as_bytes(),
+    )
+    .map_err(|e| anyhow::anyhow!("writing {}: {e}", output.display()))?;
     Ok(built.report)
 }
 

@@ -9,7 +9,9 @@ use anyhow::{bail, Context};
 
 use super::{edge, Ctx};
 use crate::aws::Session;
-use crate::cli::findings::{ActArgs, CountArgs, CountFormat, FindingsCommand, ListArgs, ListFormat};
+use crate::cli::findings::{
+    ActArgs, CountArgs, CountFormat, FindingsCommand, ListArgs, ListFormat,
+};
 use crate::findings::archive::{self, Selection, Verb};
 use crate::findings::collect::{self, CollectSummary};
 use crate::findings::record::FindingRecord;
@@ -125,11 +127,17 @@ fn summarize(
     }
     for e in &s.errors {
         failed = true;
-        ctx.printer
-            .warn(&format!("not read: {} {}: {}", e.account, e.region, e.error));
+        ctx.printer.warn(&format!(
+            "not read: {} {}: {}",
+            e.account, e.region, e.error
+        ));
     }
     if !s.region_not_enabled.is_empty() {
-        let regions: Vec<&str> = s.region_not_enabled.iter().map(|(_, r)| r.as_str()).collect();
+        let regions: Vec<&str> = s
+            .region_not_enabled
+            .iter()
+            .map(|(_, r)| r.as_str())
+            .collect();
         ctx.printer.note(&format!(
             "{} region(s) not enabled, nothing to read there: {}",
             regions.len(),

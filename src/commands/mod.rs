@@ -95,7 +95,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<Outcome> {
             sandbox::serve(&ctx, &args).await
         }
         Command::Regions => regions::run(&ctx),
-        Command::Plan(args) => rollout::run(&ctx, &args, crate::rollout::Command::Plan, false).await,
+        Command::Plan(args) => {
+            rollout::run(&ctx, &args, crate::rollout::Command::Plan, false).await
+        }
         Command::Rollout(args) => {
             let cmd = crate::rollout::Command::Rollout {
                 dry_run: args.dry_run,

@@ -51,7 +51,7 @@ pub async fn detect_mode(session: &Session, settings: &Settings) -> Option<Mode>
         "" => session.caller.as_str(),
         a => a,
     };
-    organization::detect_setup(session, admin)
+    organization::detect_setup(session, admin, &settings.desired.regions)
         .await
         .map(|s| match s {
             Setup::DelegatedAdministrator => Mode::Organizations,

@@ -147,17 +147,18 @@ pub async fn apply(
         .map(|a| bundle(&req.templates, &vars, a).map(|b| (a.clone(), b)))
         .collect::<Result<_, _>>()?;
 
-    let done = fan_out(
-        bundles,
-        req.concurrency,
-        "policies",
-        reporter,
-        stop,
-        |(account, bundle)| async move {
-            one_account(session, &account, &bundle, req.dry_run).await
-        },
-    )
-    .await;
+    let done =
+        fan_out(
+            bundles,
+            req.concurrency,
+            "policies",
+            reporter,
+            stop,
+            |(account, bundle)| async move {
+                one_account(session, &account, &bundle, req.dry_run).await
+            },
+        )
+        .await;
     let mut results = done.results;
     results.sort_by(|a, b| a.account.cmp(&b.account));
     Ok(ApplyReport {

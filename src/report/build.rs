@@ -108,7 +108,7 @@ pub async fn coverage_for(
     reporter: &dyn Reporter,
     stop: &Stop,
 ) -> Coverage {
-    let mode = match organization::detect_setup(&session, administrator).await {
+    let mode = match organization::detect_setup(&session, administrator, regions).await {
         Some(organization::Setup::DelegatedAdministrator) => Mode::Organizations,
         _ => Mode::Invitation,
     };

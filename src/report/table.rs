@@ -51,7 +51,8 @@ pub fn render(r: &Report) -> String {
             r.coverage.counted
         ));
         for c in unwatched.iter().take(20) {
-            out.push_str(&format!("  {} {}: {}\n", c.account, c.region, c.status));
+            let why = c.status.trim_start_matches("not monitored: ");
+            out.push_str(&format!("  {} {}: {why}\n", c.account, c.region));
         }
         if unwatched.len() > 20 {
             out.push_str(&format!("  ... and {} more\n", unwatched.len() - 20));

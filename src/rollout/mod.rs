@@ -17,8 +17,8 @@ use crate::control::{Reporter, Stop};
 use crate::execute::{execute, Execution, Status};
 use crate::journal::Journal;
 use crate::observe::{observe, Observation, Scope};
-use crate::plan::{plan_offboard, plan_rollout, Notice, Plan};
 use crate::outcome::Outcome;
+use crate::plan::{plan_offboard, plan_rollout, Notice, Plan};
 use crate::settings::{AccountSource, Desired, RunSettings};
 
 /// What the run does.

@@ -78,7 +78,12 @@ pub fn plan(report: &Report) -> String {
         );
     }
     let counts = report.plan.counts();
-    let problems = report.plan.notices.iter().filter(|n| n.is_problem()).count();
+    let problems = report
+        .plan
+        .notices
+        .iter()
+        .filter(|n| n.is_problem())
+        .count();
     if counts.is_empty() && problems > 0 {
         let _ = writeln!(
             out,

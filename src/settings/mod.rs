@@ -382,8 +382,7 @@ impl Settings {
             None => ModeChoice::Detect { fallback },
         };
         if let Some(admin) = input.admin_account {
-            check_account_id(admin)
-                .map_err(|e| SettingsError(format!("--admin-account: {e}")))?;
+            check_account_id(admin).map_err(|e| SettingsError(format!("--admin-account: {e}")))?;
         }
         let initial = match mode {
             ModeChoice::Given(m) => m,

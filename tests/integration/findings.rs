@@ -8,8 +8,8 @@ use std::collections::BTreeSet;
 
 use aws_config::SdkConfig;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use guardduty_org::aws::{AwsOptions, ClientFactory};
 use guardduty_org::aws::admin;
+use guardduty_org::aws::{AwsOptions, ClientFactory};
 use guardduty_org::aws::{Caller, Session};
 use guardduty_org::control::{Silent, Stop};
 use guardduty_org::findings::archive::{self, ArchiveError, Selection, Verb};
@@ -292,7 +292,16 @@ type = ["Recon:EC2/PortProbeUnprotectedPort"]
     let saved = SavedFilters::parse("filters.toml", text).unwrap();
     let wanted = sync::desired(&saved, chrono::Utc::now()).unwrap();
     let cfg = env.user(ADMIN).await;
-    let run = sync::sync(&cfg, &regions(), &wanted, false, 4, &Silent, &Stop::default()).await;
+    let run = sync::sync(
+        &cfg,
+        &regions(),
+        &wanted,
+        false,
+        4,
+        &Silent,
+        &Stop::default(),
+    )
+    .await;
     let (first, errors) = (run.items, run.errors);
     assert!(errors.is_empty(), "{errors:?}");
     assert_eq!(first.len(), 4);
@@ -302,7 +311,16 @@ type = ["Recon:EC2/PortProbeUnprotectedPort"]
     );
 
     env.sandbox.calls().clear();
-    let run = sync::sync(&cfg, &regions(), &wanted, false, 4, &Silent, &Stop::default()).await;
+    let run = sync::sync(
+        &cfg,
+        &regions(),
+        &wanted,
+        false,
+        4,
+        &Silent,
+        &Stop::default(),
+    )
+    .await;
     let (second, errors) = (run.items, run.errors);
     assert!(errors.is_empty(), "{errors:?}");
     assert!(
@@ -341,7 +359,16 @@ type = ["Recon:EC2/PortProbeUnprotectedPort"]
     )
     .unwrap();
     let wanted = sync::desired(&changed, chrono::Utc::now()).unwrap();
-    let run = sync::sync(&cfg, &regions(), &wanted, false, 4, &Silent, &Stop::default()).await;
+    let run = sync::sync(
+        &cfg,
+        &regions(),
+        &wanted,
+        false,
+        4,
+        &Silent,
+        &Stop::default(),
+    )
+    .await;
     let (third, _) = (run.items, run.errors);
     let updates: Vec<_> = third
         .iter()
@@ -671,7 +698,9 @@ async fn the_cli_exports_ndjson_and_lists_through_the_administrator() {
 #[tokio::test]
 async fn direct_mode_reads_each_accounts_own_detector() {
     let env = env().await;
-    let f = Session::new(factory_of(&env, MANAGEMENT).await).await.unwrap();
+    let f = Session::new(factory_of(&env, MANAGEMENT).await)
+        .await
+        .unwrap();
     let accounts: Vec<String> = [MEMBERS[0], OUTSIDER]
         .iter()
         .map(|s| s.to_string())

@@ -30,10 +30,7 @@ async fn factory(env: &Env) -> Session {
     .unwrap()
 }
 
-async fn apply(
-    session: &Session,
-    req: &ApplyRequest,
-) -> Result<ApplyReport, ApplyError> {
+async fn apply(session: &Session, req: &ApplyRequest) -> Result<ApplyReport, ApplyError> {
     apply::apply(session, req, &Silent, &Stop::default()).await
 }
 
@@ -172,9 +169,7 @@ async fn apply_to_every_account_then_reapply_makes_no_mutating_call() {
     .await
     .unwrap();
     env.sandbox.calls().clear();
-    let third = apply(&through_role, &request(&[], &[]))
-        .await
-        .unwrap();
+    let third = apply(&through_role, &request(&[], &[])).await.unwrap();
     assert!(third.all_ok(), "{third:?}");
     assert!(third.accounts.iter().all(|a| a.steps.is_empty()));
     assert_eq!(mutating_calls(&env), Vec::<String>::new());

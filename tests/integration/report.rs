@@ -91,18 +91,19 @@ async fn the_administrators_report_counts_every_member_and_region() {
     assert!(rep.top_findings.iter().all(|f| !f.archived));
     assert!(rep.archived.listed.iter().all(|f| f.archived));
     assert!(rep.archived.rule.contains("only the administrator account"));
-    // Coverage: the administrator and its enabled members, per region.
+    // Coverage: the administrator and its enabled members are monitored in every region
+    // (the members as the administrator sees them: its role cannot enter them); the account
+    // that is nobody's member is not.
     for r in REGIONS {
-        for m in MEMBERS {
-            assert!(
-                rep.coverage
-                    .rows
-                    .iter()
-                    .any(|c| c.region == r && c.account == m && c.status == "Enabled"),
-                "{:?}",
-                rep.coverage.rows
-            );
+        for a in [ADMIN, MEMBERS[0], MEMBERS[1]] {
+            let row = rep
+                .coverage
+                .row(a, r)
+                .expect("every account x region is listed");
+            assert!(row.monitored, "{row:?}");
         }
+        let outsider = rep.coverage.row(OUTSIDER, r).unwrap();
+        assert!(!outsider.monitored, "{outsider:?}");
     }
     assert!(rep.scope.caller_arn.contains(ADMIN));
 }

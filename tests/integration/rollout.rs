@@ -7,9 +7,9 @@ use std::time::Duration;
 use guardduty_org::aws::Session;
 use guardduty_org::control::{Silent, Stop};
 use guardduty_org::execute::Status;
+use guardduty_org::outcome::Outcome;
 use guardduty_org::plan::{Action, Notice};
 use guardduty_org::rollout::{self, Command, Report};
-use guardduty_org::outcome::Outcome;
 use guardduty_org::sandbox::faults::FaultConfig;
 use guardduty_org::sandbox::org_file::{AccountSpec, OrgSpec};
 use guardduty_org::settings::{

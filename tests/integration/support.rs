@@ -253,3 +253,50 @@ pub async fn session(env: &Env, max_attempts: u32) -> std::sync::Arc<Session> {
     );
     std::sync::Arc::new(Session::new(factory).await.unwrap())
 }
+
+/// The gdorg binary with `account`'s keys against the sandbox, and nothing else from the
+/// environment (no profile, no GDORG_REGIONS, no instance metadata).
+pub fn gdorg(env: &Env, account: &str, args: &[&str]) -> tokio::process::Command {
+    let keys = env.sandbox.keys_of(account).unwrap();
+    let mut c = tokio::process::Command::new(env!("CARGO_BIN_EXE_gdorg"));
+    c.args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", std::env::temp_dir())
+        .env("AWS_ENDPOINT_URL", env.sandbox.endpoint())
+        .env("AWS_ACCESS_KEY_ID", &keys.access_key_id)
+        .env("AWS_SECRET_ACCESS_KEY", &keys.secret_access_key)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .stdin(std::process::Stdio::null());
+    c
+}
+
+/// Wait until the sandbox has answered `n` calls of `operation` (at most `secs` seconds).
+pub async fn wait_for_calls(env: &Env, operation: &str, n: usize, secs: u64) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while env
+        .sandbox
+        .calls()
+        .snapshot()
+        .iter()
+        .filter(|c| c.operation == operation)
+        .count()
+        < n
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{operation} was not called {n} times in {secs} s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// Send SIGINT (what Ctrl-C sends) to a child process.
+pub fn interrupt(child: &tokio::process::Child) {
+    let pid = child.id().expect("the child is running") as libc::pid_t;
+    // SAFETY: kill(2) with a pid we own and a valid signal number has no memory effects.
+    let rc = unsafe { libc::kill(pid, libc::SIGINT) };
+    assert_eq!(rc, 0, "kill failed");
+}
