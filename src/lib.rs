@@ -12,17 +12,17 @@
 //! | 1 | [`aws`] | client factory, the caller, acting as an account, the organization's accounts and administrator, SDK errors |
 //! | 2 | [`settings`] | validated settings and the desired state: accounts, regions, features, limits |
 //! | 3 | [`observe`] | reading the GuardDuty state of every account x region |
-//! | 3 | [`journal`] | the JSON run journal |
 //! | 4 | [`plan`] | the pure planner: (desired, observed) -> ordered steps and notices |
 //! | 5 | [`execute`] | bounded, failure-tolerant, stoppable execution of a plan |
-//! | 6 | [`rollout`] | `plan` / `rollout` / `offboard`: the flow from settings to report |
-//! | 6 | [`audit`] | the coverage model of the organization, drift, renderers |
-//! | 6 | [`findings`] | findings across the organization: filters, collection, counts, archive through the administrator |
-//! | 6 | [`policies`] | IAM policy templates: render, validate, apply in every account |
-//! | 7 | [`report`] | the consolidated findings report: one model (findings + the audit's coverage), renderers |
-//! | 8 | [`printer`] | all output: data to stdout or atomic files, notes and progress to stderr |
-//! | 9 | [`cli`] | the clap definitions; doc comments are the help text |
-//! | 10 | [`commands`] | one file per command, and the run machinery they share |
+//! | 6 | [`journal`] | the JSON run journal |
+//! | 7 | [`rollout`] | `plan` / `rollout` / `offboard`: the flow from settings to report |
+//! | 7 | [`audit`] | the coverage model of the organization, drift, renderers |
+//! | 7 | [`findings`] | findings across the organization: filters, collection, counts, archive through the administrator |
+//! | 7 | [`policies`] | IAM policy templates: render, validate, apply in every account |
+//! | 8 | [`report`] | the consolidated findings report: one model (findings + the audit's coverage), renderers |
+//! | 9 | [`printer`] | all output: data to stdout or atomic files, notes and progress to stderr |
+//! | 10 | [`cli`] | the clap definitions; doc comments are the help text |
+//! | 11 | [`commands`] | one file per command, and the run machinery they share |
 //! | - | [`sandbox`] | the local AWS organization that speaks the STS, Organizations, IAM and GuardDuty wire protocols |
 //!
 //! The sandbox shares no code path with the client side, so the tests that drive one with the

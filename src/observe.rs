@@ -543,7 +543,7 @@ async fn read_member_features(
         .filter(|(_, r)| r.status == "Enabled")
         .map(|(a, _)| a.clone())
         .collect();
-    for chunk in enabled.chunks(crate::plan::BATCH) {
+    for chunk in enabled.chunks(crate::aws::ACCOUNTS_PER_CALL) {
         let out = gd
             .get_member_detectors()
             .detector_id(detector)

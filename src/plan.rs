@@ -13,7 +13,7 @@ use crate::observe::{DetectorState, Observation, RegionObservation, Seen};
 use crate::settings::{Desired, Feature, Frequency, MemberAccount, Mode};
 
 /// GuardDuty's limit of accounts per CreateMembers / InviteMembers / ... call.
-pub const BATCH: usize = 50;
+pub const BATCH: usize = crate::aws::ACCOUNTS_PER_CALL;
 
 /// One change. `account`/`administrator` is the account whose credentials make the call,
 /// except for the organization-admin steps, which the caller (management account) makes.

@@ -11,6 +11,10 @@
 //! | [`admin`] | the GuardDuty administrator a command reads and acts through |
 //! | [`error`] | SDK errors -> our typed [`AwsError`] with operation, code, message and hint |
 
+/// GuardDuty's limit of accounts per member call (CreateMembers, InviteMembers,
+/// GetMemberDetectors, UpdateMemberDetectors ...).
+pub const ACCOUNTS_PER_CALL: usize = 50;
+
 pub mod admin;
 pub mod error;
 pub mod factory;

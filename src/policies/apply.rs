@@ -179,7 +179,7 @@ async fn one_account(
         account: account.to_string(),
         error,
     };
-    let config = match session.factory.account(account).await {
+    let config = match session.config(account).await {
         Ok(c) => c,
         Err(e) => {
             return AccountResult {

@@ -11,6 +11,7 @@ mod gd_findings; // GuardDuty findings: samples, criteria, pagination, statistic
 mod gd_member_detectors; // GuardDuty Get/UpdateMemberDetectors: the administrator and its members' features
 mod gd_members; // GuardDuty members, invitations, administrators by invitation
 mod gd_organization; // GuardDuty delegated administrator and organization configuration
+mod layers; // no module imports a layer above it: the data flows one way
 mod one_product; // one edge and one model: regions, limits, errors, Ctrl-C, exact counts, coverage
 mod policies; // policies apply across accounts (idempotent, versions, failures), orchestrator coverage
 mod report; // gdorg report: many members x regions, formats, escaping (HTML in headless Chromium), CSV formulas
