@@ -10,6 +10,7 @@
 //! | --- | --- |
 //! | [`server`] | the HTTP endpoint: service/operation dispatch, auth, faults, call log |
 //! | [`auth`] | SigV4 credential scope -> calling account and region |
+//! | [`regions`] | the sandbox's own region table: regions, opt-in, global services |
 //! | [`error`] | errors as each protocol encodes them |
 //! | [`state`] | the world: organization, accounts, IAM, credentials, GuardDuty cells |
 //! | [`org_file`] | the TOML org file that seeds the world |
@@ -26,6 +27,7 @@ pub mod iam;
 pub mod org_file;
 pub mod organizations;
 pub mod query;
+pub mod regions;
 pub mod server;
 pub mod state;
 pub mod sts;

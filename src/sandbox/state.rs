@@ -54,7 +54,7 @@ impl Account {
         if self.disabled.contains(region) {
             return false;
         }
-        match crate::regions::lookup(region) {
+        match super::regions::lookup(region) {
             Some(info) if info.opt_in => self.opted_in.contains(region),
             _ => true,
         }

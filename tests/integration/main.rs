@@ -15,6 +15,7 @@ mod policies; // policies apply across accounts (idempotent, versions, failures)
 mod report; // gdorg report: many members x regions, formats, escaping (HTML in headless Chromium), CSV formulas
 mod rollout; // plan / rollout / offboard end to end
 mod sandbox_basics; // dispatch, auth, errors, faults
+mod sandbox_boundary; // the sandbox uses no client code; the client reaches it from entry points only
 mod sandbox_faults; // throttling, 5xx, latency, targeting; SDK retries recover
 mod sandbox_iam; // roles, managed policies and versions, attachments
 mod sandbox_org_file; // seeding from the org file, and its errors
