@@ -17,6 +17,7 @@ use super::calls::CallRecord;
 use super::error::{server_fault, throttled, ApiError, Protocol, IAM_XMLNS, STS_XMLNS};
 use super::faults::Verdict;
 use super::query::Form;
+use super::sigv4::Received;
 use super::{guardduty, iam, organizations, sts, xml, Shared};
 
 const ORGANIZATIONS_TARGET_PREFIX: &str = "AWSOrganizationsV20161128.";
@@ -95,10 +96,15 @@ pub(super) async fn handle(
     };
     let (service, op, protocol) = (incoming.service(), incoming.op(), incoming.protocol());
 
+    let received = Received {
+        method: &method,
+        uri: &uri,
+        headers: &headers,
+        body: &body,
+    };
     let caller = {
         let world = shared.world.lock().expect("world poisoned");
-        authenticate(&world, &headers, protocol)
-            .and_then(|c| check_region(&world, service, &c, protocol).map(|_| c))
+        authenticate(&world, received, service, protocol)
     };
     let caller = match caller {
         Ok(c) => c,
@@ -171,38 +177,6 @@ fn dispatch(
         }
         Incoming::Sts { op, form } => sts::handle(world, caller, op, &form).map(Reply::Xml),
         Incoming::Iam { op, form } => iam::handle(world, caller, op, &form).map(Reply::Xml),
-    }
-}
-
-/// Regional services refuse calls in regions the account has not enabled, as AWS does.
-fn check_region(
-    world: &super::state::World,
-    service: &str,
-    caller: &Caller,
-    protocol: Protocol,
-) -> Result<(), ApiError> {
-    if service != "guardduty" && service != "sts" {
-        return Ok(()); // IAM and Organizations are global
-    }
-    if !world.regions.iter().any(|r| r == &caller.region) {
-        return Err(ApiError::new(
-            400,
-            "InvalidRegion",
-            format!("{} is not available in region {}", service, caller.region),
-        ));
-    }
-    let enabled = world
-        .accounts
-        .get(&caller.account)
-        .is_some_and(|a| a.region_enabled(&caller.region));
-    match (enabled, service) {
-        (true, _) => Ok(()),
-        (false, "sts") => Err(ApiError::new(
-            403,
-            "RegionDisabledException",
-            format!("STS is not activated in this region for account:{}. Your account administrator can activate STS in this region using the IAM Console.", caller.account),
-        )),
-        (false, _) => Err(super::error::invalid_token(protocol)),
     }
 }
 
