@@ -11,6 +11,7 @@ mod gd_findings; // GuardDuty findings: samples, criteria, pagination, statistic
 mod gd_member_detectors; // GuardDuty Get/UpdateMemberDetectors: the administrator and its members' features
 mod gd_members; // GuardDuty members, invitations, administrators by invitation
 mod gd_organization; // GuardDuty delegated administrator and organization configuration
+mod gd_statistics; // GuardDuty GetFindingsStatistics: maxResults cut, orderBy, no nextToken loop
 mod policies; // policies apply across accounts (idempotent, versions, failures), orchestrator coverage
 mod report; // gdorg report: many members x regions, formats, escaping (HTML in headless Chromium), CSV formulas
 mod rollout; // plan / rollout / offboard end to end
