@@ -3,7 +3,7 @@
 //!
 //! Checks run in the order AWS's answers imply: a malformed header, a scope naming a region that
 //! does not exist or another service, an unknown key, a region the account has not enabled, a
-//! wrong session token, a wrong signature, an expired session. Each refusal carries the code the
+//! wrong session token, a wrong or stale signature, an expired session. Each refusal carries the code the
 //! request's protocol uses (see [`super::error`]).
 
 use axum::http::HeaderMap;
@@ -89,7 +89,7 @@ pub fn authenticate(
     if cred.session_token.as_deref() != token {
         return Err(invalid_token(protocol));
     }
-    sigv4::verify(&auth, &cred.secret, req).map_err(reject)?;
+    sigv4::verify(&auth, &cred.secret, req, Utc::now()).map_err(reject)?;
     if let Principal::AssumedRole { expires, .. } = &cred.principal {
         if *expires <= Utc::now() {
             return Err(expired_token(protocol));

@@ -24,16 +24,17 @@ const ORGANIZATIONS_TARGET_PREFIX: &str = "AWSOrganizationsV20161128.";
 const STS_VERSION: &str = "2011-06-15";
 const IAM_VERSION: &str = "2010-05-08";
 
-/// A request, once we know which operation of which service it is.
+/// A request, once we know which operation of which service it is. A JSON body is parsed
+/// here but refused only after authentication, as AWS checks the signature first.
 enum Incoming {
     GuardDuty {
         route: guardduty::Route,
         query: Vec<(String, String)>,
-        body: serde_json::Value,
+        body: Result<serde_json::Value, ApiError>,
     },
     Organizations {
         op: &'static str,
-        body: serde_json::Value,
+        body: Result<serde_json::Value, ApiError>,
     },
     Sts {
         op: &'static str,
@@ -169,11 +170,12 @@ fn dispatch(
 ) -> Result<Reply, ApiError> {
     match incoming {
         Incoming::GuardDuty { route, query, body } => {
+            let body = body?;
             guardduty::handle(world, caller, &guardduty::Request { route, query, body })
                 .map(Reply::Json)
         }
         Incoming::Organizations { op, body } => {
-            organizations::handle(world, caller, op, &body).map(Reply::Json)
+            organizations::handle(world, caller, op, &body?).map(Reply::Json)
         }
         Incoming::Sts { op, form } => sts::handle(world, caller, op, &form).map(Reply::Xml),
         Incoming::Iam { op, form } => iam::handle(world, caller, op, &form).map(Reply::Xml),
@@ -214,7 +216,7 @@ fn classify(
                     ),
                 )
             })?;
-        let body = parse_json(body).map_err(|e| (protocol, e))?;
+        let body = parse_json(body);
         return Ok(Incoming::Organizations { op, body });
     }
     let is_form = headers
@@ -268,7 +270,7 @@ fn classify(
         .query()
         .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
         .unwrap_or_default();
-    let body = parse_json(body).map_err(|e| (protocol, e))?;
+    let body = parse_json(body);
     Ok(Incoming::GuardDuty { route, query, body })
 }
 

@@ -12,7 +12,8 @@
 //!   only), then sorted, so `%7E` and `~` sign alike;
 //! * the payload hash is `x-amz-content-sha256` when the client sent it (and it must then
 //!   match the body unless it is `UNSIGNED-PAYLOAD`), otherwise the SHA-256 of the body
-//!   (HTTP chunked transfer is already undone by the server).
+//!   (HTTP chunked transfer is already undone by the server);
+//! * a signature more than 15 minutes from the server's clock is refused, as AWS does.
 
 use std::time::SystemTime;
 
@@ -117,14 +118,46 @@ pub struct Received<'a> {
     pub body: &'a [u8],
 }
 
-/// Check `auth`'s signature of `req` against `secret`.
-pub fn verify(auth: &Authorization, secret: &str, req: Received<'_>) -> Result<(), Rejection> {
+/// Check `auth`'s signature of `req` against `secret`, and that the request was signed within
+/// [`MAX_SKEW_MINUTES`] of `now` (so a captured request cannot be replayed later).
+pub fn verify(
+    auth: &Authorization,
+    secret: &str,
+    req: Received<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), Rejection> {
     let expected = signature(auth, secret, req)?;
-    if constant_time_eq(expected.as_bytes(), auth.signature.as_bytes()) {
-        Ok(())
-    } else {
-        Err(Rejection::Mismatch(MISMATCH_MESSAGE.into()))
+    if !constant_time_eq(expected.as_bytes(), auth.signature.as_bytes()) {
+        return Err(Rejection::Mismatch(MISMATCH_MESSAGE.into()));
     }
+    check_time(&request_time(req.headers)?, now)
+}
+
+/// How far the signing time may be from the server's clock, either way (AWS: 15 minutes).
+pub const MAX_SKEW_MINUTES: i64 = 15;
+
+/// Refuse a signing time (`X-Amz-Date` form) too far from `now`, in AWS's words.
+fn check_time(amz_date: &str, now: DateTime<Utc>) -> Result<(), Rejection> {
+    let signed = NaiveDateTime::parse_from_str(amz_date, AMZ_DATE)
+        .map_err(|_| Rejection::Incomplete(format!("Invalid X-Amz-Date '{amz_date}'.")))?
+        .and_utc();
+    let skew = chrono::Duration::minutes(MAX_SKEW_MINUTES);
+    let at = |t: DateTime<Utc>| t.format(AMZ_DATE).to_string();
+    if signed < now - skew {
+        return Err(Rejection::Mismatch(format!(
+            "Signature expired: {amz_date} is now earlier than {} ({} - {MAX_SKEW_MINUTES} min.)",
+            at(now - skew),
+            at(now)
+        )));
+    }
+    if signed > now + skew {
+        return Err(Rejection::Mismatch(format!(
+            "Signature not yet current: {amz_date} is still later than {} ({} + {MAX_SKEW_MINUTES} min.)",
+            at(now + skew),
+            at(now)
+        )));
+    }
+    Ok(())
 }
 
 /// The signature the holder of `secret` computes for `req` under `auth`'s scope.
@@ -390,10 +423,37 @@ mod tests {
             body: b"",
         };
         let secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
-        assert_eq!(verify(&auth, secret, req), Ok(()));
+        let signed_at = NaiveDateTime::parse_from_str("20150830T123600Z", AMZ_DATE)
+            .unwrap()
+            .and_utc();
+        let now = signed_at + chrono::Duration::minutes(3);
+        assert_eq!(verify(&auth, secret, req, now), Ok(()));
         assert_eq!(
-            verify(&auth, "not the secret", req),
+            verify(&auth, "not the secret", req, now),
             Err(Rejection::Mismatch(MISMATCH_MESSAGE.into()))
+        );
+        // The right signature, replayed 16 minutes later, or arriving from 16 minutes ahead.
+        let late = verify(
+            &auth,
+            secret,
+            req,
+            signed_at + chrono::Duration::minutes(16),
+        );
+        assert_eq!(
+            late,
+            Err(Rejection::Mismatch(
+                "Signature expired: 20150830T123600Z is now earlier than 20150830T123700Z (20150830T125200Z - 15 min.)".into()
+            ))
+        );
+        let early = verify(
+            &auth,
+            secret,
+            req,
+            signed_at - chrono::Duration::minutes(16),
+        );
+        assert!(
+            matches!(&early, Err(Rejection::Mismatch(m)) if m.starts_with("Signature not yet current")),
+            "{early:?}"
         );
     }
 

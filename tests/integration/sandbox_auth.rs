@@ -1,8 +1,10 @@
 //! Authentication as AWS does it, through the real SDKs: SigV4 signatures are verified (a wrong
-//! secret or a tampered body is refused by every service, with each protocol's code), a
+//! secret, a tampered body or a stale signature is refused, with each protocol's code), a
 //! credential scoped to a region that does not exist is a signature error, and a region the
 //! account has not enabled does not know its credentials. The AWS CLI (botocore's signer) is
 //! checked too when it is installed.
+
+use std::time::{Duration, SystemTime};
 
 use aws_sdk_guardduty::types::{Condition, FindingCriteria};
 use aws_smithy_runtime_api::box_error::BoxError;
@@ -14,6 +16,7 @@ use aws_smithy_runtime_api::http::Response;
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use aws_types::sdk_config::TimeSource;
 use guardduty_org::sandbox::org_file::OrgSpec;
 use guardduty_org::sandbox::sigv4::MISMATCH_MESSAGE;
 use guardduty_org::sandbox::Keys;
@@ -232,6 +235,47 @@ async fn a_body_changed_after_signing_is_refused() {
         refusal(err),
         refused("SignatureDoesNotMatch", MISMATCH_MESSAGE)
     );
+}
+
+/// A clock 20 minutes behind: what a request captured and replayed later looks like.
+#[derive(Debug)]
+struct TwentyMinutesAgo;
+
+impl TimeSource for TwentyMinutesAgo {
+    fn now(&self) -> SystemTime {
+        SystemTime::now() - Duration::from_secs(20 * 60)
+    }
+}
+
+#[tokio::test]
+async fn a_request_signed_more_than_fifteen_minutes_ago_is_refused() {
+    let env = Env::new(0).await;
+    let sts = aws_sdk_sts::config::Builder::from(&env.mgmt)
+        .time_source(TwentyMinutesAgo)
+        .build();
+    let err = aws_sdk_sts::Client::from_conf(sts)
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap_err();
+    let r = refusal(err);
+    assert_eq!((r.code.as_str(), r.status), ("SignatureDoesNotMatch", 403));
+    assert!(r.message.starts_with("Signature expired: "), "{r:?}");
+    let gd = aws_sdk_guardduty::config::Builder::from(&env.mgmt)
+        .region(aws_config::Region::new(REGION))
+        .time_source(TwentyMinutesAgo)
+        .build();
+    let err = aws_sdk_guardduty::Client::from_conf(gd)
+        .list_detectors()
+        .send()
+        .await
+        .unwrap_err();
+    let r = refusal(err);
+    assert_eq!(
+        (r.code.as_str(), r.status),
+        ("InvalidSignatureException", 403)
+    );
+    assert!(r.message.contains("15 min."), "{r:?}");
 }
 
 #[tokio::test]
