@@ -19,6 +19,7 @@ const fn r(name: &'static str, opt_in: bool) -> RegionInfo {
 pub const COMMERCIAL: &[RegionInfo] = &[
     r("af-south-1", true),
     r("ap-east-1", true),
+    r("ap-east-2", true),
     r("ap-northeast-1", false),
     r("ap-northeast-2", false),
     r("ap-northeast-3", false),
@@ -29,6 +30,7 @@ pub const COMMERCIAL: &[RegionInfo] = &[
     r("ap-southeast-3", true),
     r("ap-southeast-4", true),
     r("ap-southeast-5", true),
+    r("ap-southeast-6", true),
     r("ap-southeast-7", true),
     r("ca-central-1", false),
     r("ca-west-1", true),

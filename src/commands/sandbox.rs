@@ -35,7 +35,7 @@ pub async fn serve(ctx: &Ctx, args: &ServeArgs) -> anyhow::Result<Outcome> {
     let keys = sandbox
         .keys_of(&management)
         .context("management account has no keys")?;
-    let accounts = sandbox.world(|w| w.accounts.len());
+    let (accounts, regions) = sandbox.world(|w| (w.accounts.len(), w.regions.len()));
     let ready = started.elapsed();
     let region = crate::aws::factory::DEFAULT_REGION;
     let mut out = String::new();
@@ -54,8 +54,7 @@ pub async fn serve(ctx: &Ctx, args: &ServeArgs) -> anyhow::Result<Outcome> {
     writeln!(out, "export AWS_DEFAULT_REGION={region}")?;
     writeln!(
         out,
-        "# gdorg sandbox: organization of {accounts} accounts (management {management}) x {} regions, ready in {} ms, RSS {}; Ctrl-C stops it",
-        crate::regions::COMMERCIAL.len(),
+        "# gdorg sandbox: organization of {accounts} accounts (management {management}) x {regions} regions, ready in {} ms, RSS {}; Ctrl-C stops it",
         ready.as_millis(),
         resident_memory().unwrap_or_else(|| "unknown".into()),
     )?;

@@ -127,6 +127,31 @@ pub fn invalid_token(protocol: Protocol) -> ApiError {
     }
 }
 
+/// No `Authorization` header at all.
+pub fn missing_authentication(protocol: Protocol) -> ApiError {
+    let msg = "Missing Authentication Token";
+    match protocol {
+        Protocol::Query { .. } => ApiError::new(403, "MissingAuthenticationToken", msg),
+        _ => ApiError::new(403, "MissingAuthenticationTokenException", msg),
+    }
+}
+
+/// A SigV4 `Authorization` header that lacks a part, or a request without a date.
+pub fn incomplete_signature(protocol: Protocol, message: impl Into<String>) -> ApiError {
+    match protocol {
+        Protocol::Query { .. } => ApiError::new(400, "IncompleteSignature", message),
+        _ => ApiError::new(400, "IncompleteSignatureException", message),
+    }
+}
+
+/// A signature that is wrong, or signed for a scope (region, service, date) that cannot be.
+pub fn signature_error(protocol: Protocol, message: impl Into<String>) -> ApiError {
+    match protocol {
+        Protocol::Query { .. } => ApiError::new(403, "SignatureDoesNotMatch", message),
+        _ => ApiError::new(403, "InvalidSignatureException", message),
+    }
+}
+
 /// The temporary credential has expired.
 pub fn expired_token(protocol: Protocol) -> ApiError {
     let msg = "The security token included in the request is expired";

@@ -75,7 +75,7 @@ impl FaultConfig {
         if let Some(r) = self
             .regions
             .iter()
-            .find(|r| crate::regions::lookup(r).is_none())
+            .find(|r| super::regions::lookup(r).is_none())
         {
             return Err(format!("faults.regions: unknown region {r:?}"));
         }

@@ -9,7 +9,9 @@
 //! | module | owns |
 //! | --- | --- |
 //! | [`server`] | the HTTP endpoint: service/operation dispatch, auth, faults, call log |
-//! | [`auth`] | SigV4 credential scope -> calling account and region |
+//! | [`auth`] | who is calling: key -> account and principal, region, the order of refusals |
+//! | [`sigv4`] | SigV4 signature verification (the server's half of the algorithm) |
+//! | [`regions`] | the sandbox's own region table: regions, opt-in, global services |
 //! | [`error`] | errors as each protocol encodes them |
 //! | [`state`] | the world: organization, accounts, IAM, credentials, GuardDuty cells |
 //! | [`org_file`] | the TOML org file that seeds the world |
@@ -26,7 +28,9 @@ pub mod iam;
 pub mod org_file;
 pub mod organizations;
 pub mod query;
+pub mod regions;
 pub mod server;
+pub mod sigv4;
 pub mod state;
 pub mod sts;
 pub mod xml;

@@ -243,7 +243,7 @@ pub fn build_world(spec: &OrgSpec) -> Result<World, String> {
     }
     check_opt_in("opt_in_regions", &spec.opt_in_regions)?;
     spec.faults.validate()?;
-    let regions: Vec<String> = crate::regions::all().map(String::from).collect();
+    let regions: Vec<String> = super::regions::all().map(String::from).collect();
     let management_id = spec.management.id.clone();
     if spec.management.suspended {
         return Err("the management account cannot be suspended".into());
@@ -299,7 +299,7 @@ pub fn build_world(spec: &OrgSpec) -> Result<World, String> {
 
 fn check_opt_in(what: &str, regions: &[String]) -> Result<(), String> {
     for r in regions {
-        match crate::regions::lookup(r) {
+        match super::regions::lookup(r) {
             None => return Err(format!("{what}: unknown region {r:?}")),
             Some(info) if !info.opt_in => {
                 return Err(format!(
@@ -321,7 +321,7 @@ fn account_from(a: &AccountSpec, management: &str, is_management: bool) -> Resul
         &a.opt_in_regions,
     )?;
     for r in &a.disabled_regions {
-        if crate::regions::lookup(r).is_none() {
+        if super::regions::lookup(r).is_none() {
             return Err(format!(
                 "account {}: disabled_regions: unknown region {r:?}",
                 a.id
@@ -424,7 +424,7 @@ fn regions_of(
             .collect()),
         Some(list) => {
             for r in list {
-                if crate::regions::lookup(r).is_none() {
+                if super::regions::lookup(r).is_none() {
                     return Err(format!("{what}: unknown region {r:?}"));
                 }
                 if let Some(a) = accounts

@@ -17,22 +17,24 @@ use super::calls::CallRecord;
 use super::error::{server_fault, throttled, ApiError, Protocol, IAM_XMLNS, STS_XMLNS};
 use super::faults::Verdict;
 use super::query::Form;
+use super::sigv4::Received;
 use super::{guardduty, iam, organizations, sts, xml, Shared};
 
 const ORGANIZATIONS_TARGET_PREFIX: &str = "AWSOrganizationsV20161128.";
 const STS_VERSION: &str = "2011-06-15";
 const IAM_VERSION: &str = "2010-05-08";
 
-/// A request, once we know which operation of which service it is.
+/// A request, once we know which operation of which service it is. A JSON body is parsed
+/// here but refused only after authentication, as AWS checks the signature first.
 enum Incoming {
     GuardDuty {
         route: guardduty::Route,
         query: Vec<(String, String)>,
-        body: serde_json::Value,
+        body: Result<serde_json::Value, ApiError>,
     },
     Organizations {
         op: &'static str,
-        body: serde_json::Value,
+        body: Result<serde_json::Value, ApiError>,
     },
     Sts {
         op: &'static str,
@@ -95,10 +97,15 @@ pub(super) async fn handle(
     };
     let (service, op, protocol) = (incoming.service(), incoming.op(), incoming.protocol());
 
+    let received = Received {
+        method: &method,
+        uri: &uri,
+        headers: &headers,
+        body: &body,
+    };
     let caller = {
         let world = shared.world.lock().expect("world poisoned");
-        authenticate(&world, &headers, protocol)
-            .and_then(|c| check_region(&world, service, &c, protocol).map(|_| c))
+        authenticate(&world, received, service, protocol)
     };
     let caller = match caller {
         Ok(c) => c,
@@ -163,46 +170,15 @@ fn dispatch(
 ) -> Result<Reply, ApiError> {
     match incoming {
         Incoming::GuardDuty { route, query, body } => {
+            let body = body?;
             guardduty::handle(world, caller, &guardduty::Request { route, query, body })
                 .map(Reply::Json)
         }
         Incoming::Organizations { op, body } => {
-            organizations::handle(world, caller, op, &body).map(Reply::Json)
+            organizations::handle(world, caller, op, &body?).map(Reply::Json)
         }
         Incoming::Sts { op, form } => sts::handle(world, caller, op, &form).map(Reply::Xml),
         Incoming::Iam { op, form } => iam::handle(world, caller, op, &form).map(Reply::Xml),
-    }
-}
-
-/// Regional services refuse calls in regions the account has not enabled, as AWS does.
-fn check_region(
-    world: &super::state::World,
-    service: &str,
-    caller: &Caller,
-    protocol: Protocol,
-) -> Result<(), ApiError> {
-    if service != "guardduty" && service != "sts" {
-        return Ok(()); // IAM and Organizations are global
-    }
-    if !world.regions.iter().any(|r| r == &caller.region) {
-        return Err(ApiError::new(
-            400,
-            "InvalidRegion",
-            format!("{} is not available in region {}", service, caller.region),
-        ));
-    }
-    let enabled = world
-        .accounts
-        .get(&caller.account)
-        .is_some_and(|a| a.region_enabled(&caller.region));
-    match (enabled, service) {
-        (true, _) => Ok(()),
-        (false, "sts") => Err(ApiError::new(
-            403,
-            "RegionDisabledException",
-            format!("STS is not activated in this region for account:{}. Your account administrator can activate STS in this region using the IAM Console.", caller.account),
-        )),
-        (false, _) => Err(super::error::invalid_token(protocol)),
     }
 }
 
@@ -240,7 +216,7 @@ fn classify(
                     ),
                 )
             })?;
-        let body = parse_json(body).map_err(|e| (protocol, e))?;
+        let body = parse_json(body);
         return Ok(Incoming::Organizations { op, body });
     }
     let is_form = headers
@@ -294,7 +270,7 @@ fn classify(
         .query()
         .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
         .unwrap_or_default();
-    let body = parse_json(body).map_err(|e| (protocol, e))?;
+    let body = parse_json(body);
     Ok(Incoming::GuardDuty { route, query, body })
 }
 

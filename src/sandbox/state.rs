@@ -54,7 +54,7 @@ impl Account {
         if self.disabled.contains(region) {
             return false;
         }
-        match crate::regions::lookup(region) {
+        match super::regions::lookup(region) {
             Some(info) if info.opt_in => self.opted_in.contains(region),
             _ => true,
         }
@@ -127,12 +127,27 @@ pub enum Principal {
     },
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Credential {
     pub account: String,
+    /// The secret access key: requests are signed with it, so it never goes into Debug output.
     pub secret: String,
     pub session_token: Option<String>,
     pub principal: Principal,
+}
+
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credential")
+            .field("account", &self.account)
+            .field("secret", &"** redacted **")
+            .field(
+                "session_token",
+                &self.session_token.as_ref().map(|_| "** redacted **"),
+            )
+            .field("principal", &self.principal)
+            .finish()
+    }
 }
 
 impl Credential {
@@ -421,4 +436,27 @@ pub fn random_chars(rng: &mut ChaCha8Rng, alphabet: &[u8], n: usize) -> String {
     (0..n)
         .map(|_| alphabet[rng.random_range(0..alphabet.len())] as char)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_keep_their_secrets_out_of_debug_output() {
+        let cred = Credential {
+            account: "111111111111".into(),
+            secret: "s3cr3t-VALUE".into(),
+            session_token: Some("t0ken-VALUE".into()),
+            principal: Principal::User {
+                name: "sandbox-admin".into(),
+            },
+        };
+        let shown = format!("{cred:?}");
+        assert!(shown.contains("111111111111"), "{shown}");
+        assert!(
+            !shown.contains("s3cr3t") && !shown.contains("t0ken"),
+            "{shown}"
+        );
+    }
 }

@@ -1,9 +1,11 @@
 //! GuardDuty saved filters in the sandbox, through aws-sdk-guardduty over HTTP: CRUD, limits,
-//! pagination, and ARCHIVE filters suppressing existing and new findings.
+//! pagination, and ARCHIVE filters (suppression rules) archiving new findings as they arrive,
+//! owned by administrators and standalone accounts only.
 
 use aws_sdk_guardduty::types::{Condition, FilterAction, FindingCriteria};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use guardduty_org::sandbox::guardduty::catalog::TYPES;
+use guardduty_org::sandbox::guardduty::filters::MEMBER_SUPPRESSION_MESSAGE;
 
 use crate::gd_findings::{all_ids, crit, get_all, with_samples, REGION};
 use crate::support::{self, associate, detector, Env};
@@ -182,8 +184,24 @@ fn recon_types() -> usize {
         .count()
 }
 
+fn current() -> FindingCriteria {
+    crit(
+        "service.archived",
+        Condition::builder().equals("false").build(),
+    )
+}
+
+/// The types of the findings `ids` names.
+async fn types_of(gd: &aws_sdk_guardduty::Client, det: &str, ids: &[String]) -> Vec<String> {
+    get_all(gd, det, ids)
+        .await
+        .iter()
+        .map(|f| f.r#type().unwrap().to_string())
+        .collect()
+}
+
 #[tokio::test]
-async fn archive_filters_suppress_existing_and_new_findings() {
+async fn archive_filters_suppress_new_findings_and_leave_existing_ones() {
     let (_env, gd, det) = with_samples().await;
 
     // A NOOP filter archives nothing.
@@ -197,7 +215,7 @@ async fn archive_filters_suppress_existing_and_new_findings() {
         .unwrap();
     assert!(all_ids(&gd, &det, Some(archived()), None).await.is_empty());
 
-    // An ARCHIVE filter archives what already matches ...
+    // An ARCHIVE filter (a suppression rule) leaves the findings that already match current ...
     gd.create_filter()
         .detector_id(&det)
         .name("suppress-recon")
@@ -209,24 +227,24 @@ async fn archive_filters_suppress_existing_and_new_findings() {
         .send()
         .await
         .unwrap();
-    let gone = all_ids(&gd, &det, Some(archived()), None).await;
-    assert_eq!(gone.len(), recon_types());
-    let types: Vec<String> = get_all(&gd, &det, &gone)
-        .await
-        .iter()
-        .map(|f| f.r#type().unwrap().to_string())
-        .collect();
-    assert!(types.iter().all(|t| t.starts_with("Recon:")), "{types:?}");
-
-    // ... and new findings as they arrive.
-    support::seed_samples(&gd, &det, &["Recon:EC2/Portscan", "Backdoor:EC2/Spambot"]).await;
+    assert!(all_ids(&gd, &det, Some(archived()), None).await.is_empty());
     assert_eq!(
-        all_ids(&gd, &det, Some(archived()), None).await.len(),
-        recon_types() + 1
+        all_ids(&gd, &det, Some(current()), None).await.len(),
+        TYPES.len()
     );
-    assert_eq!(all_ids(&gd, &det, None, None).await.len(), TYPES.len() + 2);
+    assert!(recon_types() > 0);
 
-    // Turning a NOOP filter into ARCHIVE applies it at once (notMatches keeps the rest).
+    // ... and archives the matching findings generated from now on, only those.
+    support::seed_samples(&gd, &det, &["Recon:EC2/Portscan", "Backdoor:EC2/Spambot"]).await;
+    let gone = all_ids(&gd, &det, Some(archived()), None).await;
+    assert_eq!(types_of(&gd, &det, &gone).await, ["Recon:EC2/Portscan"]);
+    assert_eq!(
+        all_ids(&gd, &det, Some(current()), None).await.len(),
+        TYPES.len() + 1
+    );
+
+    // Turning a NOOP filter into ARCHIVE changes nothing that exists either; it suppresses
+    // what arrives next (notMatches keeps EC2 findings).
     gd.update_filter()
         .detector_id(&det)
         .filter_name("just-looking")
@@ -238,25 +256,81 @@ async fn archive_filters_suppress_existing_and_new_findings() {
         .send()
         .await
         .unwrap();
-    let active = all_ids(
+    assert_eq!(all_ids(&gd, &det, Some(archived()), None).await.len(), 1);
+    support::seed_samples(
         &gd,
         &det,
-        Some(crit(
-            "service.archived",
-            Condition::builder().equals("false").build(),
-        )),
-        None,
+        &["PenTest:IAMUser/KaliLinux", "Backdoor:EC2/Spambot"],
     )
     .await;
-    let active_types: Vec<String> = get_all(&gd, &det, &active)
+    let gone = all_ids(&gd, &det, Some(archived()), None).await;
+    let mut types = types_of(&gd, &det, &gone).await;
+    types.sort();
+    assert_eq!(types, ["PenTest:IAMUser/KaliLinux", "Recon:EC2/Portscan"]);
+}
+
+#[tokio::test]
+async fn only_an_administrator_or_a_standalone_account_may_suppress() {
+    let env = Env::new(2).await;
+    let (member, standalone) = (env.members()[0].clone(), env.members()[1].clone());
+    associate(&env, &env.management, &member, REGION).await;
+    let archive_filter = |gd: &aws_sdk_guardduty::Client, det: &str, name: &str| {
+        gd.create_filter()
+            .detector_id(det)
+            .name(name)
+            .action(FilterAction::Archive)
+            .finding_criteria(high())
+    };
+
+    // An associated member may keep NOOP filters, but not suppression rules.
+    let gm = env.gd(&member, REGION).await;
+    let member_det = detector(&env, &member, REGION, true).await;
+    let err = archive_filter(&gm, &member_det, "member-rule")
+        .send()
         .await
-        .iter()
-        .map(|f| f.r#type().unwrap().to_string())
-        .collect();
-    assert!(!active_types.is_empty());
-    assert!(active_types
-        .iter()
-        .all(|t| t.contains("EC2") && !t.starts_with("Recon:")));
+        .unwrap_err();
+    support::assert_bad_request(&err, MEMBER_SUPPRESSION_MESSAGE);
+    gm.create_filter()
+        .detector_id(&member_det)
+        .name("member-view")
+        .action(FilterAction::Noop)
+        .finding_criteria(high())
+        .send()
+        .await
+        .unwrap();
+    let err = gm
+        .update_filter()
+        .detector_id(&member_det)
+        .filter_name("member-view")
+        .action(FilterAction::Archive)
+        .send()
+        .await
+        .unwrap_err();
+    support::assert_bad_request(&err, MEMBER_SUPPRESSION_MESSAGE);
+    let view = gm
+        .get_filter()
+        .detector_id(&member_det)
+        .filter_name("member-view")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(view.action(), Some(&FilterAction::Noop));
+
+    // The administrator and an account on its own may.
+    let admin_det = detector(&env, &env.management, REGION, true).await;
+    archive_filter(&support::gd(&env.mgmt, REGION), &admin_det, "admin-rule")
+        .send()
+        .await
+        .unwrap();
+    let standalone_det = detector(&env, &standalone, REGION, true).await;
+    archive_filter(
+        &env.gd(&standalone, REGION).await,
+        &standalone_det,
+        "own-rule",
+    )
+    .send()
+    .await
+    .unwrap();
 }
 
 #[tokio::test]

@@ -262,6 +262,20 @@ async fn auto_enable_all_makes_every_active_account_a_member() {
         .await
         .unwrap_err();
     assert_bad_request(&err, "both autoEnable and autoEnableOrganizationMembers");
+    // One of the two is required: features alone are refused.
+    let err = admin
+        .update_organization_configuration()
+        .detector_id(&det)
+        .features(
+            OrganizationFeatureConfiguration::builder()
+                .name(OrgFeature::S3DataEvents)
+                .auto_enable(OrgFeatureStatus::New)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap_err();
+    assert_bad_request(&err, "neither autoEnable nor autoEnableOrganizationMembers");
     // A member account is not the delegated administrator, even with its own detector.
     let err = second
         .describe_organization_configuration()
@@ -362,7 +376,7 @@ async fn auto_enable_all_makes_every_active_account_a_member() {
         );
     }
 
-    // With ALL, organization members cannot be let go, nor leave.
+    // With ALL, organization members cannot be let go, nor leave, nor stop being monitored.
     let out = admin
         .disassociate_members()
         .detector_id(&det)
@@ -374,6 +388,24 @@ async fn auto_enable_all_makes_every_active_account_a_member() {
         .result()
         .unwrap()
         .contains("ALL"));
+    let out = admin
+        .stop_monitoring_members()
+        .detector_id(&det)
+        .account_ids(generated(2))
+        .send()
+        .await
+        .unwrap();
+    let refused = support::unprocessed(out.unprocessed_accounts());
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert_eq!(refused[0].0, generated(2));
+    assert!(refused[0].1.contains("ALL"), "{refused:?}");
+    assert_eq!(
+        member_statuses(&admin, &det, true).await,
+        [
+            (generated(2), "Enabled".to_string()),
+            (generated(3), "Enabled".to_string())
+        ]
+    );
     let err = second
         .disassociate_from_administrator_account()
         .detector_id(&second_det)
@@ -407,6 +439,7 @@ async fn auto_enable_all_makes_every_active_account_a_member() {
     admin
         .update_organization_configuration()
         .detector_id(&det)
+        .auto_enable_organization_members(AutoEnableMembers::New)
         .features(
             OrganizationFeatureConfiguration::builder()
                 .name(OrgFeature::S3DataEvents)
@@ -430,6 +463,18 @@ async fn auto_enable_all_makes_every_active_account_a_member() {
         administrator_of(&second).await.as_deref(),
         Some(admin_id.as_str())
     );
+    // ... and stop monitoring one.
+    let out = admin
+        .stop_monitoring_members()
+        .detector_id(&det)
+        .account_ids(generated(3))
+        .send()
+        .await
+        .unwrap();
+    assert!(out.unprocessed_accounts().is_empty(), "{out:?}");
+    assert!(member_statuses(&admin, &det, true)
+        .await
+        .contains(&(generated(3), "Disabled".to_string())));
 }
 
 #[tokio::test]

@@ -108,18 +108,19 @@ async fn the_example_org_file_is_served_as_described() {
         .send()
         .await
         .unwrap();
+    // A region the account has not enabled does not know its credentials.
     let err = sts_in("sa-east-1")
         .get_caller_identity()
         .send()
         .await
         .unwrap_err();
-    assert_eq!(code(&err), "RegionDisabledException");
+    assert_eq!(code(&err), "InvalidClientTokenId");
     let err = sts_in("eu-south-2")
         .get_caller_identity()
         .send()
         .await
         .unwrap_err();
-    assert_eq!(code(&err), "RegionDisabledException");
+    assert_eq!(code(&err), "InvalidClientTokenId");
     let member = env.user("200000000001").await;
     let conf = aws_sdk_sts::config::Builder::from(&member)
         .region(aws_config::Region::new("eu-south-1"))

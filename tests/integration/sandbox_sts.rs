@@ -413,9 +413,10 @@ async fn sts_in_a_region_the_account_has_not_enabled_is_refused() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(code(&err), "RegionDisabledException");
+    assert_eq!(code(&err), "InvalidClientTokenId");
 }
 
+/// As every regional service does: the credentials are not recognised there.
 #[tokio::test]
 async fn sts_in_a_region_the_caller_has_not_enabled_is_refused() {
     let env = Env::new(1).await;
@@ -427,5 +428,9 @@ async fn sts_in_a_region_the_caller_has_not_enabled_is_refused() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(code(&err), "RegionDisabledException");
+    assert_eq!(code(&err), "InvalidClientTokenId");
+    assert_eq!(
+        err.message(),
+        Some("The security token included in the request is invalid.")
+    );
 }

@@ -1,7 +1,11 @@
 //! GuardDuty saved filters (CreateFilter, ListFilters, GetFilter, UpdateFilter, DeleteFilter)
-//! and suppression: an ARCHIVE filter archives the findings it matches, those that exist when
-//! it is saved and those generated later. An administrator's filters also cover its members'
-//! findings, as suppression rules do.
+//! and suppression rules (filters whose action is ARCHIVE).
+//!
+//! A suppression rule archives findings as GuardDuty generates them: saving or changing one
+//! leaves the findings that already exist as they are. An administrator's rules also cover its
+//! members' new findings, and only an administrator or a standalone account may have them: an
+//! associated member is refused an ARCHIVE filter (its administrator manages suppression for
+//! it), while NOOP filters stay open to every account.
 
 use std::collections::BTreeMap;
 
@@ -9,7 +13,6 @@ use chrono::Utc;
 use serde_json::{json, Value};
 
 use super::criteria::{Criteria, FindingView, Usage};
-use super::findings::visible_cells;
 use super::render::Owner;
 use super::{epoch, owned_detector, page_after, with_next_token, Request};
 use crate::sandbox::auth::Caller;
@@ -56,6 +59,18 @@ fn no_such_filter(name: &str) -> ApiError {
     ApiError::bad_request(format!(
         "The request is rejected because the input filterName {name} does not exist."
     ))
+}
+
+/// The refusal an associated member gets for an ARCHIVE filter. The API reference documents
+/// no wording; this follows GuardDuty's style for callers not allowed an action.
+pub const MEMBER_SUPPRESSION_MESSAGE: &str = "The request is rejected because the current account is a GuardDuty member account. Only the administrator account can create or update suppression rules (filters whose action is ARCHIVE).";
+
+/// Suppression rules belong to administrators and standalone accounts, not to members.
+fn refuse_member_suppression(world: &World, caller: &Caller) -> Result<(), ApiError> {
+    match world.administrator_of(&caller.account, &caller.region) {
+        Some(_) => Err(ApiError::bad_request(MEMBER_SUPPRESSION_MESSAGE)),
+        None => Ok(()),
+    }
 }
 
 fn action_of(req: &Request) -> Result<Option<String>, ApiError> {
@@ -121,6 +136,9 @@ fn create(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, Ap
             .collect::<Result<_, _>>()?,
         Some(_) => return Err(ApiError::invalid_param("tags")),
     };
+    if action == "ARCHIVE" {
+        refuse_member_suppression(world, caller)?;
+    }
     let cell = world.cell_mut(&caller.account, &caller.region);
     if cell.filters.contains_key(&name) {
         return Err(ApiError::bad_request(format!(
@@ -139,18 +157,15 @@ fn create(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, Ap
         SavedFilter {
             name: name.clone(),
             description,
-            action: action.clone(),
+            action,
             rank,
-            criteria: criteria.clone(),
+            criteria,
             tags,
             created: now,
             updated: now,
             version: 1,
         },
     );
-    if action == "ARCHIVE" {
-        archive_existing(world, &caller.account, &caller.region, &criteria);
-    }
     Ok(json!({ "name": name }))
 }
 
@@ -199,6 +214,9 @@ fn update(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, Ap
         None | Some(Value::Null) => None,
         Some(_) => Some(criteria_of(req)?),
     };
+    if action.as_deref() == Some("ARCHIVE") {
+        refuse_member_suppression(world, caller)?;
+    }
     let f = world
         .cell_mut(&caller.account, &caller.region)
         .filters
@@ -218,10 +236,6 @@ fn update(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, Ap
     }
     f.updated = Utc::now();
     f.version += 1;
-    let (action, criteria) = (f.action.clone(), f.criteria.clone());
-    if action == "ARCHIVE" {
-        archive_existing(world, &caller.account, &caller.region, &criteria);
-    }
     Ok(json!({ "name": name }))
 }
 
@@ -265,17 +279,6 @@ fn archive(world: &mut World, account: &str, region: &str, indexes: Vec<u32>) {
         if let Some(f) = store.get_mut(i) {
             f.set_archived(true);
         }
-    }
-}
-
-/// A newly saved ARCHIVE filter archives the matching findings its detector can see.
-fn archive_existing(world: &mut World, account: &str, region: &str, criteria: &Value) {
-    let Ok(rule) = Criteria::parse(Some(criteria), Usage::Filter) else {
-        return;
-    };
-    for c in visible_cells(world, account, region) {
-        let hits = matched(world, &c.account, region, 0, std::slice::from_ref(&rule));
-        archive(world, &c.account, region, hits);
     }
 }
 

@@ -14,7 +14,7 @@ use super::catalog;
 use super::criteria::{Criteria, FindingView, Sort, Usage};
 use super::findings_store::{decode_id, encode_id, Listing, Slot, StoredFinding};
 use super::render::{self, Owner};
-use super::{epoch, owned_detector, page, with_next_token, Request};
+use super::{epoch, owned_detector, with_next_token, Request};
 use crate::sandbox::auth::Caller;
 use crate::sandbox::error::ApiError;
 use crate::sandbox::state::World;
@@ -486,7 +486,7 @@ fn statistics(world: &mut World, caller: &Caller, req: &Request) -> Result<Value
     }
     let mut rows: Vec<Value> = Vec::new();
     let mut ordered: Vec<(String, Group)> = groups.into_iter().collect();
-    // By count, ties broken by the group key so that pages are stable.
+    // orderBy orders by count; ties go by group key so that the cut at maxResults is stable.
     ordered.sort_by(|a, b| {
         let by_count = a.1.total.cmp(&b.1.total);
         (if descending {
@@ -507,7 +507,10 @@ fn statistics(world: &mut World, caller: &Caller, req: &Request) -> Result<Value
         }
         rows.push(row);
     }
-    let (rows, next) = page(&rows, max, req.next_token())?;
+    // GetFindingsStatistics has no nextToken input (the model documents its output nextToken
+    // as "currently not supported"), so there is no later page to offer: the answer is the
+    // first maxResults groups in orderBy order, and no token.
+    rows.truncate(max);
     let member = match group_by {
         "ACCOUNT" => "groupedByAccount",
         "DATE" => "groupedByDate",
@@ -515,10 +518,7 @@ fn statistics(world: &mut World, caller: &Caller, req: &Request) -> Result<Value
         "RESOURCE" => "groupedByResource",
         _ => "groupedBySeverity",
     };
-    Ok(with_next_token(
-        json!({ "findingStatistics": { member: rows } }),
-        next,
-    ))
+    Ok(json!({ "findingStatistics": { member: rows } }))
 }
 
 #[cfg(test)]

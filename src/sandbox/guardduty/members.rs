@@ -40,7 +40,7 @@ const REGION_DISABLED: &str =
     "The request is rejected because the given account has not enabled the current Region.";
 const ORG_NOT_INVITABLE: &str = "The request is rejected because the given account is a member of your organization. Add it with CreateMembers instead of inviting it.";
 const MEMBER_CANNOT_INVITE: &str = "The request is rejected because the current account is a member of a GuardDuty administrator account and cannot invite members.";
-const AUTO_ENABLE_ALL: &str = "The request is rejected because the organization configuration auto-enables GuardDuty or a protection plan for ALL members. Change it to NEW or NONE before disassociating or deleting organization members.";
+const AUTO_ENABLE_ALL: &str = "The request is rejected because the organization configuration auto-enables GuardDuty or a protection plan for ALL members. Change it to NEW or NONE before disassociating, deleting or stopping monitoring of organization members.";
 
 /// Relationships in which the member is associated with its administrator.
 pub const ASSOCIATED: &[&str] = &["Enabled", "Disabled"];
@@ -343,22 +343,13 @@ fn disassociate(
     require_owned(world, caller, req)?;
     let ids = account_ids(req, "accountIds")?;
     let (admin, region) = (caller.account.as_str(), caller.region.as_str());
-    // GuardDuty refuses to let organization members go while any auto-enable setting is ALL.
-    let auto_all = world.guardduty_org.get(region).is_some_and(|o| {
-        o.config.auto_enable_members == "ALL"
-            || o.config.features.values().any(|v| v == "ALL")
-            || o.config.additional.values().any(|v| v == "ALL")
-    });
     let mut out = Vec::new();
     for account in ids {
         let Some(m) = member_of(world, admin, region, &account) else {
             out.push(unprocessed(&account, NOT_MEMBER));
             continue;
         };
-        if auto_all
-            && ASSOCIATED.contains(&m.relationship.as_str())
-            && via_organization(world, admin, &account, region)
-        {
+        if held_by_auto_enable_all(world, admin, region, m) {
             out.push(unprocessed(&account, AUTO_ENABLE_ALL));
             continue;
         }
@@ -383,6 +374,22 @@ fn disassociate(
     Ok(json!({"unprocessedAccounts": out}))
 }
 
+/// Whether the organization configuration holds `m` to `admin`: the API reference says that
+/// with `autoEnableOrganizationMembers` set to ALL, disassociating (DisassociateMembers),
+/// disabling (DeleteMembers) or stopping monitoring of (StopMonitoringMembers) an organization
+/// member is an error. The sandbox holds members the same way while any auto-enable setting
+/// (members, or a protection plan) is ALL; members by invitation are not held.
+fn held_by_auto_enable_all(world: &World, admin: &str, region: &str, m: &Member) -> bool {
+    let auto_all = world.guardduty_org.get(region).is_some_and(|o| {
+        o.config.auto_enable_members == "ALL"
+            || o.config.features.values().any(|v| v == "ALL")
+            || o.config.additional.values().any(|v| v == "ALL")
+    });
+    auto_all
+        && ASSOCIATED.contains(&m.relationship.as_str())
+        && via_organization(world, admin, &m.account_id, region)
+}
+
 fn monitoring(
     world: &mut World,
     caller: &Caller,
@@ -391,10 +398,26 @@ fn monitoring(
 ) -> Result<Value, ApiError> {
     require_owned(world, caller, req)?;
     let ids = account_ids(req, "accountIds")?;
+    let (admin, region) = (caller.account.as_str(), caller.region.as_str());
+    let held: Vec<String> = if start {
+        Vec::new()
+    } else {
+        ids.iter()
+            .filter(|a| {
+                member_of(world, admin, region, a)
+                    .is_some_and(|m| held_by_auto_enable_all(world, admin, region, m))
+            })
+            .cloned()
+            .collect()
+    };
     let now = Utc::now();
-    let cell = world.cell_mut(&caller.account, &caller.region);
+    let cell = world.cell_mut(admin, region);
     let mut out = Vec::new();
     for account in ids {
+        if held.contains(&account) {
+            out.push(unprocessed(&account, AUTO_ENABLE_ALL));
+            continue;
+        }
         match cell.members.get_mut(&account) {
             Some(m) if ASSOCIATED.contains(&m.relationship.as_str()) => {
                 m.relationship = if start { "Enabled" } else { "Disabled" }.into();

@@ -26,6 +26,9 @@ const INVALID_INPUT: &str =
     "The request is rejected because an invalid or out-of-range value is specified as an input parameter.";
 const OTHER_ADMIN: &str = "The request is rejected because the organization already has a delegated administrator for GuardDuty in this Region. Disable it before enabling another account.";
 const BOTH_AUTO_ENABLE: &str = "The request is rejected because both autoEnable and autoEnableOrganizationMembers are specified. Specify autoEnableOrganizationMembers only.";
+// The API reference: "You must provide a value for either autoEnableOrganizationMembers or
+// autoEnable, but not both."
+const NEITHER_AUTO_ENABLE: &str = "The request is rejected because neither autoEnable nor autoEnableOrganizationMembers is specified. Specify autoEnableOrganizationMembers.";
 /// Most members an administrator can have (GuardDuty's quota for organizations).
 const MEMBER_LIMIT: usize = 50_000;
 pub const AUTO_VALUES: &[&str] = &["NEW", "ALL", "NONE"];
@@ -227,8 +230,10 @@ fn update(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, Ap
     require_delegated(world, caller, req)?;
     let auto_enable = opt_bool(req, "autoEnable")?;
     let members_auto = opt_str(req, "autoEnableOrganizationMembers")?;
-    if auto_enable.is_some() && members_auto.is_some() {
-        return Err(ApiError::bad_request(BOTH_AUTO_ENABLE));
+    match (auto_enable, members_auto) {
+        (Some(_), Some(_)) => return Err(ApiError::bad_request(BOTH_AUTO_ENABLE)),
+        (None, None) => return Err(ApiError::bad_request(NEITHER_AUTO_ENABLE)),
+        _ => {}
     }
     if members_auto.is_some_and(|v| !AUTO_VALUES.contains(&v)) {
         return Err(ApiError::invalid_param("autoEnableOrganizationMembers"));

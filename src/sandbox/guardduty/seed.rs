@@ -95,7 +95,7 @@ pub fn seed_findings(world: &mut World, blocks: &[FindingsSeed], seed: u64) -> R
             return Err(at("archived_fraction must be between 0 and 1".into()));
         }
         for r in &block.regions {
-            if crate::regions::lookup(r).is_none() {
+            if crate::sandbox::regions::lookup(r).is_none() {
                 return Err(at(format!("unknown region {r:?}")));
             }
         }
