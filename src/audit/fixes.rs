@@ -18,12 +18,16 @@ enum Kind {
     Access,
     /// The administrator has not enabled the region: nothing can be linked there until it does.
     AdminRegion,
+    /// The account administers members of its own: GuardDuty refuses to make it a member (and
+    /// the planner refuses to try) until it lets them go.
+    OwnMembers,
 }
 
 fn kind(cell: &Cell) -> Kind {
     match (cell.detector, cell.relationship) {
         (DetectorStatus::NoAccess, _) => Kind::Access,
         (_, Relationship::OtherAdministrator) => Kind::TakeOver,
+        _ if cell.administers_members => Kind::OwnMembers,
         _ => Kind::Rollout,
     }
 }
@@ -74,6 +78,15 @@ pub fn fixes(desired: &Desired, cells: &[Cell]) -> Vec<Fix> {
                      (install the execution role, e.g. with StackSets, then re-run the audit)",
                     accounts.join(", ")
                 ),
+                Kind::OwnMembers => format!(
+                    "first, in {acc}: disassociate and delete the GuardDuty members it administers in {reg} \
+                     (`aws guardduty list-members`, `disassociate-members`, `delete-members` as that account), \
+                     or keep it as a separate administrator on purpose; then run `gdorg rollout --mode {mode} \
+                     --admin-account {admin} --regions {reg}`",
+                    acc = accounts.join(", "),
+                    reg = regions.join(","),
+                    mode = desired.mode.as_str(),
+                ),
                 Kind::AdminRegion => format!(
                     "enable {} for the administrator {admin} (an opt-in region), then run the \
                      rollout there for {}",
@@ -106,6 +119,7 @@ pub fn fixes(desired: &Desired, cells: &[Cell]) -> Vec<Fix> {
                     Kind::TakeOver => "take_over",
                     Kind::Access => "grant_access",
                     Kind::AdminRegion => "enable_region",
+                    Kind::OwnMembers => "release_own_members",
                 }
                 .to_string(),
                 accounts: accounts.iter().map(|a| a.to_string()).collect(),

@@ -9,7 +9,6 @@
 //! | [`fixes`] | the grouped commands that close the gaps |
 //! | [`drift`] | the baseline file and the comparison with it |
 //! | [`render`] | the renderers: terminal matrix, JSON, CSV, Markdown, HTML |
-//! | [`cli`] | the command-line edge: flags, session, output file, exit code |
 
 pub mod drift;
 pub mod fixes;

@@ -119,6 +119,10 @@ pub struct Cell {
     /// not be read): the relationship is known, the detector's features are not.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub from_administrator: bool,
+    /// The account is the GuardDuty administrator of members of its own here: GuardDuty will
+    /// not make it a member until it lets them go.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub administers_members: bool,
 }
 
 impl Cell {
@@ -143,6 +147,9 @@ impl Cell {
             _ => match (self.relationship, &self.other_administrator) {
                 (Relationship::OtherAdministrator, Some(a)) => {
                     format!("member of another administrator ({a})")
+                }
+                _ if self.administers_members => {
+                    "administers GuardDuty members of its own".to_string()
                 }
                 (r, _) => format!("detector on, relationship: {}", r.label()),
             },
@@ -385,6 +392,7 @@ fn blank(account: &str, region: &str, detector: DetectorStatus) -> Cell {
         reason: None,
         covered: false,
         from_administrator: false,
+        administers_members: false,
     }
 }
 
@@ -489,6 +497,7 @@ fn member_cell(
         blank(account, region, DetectorStatus::Missing),
         side.detector.as_ref(),
     );
+    cell.administers_members = side.administers_members;
     let link = side.administrator.as_ref();
     cell.relationship = match (link, listed) {
         (Some(l), _) if l.account != admin && l.status == "Enabled" => {

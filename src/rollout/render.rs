@@ -57,6 +57,14 @@ fn table<T: Tabled>(rows: Vec<T>) -> String {
         .to_string()
 }
 
+/// An AWS error for a table cell: the code, AWS's message, and what to do when gdorg knows.
+fn with_hint(e: &crate::aws::AwsError) -> String {
+    match e.hint() {
+        Some(h) => format!("{}: {} (what to do: {h})", e.code, e.message),
+        None => format!("{}: {}", e.code, e.message),
+    }
+}
+
 /// The plan: what would change, grouped and counted, and the states reported instead.
 pub fn plan(report: &Report) -> String {
     let mut out = String::new();
@@ -126,7 +134,11 @@ pub fn notices(notices: &[Notice]) -> String {
             Notice::RegionNotEnabled { account, region } => {
                 disabled.entry(account).or_default().push(region);
             }
-            Notice::NoAccess { account, error } => rows.push(row(account, "*", error.to_string())),
+            Notice::NoAccess { account, error } => rows.push(row(
+                account,
+                "*",
+                format!("{}: {}", error.operation, with_hint(error)),
+            )),
             Notice::OtherAdministrator {
                 account,
                 region,
@@ -155,7 +167,11 @@ pub fn notices(notices: &[Notice]) -> String {
                 account,
                 region,
                 error,
-            } => rows.push(row(account, region, error.to_string())),
+            } => rows.push(row(
+                account,
+                region,
+                format!("{}: {}", error.operation, with_hint(error)),
+            )),
             Notice::SuspendedAccount { account } => rows.push(row(account, "*", "skipped".into())),
             Notice::EmailVerificationFailed {
                 account,
@@ -220,7 +236,7 @@ pub fn results(report: &Report) -> String {
                 account: step.action.account().to_string(),
                 region: step.action.region().to_string(),
                 operation: e.operation,
-                error: format!("{}: {}", e.code, e.message),
+                error: with_hint(e),
             });
         }
         for (account, e) in &r.failed_accounts {
@@ -228,7 +244,7 @@ pub fn results(report: &Report) -> String {
                 account: account.clone(),
                 region: step.action.region().to_string(),
                 operation: e.operation,
-                error: format!("{}: {}", e.code, e.message),
+                error: with_hint(e),
             });
         }
     }

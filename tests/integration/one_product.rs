@@ -513,3 +513,56 @@ fn help_groups_options_under_headings() {
         insta::assert_snapshot!(format!("help_{name}"), help);
     }
 }
+
+/// An account that administers GuardDuty members of its own cannot be made a member (the
+/// planner refuses): the audit says what to do first instead of suggesting a rollout the tool
+/// itself would refuse.
+#[tokio::test]
+async fn the_audit_suggests_no_fix_the_planner_refuses() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/demo-org.toml"
+    ))
+    .unwrap();
+    let env = Env::with_spec(OrgSpec::parse(&text).unwrap()).await;
+    let out = gdorg(
+        &env,
+        MANAGEMENT,
+        &[
+            "audit",
+            "--mode",
+            "invitation",
+            "--regions",
+            "eu-west-1",
+            "--format",
+            "json",
+        ],
+    )
+    .output()
+    .await
+    .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let fixes = v["fixes"].as_array().unwrap();
+    let own: Vec<_> = fixes
+        .iter()
+        .filter(|f| {
+            f["accounts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a == "300000000003")
+        })
+        .collect();
+    assert_eq!(own.len(), 1, "{own:?}");
+    assert_eq!(own[0]["kind"], "release_own_members", "{own:?}");
+    let command = own[0]["command"].as_str().unwrap();
+    assert!(command.starts_with("first, in 300000000003"), "{command}");
+    assert!(command.contains("disassociate-members"), "{command}");
+    let cell = v["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["account"] == "300000000003" && c["region"] == "eu-west-1")
+        .unwrap();
+    assert_eq!(cell["administers_members"], true, "{cell}");
+}

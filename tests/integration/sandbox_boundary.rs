@@ -6,10 +6,7 @@ use std::path::{Path, PathBuf};
 
 /// Client-side files allowed to use the sandbox: the commands that start one (tests and
 /// benchmarks use it too, from outside `src/`).
-const SANDBOX_ENTRY_POINTS: &[&str] = &[
-    "src/commands/demo.rs",
-    "src/commands/sandbox.rs",
-];
+const SANDBOX_ENTRY_POINTS: &[&str] = &["src/commands/demo.rs", "src/commands/sandbox.rs"];
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
