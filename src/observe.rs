@@ -279,6 +279,12 @@ async fn read_cells(
         let session = session.clone();
         let admin = desired.administrator.clone();
         let mode = desired.mode;
+        // An invitation from our administrator exists only where it has a member record: where
+        // its list was read and holds none, there is nothing to look for in the member.
+        let may_be_invited = match (&member, admins.get(&region)) {
+            (Some(m), Some(Seen::Read(a))) => a.members.contains_key(m),
+            _ => true,
+        };
         tasks.spawn(async move {
             let _permit = permit;
             match member {
@@ -287,7 +293,7 @@ async fn read_cells(
                     (region, None, Cell::Admin(seen))
                 }
                 Some(m) => {
-                    let seen = read_member(&session, &m, &admin, &region).await;
+                    let seen = read_member(&session, &m, &admin, &region, may_be_invited).await;
                     (region, Some(m), Cell::Member(seen))
                 }
             }
@@ -390,6 +396,7 @@ async fn read_member(
     account: &str,
     admin: &str,
     region: &str,
+    may_be_invited: bool,
 ) -> Seen<MemberSide> {
     let gd = match client(session, account, region).await {
         Ok(c) => c,
@@ -422,11 +429,13 @@ async fn read_member(
         .administrator
         .as_ref()
         .is_some_and(|l| l.account == admin && l.status == "Enabled");
-    if !linked {
+    if !linked && may_be_invited {
         match list_invitations(&gd).await {
             Ok(i) => side.invitations = i,
             Err(e) => return classify(e),
         }
+    }
+    if !linked {
         if let Some(det) = &side.detector {
             match gd
                 .list_members()

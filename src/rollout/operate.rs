@@ -25,11 +25,15 @@ pub struct Operator {
     /// (account, region) -> detector id: seeded from the observation, extended by every
     /// CreateDetector, read by the steps that need an id (members, invitations ...).
     detectors: Mutex<HashMap<(String, String), String>>,
+    /// (member, region) -> the pending invitation from our administrator seen while observing:
+    /// accepting it needs no second ListInvitations.
+    invitations: HashMap<(String, String), String>,
 }
 
 impl Operator {
     pub fn new(session: Arc<Session>, observed: &Observation, administrator: &str) -> Operator {
         let mut detectors = HashMap::new();
+        let mut invitations = HashMap::new();
         for (region, ro) in &observed.regions {
             if let Seen::Read(a) = &ro.admin {
                 if let Some(d) = &a.detector {
@@ -44,12 +48,16 @@ impl Operator {
                     if let Some(d) = &m.detector {
                         detectors.insert((account.clone(), region.clone()), d.id.clone());
                     }
+                    if let Some(inv) = m.invitations.iter().find(|i| i.from == administrator) {
+                        invitations.insert((account.clone(), region.clone()), inv.id.clone());
+                    }
                 }
             }
         }
         Operator {
             session,
             detectors: Mutex::new(detectors),
+            invitations,
         }
     }
 
@@ -186,7 +194,11 @@ impl Operator {
             } => {
                 let gd = self.session.guardduty(account, region).await?;
                 let id = self.detector(account, region, "AcceptAdministratorInvitation")?;
-                accept(&gd, &id, administrator).await?;
+                let known = self
+                    .invitations
+                    .get(&(account.clone(), region.to_string()))
+                    .map(String::as_str);
+                accept(&gd, &id, administrator, known).await?;
                 Ok(vec![])
             }
             Action::EnableOrgAdmin { administrator, .. } => {
@@ -344,9 +356,27 @@ impl Perform for Operator {
     }
 }
 
-/// Find the administrator's invitation and accept it. A missing invitation is reported, not
-/// waited for: the next rollout invites again.
-async fn accept(gd: &Client, detector: &str, administrator: &str) -> Result<(), AwsError> {
+/// Accept the administrator's invitation: the one seen while observing (`known`), else the one
+/// ListInvitations finds now (a fresh invitation, or a seen one that was replaced). A missing
+/// invitation is reported, not waited for: the next rollout invites again.
+async fn accept(
+    gd: &Client,
+    detector: &str,
+    administrator: &str,
+    known: Option<&str>,
+) -> Result<(), AwsError> {
+    if let Some(id) = known {
+        let sent = gd
+            .accept_administrator_invitation()
+            .detector_id(detector)
+            .administrator_id(administrator)
+            .invitation_id(id)
+            .send()
+            .await;
+        if sent.is_ok() {
+            return Ok(());
+        }
+    }
     let invitations = crate::observe::list_invitations(gd).await?;
     let Some(inv) = invitations.iter().find(|i| i.from == administrator) else {
         return Err(AwsError {

@@ -1150,3 +1150,45 @@ status = "Enabled"
     assert_eq!(mutating(&env), Vec::<String>::new());
     assert_eq!(second.outcome(), Outcome::Partial);
 }
+
+/// A fresh invitation-mode rollout asks each fresh member cell only what it cannot know: no
+/// ListInvitations while observing (the administrator has no member record there, so no
+/// invitation can exist), and at most four calls per member cell in all (ListDetectors,
+/// CreateDetector, ListInvitations, AcceptAdministratorInvitation).
+#[tokio::test]
+async fn a_fresh_rollout_makes_no_call_whose_answer_is_known() {
+    let env = Env::new(5).await;
+    let s = session(&env, 1).await;
+    let mut d = desired(&env, Mode::Invitation);
+    d.features.clear();
+    d.frequency = None;
+    env.sandbox.calls().clear();
+    let report = go(&s, &d, &AccountSource::Organizations, ROLLOUT).await;
+    assert_eq!(
+        report.outcome(),
+        Outcome::Success,
+        "{:?}",
+        failures(&report)
+    );
+    let calls = env.sandbox.calls().snapshot();
+    let first_change = calls
+        .iter()
+        .position(|c| c.is_mutating())
+        .expect("the rollout changed things");
+    let observing: Vec<_> = calls[..first_change]
+        .iter()
+        .filter(|c| c.operation == "ListInvitations")
+        .collect();
+    assert!(observing.is_empty(), "{observing:?}");
+    for member in env.members() {
+        for region in REGIONS {
+            let ops: Vec<&str> = calls
+                .iter()
+                .filter(|c| c.account == member && c.region == region && c.service == "guardduty")
+                .map(|c| c.operation)
+                .collect();
+            assert!(ops.len() <= 4, "{member} {region}: {ops:?}");
+            assert!(associated(&env, &env.management, &member, region));
+        }
+    }
+}
