@@ -9,9 +9,10 @@ use super::{AccountArgs, ConcurrencyArg, RegionArgs};
 /// Which accounts and regions, and the GuardDuty settings they should have.
 #[derive(Debug, Args, Clone)]
 pub struct TargetArgs {
-    /// Protection plans to enable (comma-separated): S3_DATA_EVENTS, EKS_AUDIT_LOGS,
-    /// EBS_MALWARE_PROTECTION, RDS_LOGIN_EVENTS, LAMBDA_NETWORK_LOGS, RUNTIME_MONITORING,
-    /// EKS_RUNTIME_MONITORING.
+    /// Protection plans to enable (comma-separated), by their GuardDuty API names:
+    /// S3_DATA_EVENTS, EKS_AUDIT_LOGS, EBS_MALWARE_PROTECTION, RDS_LOGIN_EVENTS,
+    /// LAMBDA_NETWORK_LOGS, RUNTIME_MONITORING (or EKS_RUNTIME_MONITORING), AI_PROTECTION ...:
+    /// every plan of the service model gdorg was built with.
     #[arg(long, value_delimiter = ',', value_name = "PLANS")]
     pub features: Vec<String>,
     /// Finding publishing frequency: FIFTEEN_MINUTES, ONE_HOUR or SIX_HOURS.

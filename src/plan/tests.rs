@@ -669,7 +669,7 @@ fn organizations_mode_sets_missing_features_in_existing_members() {
             assert_eq!(accounts, &vec![ms[1].id.clone(), ms[2].id.clone()]);
             assert_eq!(
                 features,
-                &vec![Feature::S3DataEvents, Feature::EksAuditLogs]
+                &vec![Feature::EksAuditLogs, Feature::S3DataEvents]
             );
         }
         other => panic!("{other:?}"),

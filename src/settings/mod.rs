@@ -35,47 +35,38 @@ impl Mode {
     }
 }
 
-/// A GuardDuty protection plan (detector feature) gdorg can turn on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-pub enum Feature {
-    #[serde(rename = "S3_DATA_EVENTS")]
-    S3DataEvents,
-    #[serde(rename = "EKS_AUDIT_LOGS")]
-    EksAuditLogs,
-    #[serde(rename = "EBS_MALWARE_PROTECTION")]
-    EbsMalwareProtection,
-    #[serde(rename = "RDS_LOGIN_EVENTS")]
-    RdsLoginEvents,
-    #[serde(rename = "LAMBDA_NETWORK_LOGS")]
-    LambdaNetworkLogs,
-    #[serde(rename = "RUNTIME_MONITORING")]
-    RuntimeMonitoring,
-    #[serde(rename = "EKS_RUNTIME_MONITORING")]
-    EksRuntimeMonitoring,
-}
+/// A GuardDuty protection plan (detector feature) gdorg can turn on: one of the names of the
+/// service model the SDK was generated from (`DetectorFeature`), so a plan GuardDuty adds is
+/// known by updating the SDK, not by editing a list here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Feature(&'static str);
 
+#[allow(non_upper_case_globals)] // named like the enum variants they replace
 impl Feature {
-    pub const ALL: [Feature; 7] = [
-        Feature::S3DataEvents,
-        Feature::EksAuditLogs,
-        Feature::EbsMalwareProtection,
-        Feature::RdsLoginEvents,
-        Feature::LambdaNetworkLogs,
-        Feature::RuntimeMonitoring,
-        Feature::EksRuntimeMonitoring,
-    ];
+    pub const S3DataEvents: Feature = Feature("S3_DATA_EVENTS");
+    pub const EksAuditLogs: Feature = Feature("EKS_AUDIT_LOGS");
+    pub const EbsMalwareProtection: Feature = Feature("EBS_MALWARE_PROTECTION");
+    pub const RdsLoginEvents: Feature = Feature("RDS_LOGIN_EVENTS");
+    pub const LambdaNetworkLogs: Feature = Feature("LAMBDA_NETWORK_LOGS");
+    pub const RuntimeMonitoring: Feature = Feature("RUNTIME_MONITORING");
+    pub const EksRuntimeMonitoring: Feature = Feature("EKS_RUNTIME_MONITORING");
+
+    /// Every plan the service model knows, in its order.
+    pub fn all() -> impl Iterator<Item = Feature> {
+        aws_sdk_guardduty::types::DetectorFeature::values()
+            .iter()
+            .map(|n| Feature(n))
+    }
 
     /// The API name (`S3_DATA_EVENTS` ...).
     pub fn as_str(self) -> &'static str {
-        match self {
-            Feature::S3DataEvents => "S3_DATA_EVENTS",
-            Feature::EksAuditLogs => "EKS_AUDIT_LOGS",
-            Feature::EbsMalwareProtection => "EBS_MALWARE_PROTECTION",
-            Feature::RdsLoginEvents => "RDS_LOGIN_EVENTS",
-            Feature::LambdaNetworkLogs => "LAMBDA_NETWORK_LOGS",
-            Feature::RuntimeMonitoring => "RUNTIME_MONITORING",
-            Feature::EksRuntimeMonitoring => "EKS_RUNTIME_MONITORING",
-        }
+        self.0
+    }
+}
+
+impl serde::Serialize for Feature {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0)
     }
 }
 
@@ -89,15 +80,15 @@ impl FromStr for Feature {
     type Err = SettingsError;
     fn from_str(s: &str) -> Result<Feature, SettingsError> {
         let norm = s.trim().to_ascii_uppercase().replace('-', "_");
-        Feature::ALL
-            .into_iter()
-            .find(|f| f.as_str() == norm)
-            .ok_or_else(|| {
-                SettingsError(format!(
-                    "unknown feature {s:?}; known: {}",
-                    Feature::ALL.map(Feature::as_str).join(", ")
-                ))
-            })
+        Feature::all().find(|f| f.as_str() == norm).ok_or_else(|| {
+            SettingsError(format!(
+                "unknown protection plan {s:?}; known: {}",
+                Feature::all()
+                    .map(Feature::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })
     }
 }
 
@@ -473,6 +464,12 @@ mod tests {
             Feature::S3DataEvents
         );
         assert!("FLOW".parse::<Feature>().is_err());
+        // The service model's plans, new ones included, are known without a list of ours.
+        assert_eq!(
+            "ai_protection".parse::<Feature>().unwrap().as_str(),
+            "AI_PROTECTION"
+        );
+        assert!(Feature::all().count() >= 9);
         let both: BTreeSet<_> = [Feature::RuntimeMonitoring, Feature::EksRuntimeMonitoring].into();
         assert!(validate_features(&both).unwrap_err().0.contains("exclude"));
         let one: BTreeSet<_> = [Feature::RuntimeMonitoring, Feature::S3DataEvents].into();

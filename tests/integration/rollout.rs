@@ -1192,3 +1192,44 @@ async fn a_fresh_rollout_makes_no_call_whose_answer_is_known() {
         }
     }
 }
+
+/// Every protection plan of the SDK's service model is a plan gdorg can turn on, and the
+/// sandbox reports it: AI Protection included, with no list of gdorg's own to update.
+#[tokio::test]
+async fn every_plan_of_the_service_model_rolls_out() {
+    let env = Env::new(2).await;
+    let s = session(&env, 1).await;
+    let mut d = desired(&env, Mode::Invitation);
+    d.regions = vec!["eu-west-1".into()];
+    d.frequency = None;
+    d.features = ["AI_PROTECTION", "S3_DATA_EVENTS", "RUNTIME_MONITORING"]
+        .iter()
+        .map(|f| f.parse().unwrap())
+        .collect();
+    let report = go(&s, &d, &AccountSource::Organizations, ROLLOUT).await;
+    assert_eq!(
+        report.outcome(),
+        Outcome::Success,
+        "{:?}",
+        failures(&report)
+    );
+    for account in env.members() {
+        let gd = env.gd(&account, "eu-west-1").await;
+        let id = gd.list_detectors().send().await.unwrap().detector_ids()[0].clone();
+        let det = gd.get_detector().detector_id(id).send().await.unwrap();
+        let on: Vec<&str> = det
+            .features()
+            .iter()
+            .filter(|f| f.status().is_some_and(|s| s.as_str() == "ENABLED"))
+            .filter_map(|f| f.name().map(|n| n.as_str()))
+            .collect();
+        for plan in ["AI_PROTECTION", "S3_DATA_EVENTS", "RUNTIME_MONITORING"] {
+            assert!(on.contains(&plan), "{account}: {on:?}");
+        }
+    }
+    // A second rollout with the same plans changes nothing.
+    env.sandbox.calls().clear();
+    let again = go(&s, &d, &AccountSource::Organizations, ROLLOUT).await;
+    assert!(again.plan.steps.is_empty(), "{:?}", again.plan.steps);
+    assert_eq!(mutating(&env), Vec::<String>::new());
+}

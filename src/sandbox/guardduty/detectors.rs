@@ -16,27 +16,30 @@ use crate::sandbox::state::{Detector, FeatureState, World};
 
 use super::{epoch, iso, not_owned, opt_bool, opt_str, page, with_next_token, Request};
 
-/// Features GuardDuty reports on a detector, in the order it reports them, with the
-/// additional configurations each one has.
-pub const FEATURES: &[(&str, &[&str])] = &[
-    ("CLOUD_TRAIL", &[]),
-    ("DNS_LOGS", &[]),
-    ("FLOW_LOGS", &[]),
-    ("S3_DATA_EVENTS", &[]),
-    ("EKS_AUDIT_LOGS", &[]),
-    ("EBS_MALWARE_PROTECTION", &[]),
-    ("RDS_LOGIN_EVENTS", &[]),
-    ("EKS_RUNTIME_MONITORING", &["EKS_ADDON_MANAGEMENT"]),
-    ("LAMBDA_NETWORK_LOGS", &[]),
-    (
-        "RUNTIME_MONITORING",
-        &[
+/// Features GuardDuty reports on a detector, with the additional configurations each one has.
+/// The names are the service model's (`DetectorFeatureResult`, from the SDK crate's copy of
+/// the model), so the sandbox learns a new protection plan when the SDK is updated; only which
+/// additional configurations belong to which feature is not in the model, and is listed here.
+pub static FEATURES: std::sync::LazyLock<Vec<(&'static str, &'static [&'static str])>> =
+    std::sync::LazyLock::new(|| {
+        aws_sdk_guardduty::types::DetectorFeatureResult::values()
+            .iter()
+            .map(|name| (*name, additional_configurations(name)))
+            .collect()
+    });
+
+/// The additional configurations of a feature (the GuardDuty API reference's pairing).
+fn additional_configurations(feature: &str) -> &'static [&'static str] {
+    match feature {
+        "EKS_RUNTIME_MONITORING" => &["EKS_ADDON_MANAGEMENT"],
+        "RUNTIME_MONITORING" => &[
             "EKS_ADDON_MANAGEMENT",
             "ECS_FARGATE_AGENT_MANAGEMENT",
             "EC2_AGENT_MANAGEMENT",
         ],
-    ),
-];
+        _ => &[],
+    }
+}
 
 /// Foundational data sources: always on, and not a feature a caller can configure.
 pub const FOUNDATIONAL: &[&str] = &["CLOUD_TRAIL", "DNS_LOGS", "FLOW_LOGS"];
