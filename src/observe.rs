@@ -349,7 +349,7 @@ async fn read_admin(session: &Session, admin: &str, mode: Mode, region: &str) ->
     if mode == Mode::Organizations {
         // The delegated administrator is the management account's to see.
         let mgmt = crate::aws::ClientFactory::guardduty(session.factory.base(), region);
-        match list_org_admins(&mgmt).await {
+        match organization::delegated_admins(&mgmt).await {
             Ok(d) => side.delegated = d,
             Err(e) => return classify(e),
         }
@@ -578,28 +578,6 @@ async fn read_member_features(
         }
     }
     Ok(())
-}
-
-async fn list_org_admins(gd: &Client) -> Result<Vec<(String, String)>, AwsError> {
-    let mut out = Vec::new();
-    let mut pages = gd
-        .list_organization_admin_accounts()
-        .into_paginator()
-        .send();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(AwsError::from_sdk("ListOrganizationAdminAccounts"))?;
-        for a in page.admin_accounts() {
-            if let Some(id) = a.admin_account_id() {
-                out.push((
-                    id.to_string(),
-                    a.admin_status()
-                        .map(|s| s.as_str().to_string())
-                        .unwrap_or_default(),
-                ));
-            }
-        }
-    }
-    Ok(out)
 }
 
 async fn describe_org_config(gd: &Client, detector: &str) -> Result<OrgConfigState, AwsError> {

@@ -51,22 +51,33 @@ pub async fn list_accounts(session: &Session) -> Result<Vec<OrgAccount>, AwsErro
 /// The enabled delegated GuardDuty administrator, when the caller may ask (only the
 /// management account may): Ok(None) when there is none, Err when the caller may not know.
 pub async fn delegated_admin(session: &Session) -> Result<Option<String>, AwsError> {
-    let gd = session.home_guardduty();
+    Ok(delegated_admins(&session.home_guardduty())
+        .await?
+        .into_iter()
+        .find(|(_, status)| status == AdminStatus::Enabled.as_str())
+        .map(|(account, _)| account))
+}
+
+/// Every delegated GuardDuty administrator `gd`'s region knows, with its status (ENABLED,
+/// DISABLE_IN_PROGRESS).
+pub async fn delegated_admins(
+    gd: &aws_sdk_guardduty::Client,
+) -> Result<Vec<(String, String)>, AwsError> {
+    let mut out = Vec::new();
     let mut pages = gd
         .list_organization_admin_accounts()
         .into_paginator()
         .send();
     while let Some(page) = pages.next().await {
         let page = page.map_err(AwsError::from_sdk("ListOrganizationAdminAccounts"))?;
-        if let Some(a) = page
-            .admin_accounts()
-            .iter()
-            .find(|a| a.admin_status() == Some(&AdminStatus::Enabled))
-        {
-            return Ok(a.admin_account_id().map(str::to_string));
+        for a in page.admin_accounts() {
+            if let Some(id) = a.admin_account_id() {
+                let status = a.admin_status().map(|s| s.as_str()).unwrap_or_default();
+                out.push((id.to_string(), status.to_string()));
+            }
         }
     }
-    Ok(None)
+    Ok(out)
 }
 
 /// How GuardDuty is set up across the organization.
