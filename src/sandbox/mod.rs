@@ -10,6 +10,8 @@
 //! | --- | --- |
 //! | [`server`] | the HTTP endpoint: service/operation dispatch, auth, faults, call log |
 //! | [`auth`] | who is calling: key -> account and principal, region, the order of refusals |
+//! | [`authz`] | whether the caller's identity policies and SCPs allow the request |
+//! | [`policy`] | the policy language: statements, wildcards, conditions (pure) |
 //! | [`sigv4`] | SigV4 signature verification (the server's half of the algorithm) |
 //! | [`regions`] | the sandbox's own region table: regions, opt-in, global services |
 //! | [`error`] | errors as each protocol encodes them |
@@ -20,6 +22,7 @@
 //! | [`sts`], [`organizations`], [`iam`], [`guardduty`] | one module per service |
 
 pub mod auth;
+pub mod authz;
 pub mod calls;
 pub mod error;
 pub mod faults;
@@ -27,6 +30,7 @@ pub mod guardduty;
 pub mod iam;
 pub mod org_file;
 pub mod organizations;
+pub mod policy;
 pub mod query;
 pub mod regions;
 pub mod server;
