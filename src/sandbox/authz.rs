@@ -24,7 +24,7 @@ use super::auth::Caller;
 use super::error::{ApiError, Protocol};
 use super::iam::aws_managed_document;
 use super::policy::{self, Decision, Request};
-use super::state::{Principal, World};
+use super::state::{Decided, Principal, World};
 
 /// Which kind of policy refused a request, and how.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -156,13 +156,22 @@ pub fn decide(world: &World, caller: &Caller, req: &Request) -> Result<(), Refus
     let req = with_principal(world, caller, req.clone());
     let scp = scp_decision(world, &caller.account, &req);
     let identity = combine(&identity_documents(world, caller), &req);
-    match (scp, identity) {
+    let verdict = match (scp, identity) {
         (Some(Decision::ExplicitDeny), _) => Err(Refusal::ScpExplicit),
         (_, Decision::ExplicitDeny) => Err(Refusal::IdentityExplicit),
         (Some(Decision::NotApplicable), _) => Err(Refusal::ScpImplicit),
         (_, Decision::NotApplicable) => Err(Refusal::IdentityImplicit),
         _ => Ok(()),
+    };
+    if let Some(log) = &world.decisions {
+        log.borrow_mut().push(Decided {
+            principal: principal_arn(world, caller),
+            action: req.action.clone(),
+            resource: req.resource.clone(),
+            allowed: verdict.is_ok(),
+        });
     }
+    verdict
 }
 
 /// The AccessDenied of `protocol` for `refusal` of `req` by `caller`.
@@ -265,7 +274,14 @@ pub fn organizations_requests(world: &World, op: &str, body: &Value) -> Vec<Requ
             if let Some(sp) = str_of("ServicePrincipal") {
                 req.set("organizations:ServicePrincipal", sp);
             }
-            if let Some(t) = str_of("PolicyType").or(str_of("Type")).or(str_of("Filter")) {
+            let named_type = str_of("PolicyId")
+                .and_then(|id| org.policies.get(id))
+                .map(|p| p.policy_type.as_str());
+            if let Some(t) = str_of("PolicyType")
+                .or(str_of("Type"))
+                .or(str_of("Filter"))
+                .or(named_type)
+            {
                 req.set("organizations:PolicyType", t);
             }
             req

@@ -94,9 +94,19 @@ impl Sandbox {
     pub async fn start(spec: &OrgSpec, port: u16) -> Result<Sandbox, SandboxError> {
         let world = org_file::build_world(spec).map_err(SandboxError::Spec)?;
         spec.faults.validate().map_err(SandboxError::Spec)?;
+        Sandbox::serve(world, Faults::new(spec.faults.clone()), port).await
+    }
+
+    /// Serve `world` (e.g. a copy of another sandbox's, taken with `world(|w| w.clone())`:
+    /// tests branch one arranged world into several) on a free port, without faults.
+    pub async fn from_world(world: World) -> Result<Sandbox, SandboxError> {
+        Sandbox::serve(world, Faults::new(Default::default()), 0).await
+    }
+
+    async fn serve(world: World, faults: Faults, port: u16) -> Result<Sandbox, SandboxError> {
         let shared = Arc::new(Shared {
             world: Mutex::new(world),
-            faults: Faults::new(spec.faults.clone()),
+            faults,
             calls: CallLog::default(),
         });
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))

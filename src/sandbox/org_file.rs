@@ -627,6 +627,7 @@ fn seed_detectors(world: &mut World, spec: &DetectorSpec) -> Result<(), String> 
             let id = world.new_hex_id();
             let detector = new_detector(id, enabled, spec);
             world.cell_mut(account, &region).detector = Some(detector);
+            detectors::add_service_linked_role(world, account);
         }
     }
     Ok(())

@@ -321,7 +321,7 @@ pub struct OrgConfig {
 }
 
 /// GuardDuty state of one account in one region.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Cell {
     pub detector: Option<Detector>,
     /// Members this account administers, by account id.
@@ -342,8 +342,8 @@ pub struct GuardDutyOrgRegion {
     pub config: OrgConfig,
 }
 
-/// Everything the sandbox serves.
-#[derive(Debug)]
+/// Everything the sandbox serves (Clone: tests take a copy and serve it again).
+#[derive(Debug, Clone)]
 pub struct World {
     pub org: Organization,
     pub accounts: BTreeMap<String, Account>,
@@ -361,6 +361,19 @@ pub struct World {
     pub rng: ChaCha8Rng,
     /// Whether identity policies and SCPs are evaluated (org file `[iam] enforce_policies`).
     pub enforce_policies: bool,
+    /// When set, every authorization decision is recorded here (tests ask which actions a
+    /// principal used). Off by default: a long-running sandbox would grow it without end.
+    pub decisions: Option<std::cell::RefCell<Vec<Decided>>>,
+}
+
+/// One authorization decision, as recorded when [`World::decisions`] is on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decided {
+    /// `aws:PrincipalArn` of the caller (a user's ARN, or a session's role ARN).
+    pub principal: String,
+    pub action: String,
+    pub resource: String,
+    pub allowed: bool,
 }
 
 impl World {
@@ -401,6 +414,7 @@ impl World {
             session_lifetime: chrono::Duration::hours(1),
             rng,
             enforce_policies: true,
+            decisions: None,
         };
         world.add_account(management);
         world
