@@ -166,7 +166,13 @@ async fn scp_cmd(ctx: &Ctx, args: &ScpApplyArgs) -> anyhow::Result<Outcome> {
     scp::check_targets(&req.targets)?;
     let session = ctx.session().await?;
     let report = scp::apply(&session, &req).await.map_err(|e| match e {
-        scp::ScpError::Observe(e) => edge(e, "reading the organization's roots and policies"),
+        scp::ScpError::Observe(e) => edge(
+            e,
+            &format!(
+                "account {}: reading the organization's roots and policies",
+                session.caller
+            ),
+        ),
         other => other.into(),
     })?;
     ctx.printer.data(&scp::report_text(&report))?;

@@ -149,6 +149,8 @@ pub struct ScpRequest {
 /// The result of a run (a dry run: the plan, nothing done).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScpReport {
+    /// The account it ran as (the management account).
+    pub account: String,
     pub dry_run: bool,
     pub steps: Vec<Step>,
     pub done: usize,
@@ -309,10 +311,11 @@ pub async fn apply(session: &Session, req: &ScpRequest) -> Result<ScpReport, Scp
     // GuardDuty administrator, else the caller's own account.
     let mut vars = req.vars.clone();
     if !vars.is_set("admin_account_id") {
+        // Not knowing is an error, not a guess: exempting the wrong account would lock the
+        // real administrator out.
         let admin = organization::delegated_admin(session)
             .await
-            .ok()
-            .flatten()
+            .map_err(ScpError::Observe)?
             .unwrap_or_else(|| session.caller.clone());
         vars.set("admin_account_id", &admin)
             .map_err(|error| TemplateError::Render {
@@ -332,6 +335,7 @@ pub async fn apply(session: &Session, req: &ScpRequest) -> Result<ScpReport, Scp
         .map_err(ScpError::Observe)?;
     let steps = plan(&desired, &observed);
     let mut report = ScpReport {
+        account: session.caller.clone(),
         dry_run: req.dry_run,
         steps,
         done: 0,
@@ -439,7 +443,7 @@ pub fn report_text(r: &ScpReport) -> String {
         let _ = writeln!(out, "  {mark} {:<16} {}", s.operation(), s.subject());
     }
     if let Some(e) = &r.failure {
-        let _ = writeln!(out, "failed: organizations (global): {e}");
+        let _ = writeln!(out, "failed: account {} (Organizations, global): {e}", r.account);
         if let Some(h) = e.hint() {
             let _ = writeln!(out, "  {h}");
         }

@@ -124,18 +124,24 @@ rank = 1
 severity = ["Low", "Medium"]
 "#;
 
-/// Every command gdorg has that talks to AWS, in an order where each finds what it needs.
-fn scenario(dir: &std::path::Path) -> Vec<Vec<String>> {
+/// Every command gdorg has that talks to AWS, in an order where each finds what it needs:
+/// `members` are the organization's two member accounts, as (id, email).
+fn scenario(dir: &std::path::Path, members: &[(String, String)]) -> Vec<Vec<String>> {
     let v1 = dir.join("v1.toml");
     let v2 = dir.join("v2.toml");
     std::fs::write(&v1, FILTERS_V1).unwrap();
     std::fs::write(&v2, FILTERS_V2).unwrap();
     let (v1, v2) = (v1.display().to_string(), v2.display().to_string());
     let s = |args: &[&str]| args.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+    let invited = format!("{},{}", members[0].0, members[0].1);
+    let other_admin = format!("admin_account_id={}", members[1].0);
     vec![
         s(&["policies", "scp", "apply"]),
+        // Changed (another exempt account) and attached to one more target: an update.
+        s(&["policies", "scp", "apply", "--var", &other_admin, "--target", &members[0].0]),
         s(&["plan"]),
         s(&["rollout", "--features", "S3_DATA_EVENTS"]),
+        s(&["rollout", "--features", "S3_DATA_EVENTS,EKS_AUDIT_LOGS", "--frequency", "FIFTEEN_MINUTES"]),
         s(&["sample-findings"]),
         s(&["findings", "list"]),
         s(&["findings", "count"]),
@@ -148,7 +154,19 @@ fn scenario(dir: &std::path::Path) -> Vec<Vec<String>> {
         s(&["audit", "--fail-on", "never"]),
         s(&["policies", "apply"]),
         s(&["offboard", "--delete-detectors"]),
+        s(&["rollout", "--mode", "invitation", "--account", &invited]),
     ]
+}
+
+/// The member accounts of `env`, as (id, email).
+fn members(env: &Env) -> Vec<(String, String)> {
+    env.members()
+        .into_iter()
+        .map(|m| {
+            let email = env.email(&m);
+            (m, email)
+        })
+        .collect()
 }
 
 /// An organization of two members whose execution role is installed (by the management
@@ -178,14 +196,14 @@ async fn every_command_runs_with_the_shipped_policies_and_every_orchestrator_act
     let mgmt = env.management.clone();
     let user_arn = format!("arn:aws:iam::{mgmt}:user/gdorg-orchestrator");
     let dir = tempfile::tempdir().unwrap();
-    let commands = scenario(dir.path());
+    let commands = scenario(dir.path(), &members(&env));
 
     // Run every command once, recording which actions the orchestrator used in each, and the
     // world as it was before it.
     env.sandbox
         .world(|w| w.decisions = Some(Default::default()));
     let mut before = Vec::new();
-    let mut first_use: BTreeMap<String, usize> = BTreeMap::new();
+    let mut uses: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (i, args) in commands.iter().enumerate() {
         before.push(env.sandbox.world(|w| {
             w.decisions.as_ref().unwrap().borrow_mut().clear();
@@ -199,7 +217,10 @@ async fn every_command_runs_with_the_shipped_policies_and_every_orchestrator_act
                 .world(|w| w.decisions.as_ref().unwrap().borrow().clone());
         for d in used.iter().filter(|d| d.principal == user_arn) {
             assert!(d.allowed, "{args:?}: refused {d:?}");
-            first_use.entry(d.action.clone()).or_insert(i);
+            let at = uses.entry(d.action.clone()).or_default();
+            if at.last() != Some(&i) {
+                at.push(i);
+            }
         }
     }
 
@@ -207,43 +228,51 @@ async fn every_command_runs_with_the_shipped_policies_and_every_orchestrator_act
     let granted = allowed_actions(&rendered("orchestrator", &mgmt));
     let unused: Vec<_> = granted
         .iter()
-        .filter(|a| !first_use.contains_key(*a))
+        .filter(|a| !uses.contains_key(*a))
         .collect();
     assert!(unused.is_empty(), "granted but never used: {unused:?}");
-    let ungranted: Vec<_> = first_use
+    let ungranted: Vec<_> = uses
         .keys()
-        .filter(|a| !granted.contains(*a) && *a != "sts:GetCallerIdentity")
+        .filter(|a| !granted.contains(*a))
         .collect();
     assert!(ungranted.is_empty(), "used without a grant: {ungranted:?}");
 
-    // Without any one of them, the first command that used it fails, and says so: the
-    // operation, the account, the AccessDenied. Each removal runs in a copy of the world as it
-    // was before that command, all at once.
+    // Without any one of them, a command that used it fails, and says so: the operation, the
+    // account, the AccessDenied. Each removal replays the commands that used the action, in
+    // order, each in a copy of the world as it was before it, until one fails; the actions
+    // are tried all at once.
+    let before = &before;
+    let commands = &commands;
     let runs = granted.iter().map(|action| {
-        let i = first_use[action];
-        let mut world = before[i].clone();
-        world.decisions = None;
         let keys = keys.clone();
-        let args = commands[i].clone();
-        let action = action.clone();
         let mgmt = mgmt.clone();
+        let at = uses[action].clone();
         async move {
-            without(&mut world, &mgmt, &action);
-            let sandbox = Sandbox::from_world(world).await.unwrap();
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            let out = gdorg_as(&sandbox, &keys, &args).output().await.unwrap();
-            (action, args.join(" "), out)
+            let mut tried = Vec::new();
+            for i in at {
+                let mut world = before[i].clone();
+                world.decisions = None;
+                without(&mut world, &mgmt, action);
+                let sandbox = Sandbox::from_world(world).await.unwrap();
+                let args: Vec<&str> = commands[i].iter().map(String::as_str).collect();
+                let out = gdorg_as(&sandbox, &keys, &args).output().await.unwrap();
+                let all = text(&out);
+                let clear = all.contains("AccessDenied")
+                    && all.contains(action.as_str())
+                    && all.contains(&mgmt);
+                if !out.status.success() && clear {
+                    return None;
+                }
+                tried.push(format!("gdorg {}\n{all}", args.join(" ")));
+            }
+            Some(format!("without {action}, nothing failed clearly:\n{}", tried.join("\n")))
         }
     });
-    let results = futures::future::join_all(runs).await;
-    let mut silent = Vec::new();
-    for (action, command, out) in &results {
-        let all = text(out);
-        let denied = all.contains("AccessDenied") && all.contains(action.as_str());
-        if out.status.success() || !denied || !all.contains(&mgmt) {
-            silent.push(format!("without {action}: gdorg {command}\n{all}"));
-        }
-    }
+    let silent: Vec<String> = futures::future::join_all(runs)
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
     assert!(silent.is_empty(), "{}", silent.join("\n\n"));
 }
 
@@ -274,9 +303,13 @@ fn without(world: &mut guardduty_org::sandbox::state::World, mgmt: &str, action:
 async fn the_auditor_reads_everything_and_changes_nothing() {
     let (env, orchestrator) = arranged().await;
     let dir = tempfile::tempdir().unwrap();
-    let commands = scenario(dir.path());
+    let commands = scenario(dir.path(), &members(&env));
     // A rolled-out organization with findings, arranged by the orchestrator.
-    for args in &commands[..4] {
+    let archive = commands
+        .iter()
+        .position(|c| c.len() > 1 && c[..2] == ["findings", "archive"])
+        .unwrap();
+    for args in &commands[..=archive] {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let out = gdorg_as(&env.sandbox, &orchestrator, &args)
             .output()
@@ -308,21 +341,32 @@ async fn the_auditor_reads_everything_and_changes_nothing() {
         .iter()
         .filter(|c| {
             !matches!(
-                c[..2].iter().map(String::as_str).collect::<Vec<_>>()[..],
+                c.iter().take(2).map(String::as_str).collect::<Vec<_>>()[..],
                 ["findings", "list"] | ["findings", "count"] | ["report"] | ["audit", _] | ["plan"]
             )
         })
         .collect();
+    let mut refused = 0;
     for args in mutating {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let seen = env.sandbox.calls().snapshot().len();
         let out = gdorg_as(&env.sandbox, &auditor, &args)
             .output()
             .await
             .unwrap();
         let all = text(&out);
-        assert!(!out.status.success(), "{args:?} succeeded\n{all}");
-        assert!(all.contains("AccessDenied"), "{args:?}\n{all}");
+        let attempted = env.sandbox.calls().snapshot()[seen..]
+            .iter()
+            .any(|c| c.is_mutating());
+        if out.status.success() {
+            // Only a command with nothing to do may succeed: it then tried no change.
+            assert!(!attempted, "{args:?} succeeded\n{all}");
+        } else {
+            assert!(all.contains("AccessDenied"), "{args:?}\n{all}");
+            refused += 1;
+        }
     }
+    assert!(refused >= 10, "only {refused} mutating commands were refused");
     let changed: Vec<String> = env
         .sandbox
         .calls()
@@ -332,6 +376,28 @@ async fn the_auditor_reads_everything_and_changes_nothing() {
         .map(|c| format!("{} {} {}", c.operation, c.account, c.region))
         .collect();
     assert!(changed.is_empty(), "the auditor changed {changed:?}");
+}
+
+/// The management account's session in `role` of `account`.
+async fn assume(env: &Env, account: &str, role: &str) -> aws_config::SdkConfig {
+    let c = aws_sdk_sts::Client::new(&env.mgmt)
+        .assume_role()
+        .role_arn(format!("arn:aws:iam::{account}:role/{role}"))
+        .role_session_name("guard-test")
+        .send()
+        .await
+        .unwrap();
+    let c = c.credentials().unwrap();
+    support::config(
+        &env.sandbox,
+        &Keys {
+            access_key_id: c.access_key_id().to_string(),
+            secret_access_key: c.secret_access_key().to_string(),
+        },
+        Some(c.session_token().to_string()),
+        REGION,
+    )
+    .await
 }
 
 #[tokio::test]
@@ -366,32 +432,7 @@ async fn the_guard_scp_refuses_everyone_but_the_execution_role_and_applies_once(
 
     // In the member: a detector (the guard does not stop enabling GuardDuty), and a role with
     // AdministratorAccess the management account may assume.
-    let sts = aws_sdk_sts::Client::new(&env.mgmt);
-    let assume = |role: &str| {
-        let sts = sts.clone();
-        let arn = format!("arn:aws:iam::{member}:role/{role}");
-        async move {
-            let c = sts
-                .assume_role()
-                .role_arn(arn)
-                .role_session_name("guard-test")
-                .send()
-                .await
-                .unwrap();
-            let c = c.credentials().unwrap();
-            support::config(
-                &env.sandbox,
-                &Keys {
-                    access_key_id: c.access_key_id().to_string(),
-                    secret_access_key: c.secret_access_key().to_string(),
-                },
-                Some(c.session_token().to_string()),
-                REGION,
-            )
-            .await
-        }
-    };
-    let bootstrap = assume("OrganizationAccountAccessRole").await;
+    let bootstrap = assume(&env, &member, "OrganizationAccountAccessRole").await;
     let iam = aws_sdk_iam::Client::new(&bootstrap);
     iam.create_role()
         .role_name("Breaker")
@@ -405,13 +446,13 @@ async fn the_guard_scp_refuses_everyone_but_the_execution_role_and_applies_once(
         .send()
         .await
         .unwrap();
-    let breaker = support::gd(&assume("Breaker").await, REGION);
+    let breaker = support::gd(&assume(&env, &member, "Breaker").await, REGION);
     let det = support::new_detector(&breaker).await;
 
     use aws_smithy_types::error::metadata::ProvideErrorMetadata;
     use aws_sdk_guardduty::types::{FindingCriteria, Condition};
     let criteria = FindingCriteria::builder()
-        .criterion("severity", Condition::builder().gte(1).build())
+        .criterion("severity", Condition::builder().greater_than_or_equal(1).build())
         .build();
     let mut refused = BTreeMap::new();
     macro_rules! guarded {
@@ -447,7 +488,7 @@ async fn the_guard_scp_refuses_everyone_but_the_execution_role_and_applies_once(
     breaker.get_detector().detector_id(&det).send().await.unwrap();
 
     // The execution role is not refused by the SCP (what its own guard policy denies aside).
-    let role = support::gd(&assume(ROLE).await, REGION);
+    let role = support::gd(&assume(&env, &member, ROLE).await, REGION);
     role.update_detector()
         .detector_id(&det)
         .enable(true)

@@ -19,6 +19,7 @@ mod policies; // policies apply across accounts (idempotent, versions, failures)
 mod report; // gdorg report: many members x regions, formats, escaping (HTML in headless Chromium), CSV formulas
 mod rollout; // plan / rollout / offboard end to end
 mod sandbox_auth; // SigV4 verification, invalid and not-enabled regions, the AWS CLI's signer
+mod sandbox_authz; // identity policies and SCPs evaluated: each service's AccessDenied, AssumeRole, the org-file switch, SCP operations
 mod sandbox_basics; // dispatch, auth, errors, faults
 mod sandbox_boundary; // the sandbox uses no client code; the client reaches it from entry points only
 mod sandbox_faults; // throttling, 5xx, latency, targeting; SDK retries recover
