@@ -164,7 +164,9 @@ pub struct ScpReport {
 pub enum ScpError {
     #[error(transparent)]
     Template(#[from] TemplateError),
-    #[error("`{0}` is not a target: give a root (r-...), an OU (ou-...-...) or a 12-digit account id")]
+    #[error(
+        "`{0}` is not a target: give a root (r-...), an OU (ou-...-...) or a 12-digit account id"
+    )]
     BadTarget(String),
     #[error("reading the organization: {0}")]
     Observe(AwsError),
@@ -174,8 +176,7 @@ pub enum ScpError {
 pub fn check_targets(targets: &[String]) -> Result<Vec<String>, ScpError> {
     let lower_digits = |s: &str| {
         !s.is_empty()
-            && s
-                .chars()
+            && s.chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
     };
     let mut out: Vec<String> = Vec::new();
@@ -443,7 +444,11 @@ pub fn report_text(r: &ScpReport) -> String {
         let _ = writeln!(out, "  {mark} {:<16} {}", s.operation(), s.subject());
     }
     if let Some(e) = &r.failure {
-        let _ = writeln!(out, "failed: account {} (Organizations, global): {e}", r.account);
+        let _ = writeln!(
+            out,
+            "failed: account {} (Organizations, global): {e}",
+            r.account
+        );
         if let Some(h) = e.hint() {
             let _ = writeln!(out, "  {h}");
         }
@@ -496,13 +501,22 @@ mod tests {
         changed.policy.as_mut().unwrap().document = Some(json!({"old": true}));
         let mut more = d.clone();
         more.targets = vec!["r-abcd".into(), "222222222222".into()];
-        assert_eq!(ops(&plan(&more, &changed)), ["UpdatePolicy", "AttachPolicy"]);
+        assert_eq!(
+            ops(&plan(&more, &changed)),
+            ["UpdatePolicy", "AttachPolicy"]
+        );
     }
 
     #[test]
     fn targets_are_checked() {
         assert_eq!(
-            check_targets(&["r-ab12".into(), "ou-ab12-abcdefgh".into(), "123456789012".into(), "r-ab12".into()]).unwrap(),
+            check_targets(&[
+                "r-ab12".into(),
+                "ou-ab12-abcdefgh".into(),
+                "123456789012".into(),
+                "r-ab12".into()
+            ])
+            .unwrap(),
             ["r-ab12", "ou-ab12-abcdefgh", "123456789012"]
         );
         for bad in ["r-AB12", "ou-ab12", "12345", "root"] {

@@ -175,7 +175,12 @@ pub fn decide(world: &World, caller: &Caller, req: &Request) -> Result<(), Refus
 }
 
 /// The AccessDenied of `protocol` for `refusal` of `req` by `caller`.
-pub fn access_denied(protocol: Protocol, caller: &Caller, req: &Request, refusal: Refusal) -> ApiError {
+pub fn access_denied(
+    protocol: Protocol,
+    caller: &Caller,
+    req: &Request,
+    refusal: Refusal,
+) -> ApiError {
     let message = format!(
         "User: {} is not authorized to perform: {} on resource: {} {}",
         caller.arn,
@@ -255,7 +260,10 @@ pub fn organizations_requests(world: &World, op: &str, body: &Value) -> Vec<Requ
                     org.management, org.id
                 )
             } else if t.starts_with("ou-") {
-                format!("arn:aws:organizations::{}:ou/{}/{t}", org.management, org.id)
+                format!(
+                    "arn:aws:organizations::{}:ou/{}/{t}",
+                    org.management, org.id
+                )
             } else {
                 format!(
                     "arn:aws:organizations::{}:account/{}/{t}",
@@ -322,7 +330,9 @@ pub fn iam_request(
         Principal::User { name } => Some(name.clone()),
         Principal::AssumedRole { .. } => None,
     };
-    let resource = if let Some(arn) = get("PolicyArn").filter(|_| !op.ends_with("RolePolicy") && !op.ends_with("UserPolicy")) {
+    let resource = if let Some(arn) =
+        get("PolicyArn").filter(|_| !op.ends_with("RolePolicy") && !op.ends_with("UserPolicy"))
+    {
         arn
     } else if let Some(role) = get("RoleName") {
         let path = get("Path")
@@ -330,7 +340,9 @@ pub fn iam_request(
             .or_else(|| path_of_role(&role))
             .unwrap_or_else(|| "/".into());
         format!("{base}:role{path}{role}")
-    } else if let Some(user) = get("UserName").or(caller_user.filter(|_| op == "CreateAccessKey" || op == "GetUser")) {
+    } else if let Some(user) =
+        get("UserName").or(caller_user.filter(|_| op == "CreateAccessKey" || op == "GetUser"))
+    {
         let path = get("Path")
             .filter(|_| op == "CreateUser")
             .or_else(|| path_of_user(&user))

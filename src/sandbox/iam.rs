@@ -64,43 +64,99 @@ const SESSION_DURATION_BOUNDS: (i64, i64) = (3600, 43200);
 /// organizations, sts, iam); statements about other services are left out, as nothing here
 /// could exercise them.
 const AWS_MANAGED: &[(&str, &str, &str)] = &[
-    ("/", "AdministratorAccess", r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#),
-    ("/", "PowerUserAccess", r#"{"Version":"2012-10-17","Statement":[
+    (
+        "/",
+        "AdministratorAccess",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+    ),
+    (
+        "/",
+        "PowerUserAccess",
+        r#"{"Version":"2012-10-17","Statement":[
         {"Effect":"Allow","NotAction":["iam:*","organizations:*","account:*"],"Resource":"*"},
-        {"Effect":"Allow","Action":["iam:CreateServiceLinkedRole","iam:DeleteServiceLinkedRole","iam:ListRoles","organizations:DescribeOrganization","account:ListRegions","account:GetAccountInformation"],"Resource":"*"}]}"#),
-    ("/", "ReadOnlyAccess", r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":[
+        {"Effect":"Allow","Action":["iam:CreateServiceLinkedRole","iam:DeleteServiceLinkedRole","iam:ListRoles","organizations:DescribeOrganization","account:ListRegions","account:GetAccountInformation"],"Resource":"*"}]}"#,
+    ),
+    (
+        "/",
+        "ReadOnlyAccess",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":[
         "guardduty:Describe*","guardduty:Get*","guardduty:List*",
         "organizations:Describe*","organizations:List*",
         "iam:Generate*","iam:Get*","iam:List*","iam:Simulate*",
-        "sts:GetCallerIdentity"],"Resource":"*"}]}"#),
-    ("/", "SecurityAudit", r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":[
+        "sts:GetCallerIdentity"],"Resource":"*"}]}"#,
+    ),
+    (
+        "/",
+        "SecurityAudit",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":[
         "guardduty:Get*","guardduty:List*","guardduty:Describe*",
         "organizations:Describe*","organizations:List*",
-        "iam:GenerateCredentialReport","iam:Get*","iam:List*","iam:SimulateCustomPolicy","iam:SimulatePrincipalPolicy"],"Resource":"*"}]}"#),
-    ("/", "IAMFullAccess", r#"{"Version":"2012-10-17","Statement":[
+        "iam:GenerateCredentialReport","iam:Get*","iam:List*","iam:SimulateCustomPolicy","iam:SimulatePrincipalPolicy"],"Resource":"*"}]}"#,
+    ),
+    (
+        "/",
+        "IAMFullAccess",
+        r#"{"Version":"2012-10-17","Statement":[
         {"Effect":"Allow","Action":"iam:*","Resource":"*"},
-        {"Effect":"Allow","Action":["organizations:DescribeAccount","organizations:DescribeOrganization","organizations:DescribeOrganizationalUnit","organizations:DescribePolicy","organizations:ListChildren","organizations:ListParents","organizations:ListPoliciesForTarget","organizations:ListRoots","organizations:ListPolicies","organizations:ListTargetsForPolicy"],"Resource":"*"}]}"#),
-    ("/", "IAMReadOnlyAccess", r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":[
-        "iam:GenerateCredentialReport","iam:GenerateServiceLastAccessedDetails","iam:Get*","iam:List*","iam:SimulateCustomPolicy","iam:SimulatePrincipalPolicy"],"Resource":"*"}]}"#),
-    ("/", "AmazonGuardDutyFullAccess", r#"{"Version":"2012-10-17","Statement":[
+        {"Effect":"Allow","Action":["organizations:DescribeAccount","organizations:DescribeOrganization","organizations:DescribeOrganizationalUnit","organizations:DescribePolicy","organizations:ListChildren","organizations:ListParents","organizations:ListPoliciesForTarget","organizations:ListRoots","organizations:ListPolicies","organizations:ListTargetsForPolicy"],"Resource":"*"}]}"#,
+    ),
+    (
+        "/",
+        "IAMReadOnlyAccess",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":[
+        "iam:GenerateCredentialReport","iam:GenerateServiceLastAccessedDetails","iam:Get*","iam:List*","iam:SimulateCustomPolicy","iam:SimulatePrincipalPolicy"],"Resource":"*"}]}"#,
+    ),
+    (
+        "/",
+        "AmazonGuardDutyFullAccess",
+        r#"{"Version":"2012-10-17","Statement":[
         {"Effect":"Allow","Action":"guardduty:*","Resource":"*"},
         {"Effect":"Allow","Action":"iam:CreateServiceLinkedRole","Resource":"*","Condition":{"StringLike":{"iam:AWSServiceName":["guardduty.amazonaws.com","malware-protection.guardduty.amazonaws.com"]}}},
         {"Effect":"Allow","Action":["organizations:EnableAWSServiceAccess","organizations:RegisterDelegatedAdministrator","organizations:ListDelegatedAdministrators","organizations:ListAWSServiceAccessForOrganization","organizations:DescribeOrganizationalUnit","organizations:DescribeAccount","organizations:DescribeOrganization","organizations:ListAccounts"],"Resource":"*"},
-        {"Effect":"Allow","Action":"iam:GetRole","Resource":"arn:aws:iam::*:role/*AWSServiceRoleForAmazonGuardDutyMalwareProtection"}]}"#),
-    ("/", "AmazonGuardDutyReadOnlyAccess", r#"{"Version":"2012-10-17","Statement":[
+        {"Effect":"Allow","Action":"iam:GetRole","Resource":"arn:aws:iam::*:role/*AWSServiceRoleForAmazonGuardDutyMalwareProtection"}]}"#,
+    ),
+    (
+        "/",
+        "AmazonGuardDutyReadOnlyAccess",
+        r#"{"Version":"2012-10-17","Statement":[
         {"Effect":"Allow","Action":["guardduty:Describe*","guardduty:Get*","guardduty:List*"],"Resource":"*"},
-        {"Effect":"Allow","Action":["organizations:ListDelegatedAdministrators","organizations:ListAWSServiceAccessForOrganization","organizations:DescribeOrganizationalUnit","organizations:DescribeAccount","organizations:DescribeOrganization","organizations:ListAccounts"],"Resource":"*"}]}"#),
-    ("/", "AWSOrganizationsFullAccess", r#"{"Version":"2012-10-17","Statement":[
+        {"Effect":"Allow","Action":["organizations:ListDelegatedAdministrators","organizations:ListAWSServiceAccessForOrganization","organizations:DescribeOrganizationalUnit","organizations:DescribeAccount","organizations:DescribeOrganization","organizations:ListAccounts"],"Resource":"*"}]}"#,
+    ),
+    (
+        "/",
+        "AWSOrganizationsFullAccess",
+        r#"{"Version":"2012-10-17","Statement":[
         {"Effect":"Allow","Action":"organizations:*","Resource":"*"},
-        {"Effect":"Allow","Action":"iam:CreateServiceLinkedRole","Resource":"*","Condition":{"StringEquals":{"iam:AWSServiceName":"organizations.amazonaws.com"}}}]}"#),
-    ("/", "AWSOrganizationsReadOnlyAccess", r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["organizations:Describe*","organizations:List*"],"Resource":"*"}]}"#),
-    ("/", "AWSSecurityHubFullAccess", r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"securityhub:*","Resource":"*"}]}"#),
-    ("/", "AWSSecurityHubReadOnlyAccess", r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["securityhub:Get*","securityhub:List*","securityhub:Describe*"],"Resource":"*"}]}"#),
-    ("/", "AmazonS3ReadOnlyAccess", r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:Get*","s3:List*","s3:Describe*"],"Resource":"*"}]}"#),
-    ("/job-function/", "ViewOnlyAccess", r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":[
+        {"Effect":"Allow","Action":"iam:CreateServiceLinkedRole","Resource":"*","Condition":{"StringEquals":{"iam:AWSServiceName":"organizations.amazonaws.com"}}}]}"#,
+    ),
+    (
+        "/",
+        "AWSOrganizationsReadOnlyAccess",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["organizations:Describe*","organizations:List*"],"Resource":"*"}]}"#,
+    ),
+    (
+        "/",
+        "AWSSecurityHubFullAccess",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"securityhub:*","Resource":"*"}]}"#,
+    ),
+    (
+        "/",
+        "AWSSecurityHubReadOnlyAccess",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["securityhub:Get*","securityhub:List*","securityhub:Describe*"],"Resource":"*"}]}"#,
+    ),
+    (
+        "/",
+        "AmazonS3ReadOnlyAccess",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:Get*","s3:List*","s3:Describe*"],"Resource":"*"}]}"#,
+    ),
+    (
+        "/job-function/",
+        "ViewOnlyAccess",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":[
         "guardduty:Get*","guardduty:List*",
         "organizations:Describe*","organizations:List*",
-        "iam:List*","iam:GetAccountSummary","iam:GetLoginProfile"],"Resource":"*"}]}"#),
+        "iam:List*","iam:GetAccountSummary","iam:GetLoginProfile"],"Resource":"*"}]}"#,
+    ),
 ];
 
 /// Whether `arn` names an AWS managed policy the sandbox knows.
@@ -848,7 +904,9 @@ fn create_user(account: &mut Account, form: &Form, new_id: &str) -> Result<Strin
         .keys()
         .any(|k| k.eq_ignore_ascii_case(name))
     {
-        return Err(already_exists(format!("User with name {name} already exists.")));
+        return Err(already_exists(format!(
+            "User with name {name} already exists."
+        )));
     }
     let user = User {
         name: name.to_string(),
@@ -973,21 +1031,36 @@ fn list_attached_user(account: &Account, form: &Form) -> Result<String, ApiError
     Ok(x.finish())
 }
 
-/// The inline policies of the role (`...RolePolicy`) or user (`...UserPolicy`) the form names,
-/// with its kind, name and quota.
-fn inline_of<'a>(
-    account: &'a mut Account,
-    op: &str,
-    form: &Form,
-) -> Result<(&'a mut BTreeMap<String, String>, &'static str, String, usize), ApiError> {
+/// The inline policies of one role or user, with what IAM's messages call it.
+struct Inline<'a> {
+    policies: &'a mut BTreeMap<String, String>,
+    /// `role` or `user`.
+    kind: &'static str,
+    owner: String,
+    /// The quota of all its inline policies together.
+    max: usize,
+}
+
+/// The inline policies of the role (`...RolePolicy`) or user (`...UserPolicy`) the form names.
+fn inline_of<'a>(account: &'a mut Account, op: &str, form: &Form) -> Result<Inline<'a>, ApiError> {
     if op.ends_with("RolePolicy") {
         let name = form.require("RoleName")?.to_string();
         let role = find_role_mut(account, &name)?;
-        Ok((&mut role.inline, "role", name, INLINE_ROLE_MAX))
+        Ok(Inline {
+            policies: &mut role.inline,
+            kind: "role",
+            owner: name,
+            max: INLINE_ROLE_MAX,
+        })
     } else {
         let name = form.require("UserName")?.to_string();
         let user = find_user_mut(account, &name)?;
-        Ok((&mut user.inline, "user", name, INLINE_USER_MAX))
+        Ok(Inline {
+            policies: &mut user.inline,
+            kind: "user",
+            owner: name,
+            max: INLINE_USER_MAX,
+        })
     }
 }
 
@@ -996,7 +1069,12 @@ fn put_inline(account: &mut Account, op: &str, form: &Form) -> Result<(), ApiErr
     check_name(&policy_name, "policyName", 128)?;
     let doc = form.require("PolicyDocument")?.to_string();
     check_document(&doc, DocKind::Identity)?;
-    let (inline, kind, owner, max) = inline_of(account, op, form)?;
+    let Inline {
+        policies: inline,
+        kind,
+        owner,
+        max,
+    } = inline_of(account, op, form)?;
     let size = |d: &str| d.chars().filter(|c| !c.is_whitespace()).count();
     let others: usize = inline
         .iter()
@@ -1016,22 +1094,38 @@ fn put_inline(account: &mut Account, op: &str, form: &Form) -> Result<(), ApiErr
 
 fn get_inline(account: &mut Account, op: &str, form: &Form) -> Result<String, ApiError> {
     let policy_name = form.require("PolicyName")?.to_string();
-    let (inline, kind, owner, _) = inline_of(account, op, form)?;
+    let Inline {
+        policies: inline,
+        kind,
+        owner,
+        ..
+    } = inline_of(account, op, form)?;
     let doc = inline.get(&policy_name).ok_or_else(|| {
         no_such_entity(format!(
             "The {kind} policy with name {policy_name} cannot be found."
         ))
     })?;
     let mut x = Xml::new();
-    x.el(if kind == "role" { "RoleName" } else { "UserName" }, &owner)
-        .el("PolicyName", &policy_name)
-        .el("PolicyDocument", url_encode(doc));
+    x.el(
+        if kind == "role" {
+            "RoleName"
+        } else {
+            "UserName"
+        },
+        &owner,
+    )
+    .el("PolicyName", &policy_name)
+    .el("PolicyDocument", url_encode(doc));
     Ok(x.finish())
 }
 
 fn delete_inline(account: &mut Account, op: &str, form: &Form) -> Result<(), ApiError> {
     let policy_name = form.require("PolicyName")?.to_string();
-    let (inline, kind, _, _) = inline_of(account, op, form)?;
+    let Inline {
+        policies: inline,
+        kind,
+        ..
+    } = inline_of(account, op, form)?;
     inline.remove(&policy_name).map(|_| ()).ok_or_else(|| {
         no_such_entity(format!(
             "The {kind} policy with name {policy_name} cannot be found."

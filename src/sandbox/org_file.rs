@@ -17,8 +17,8 @@ use super::guardduty::organization::AUTO_VALUES as AUTO_ENABLE;
 use super::guardduty::seed::{seed_findings, FindingsSeed};
 use super::state::{
     sandbox_user, Account, AccountStatus, AdministratorLink, Detector, Iam, Invitation, Member,
-    Role, World, ADMINISTRATOR_ACCESS, DEFAULT_EXECUTION_ROLE, GUARDDUTY_PRINCIPAL,
-    SANDBOX_USER, UPPER_DIGITS,
+    Role, World, ADMINISTRATOR_ACCESS, DEFAULT_EXECUTION_ROLE, GUARDDUTY_PRINCIPAL, SANDBOX_USER,
+    UPPER_DIGITS,
 };
 
 /// The whole org file.

@@ -775,7 +775,9 @@ fn target(world: &World, body: &Value) -> Result<(String, &'static str, String, 
     if id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit()) {
         return Err(invalid_input(
             "INVALID_PATTERN_TARGET_ID",
-            format!("You specified a policy target ID that doesn't match the required pattern: {id}."),
+            format!(
+                "You specified a policy target ID that doesn't match the required pattern: {id}."
+            ),
         ));
     }
     let a = world.accounts.get(&id).ok_or_else(not_found)?;

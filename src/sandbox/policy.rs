@@ -118,8 +118,12 @@ fn statement_matches(s: &Value, req: &Request) -> bool {
     };
     // A statement without Resource (trust policies: the role is the resource) covers it.
     let resource = match (s.get("Resource"), s.get("NotResource")) {
-        (Some(r), None) => strings(r).iter().any(|p| resource_matches(p, &req.resource)),
-        (None, Some(r)) => !strings(r).iter().any(|p| resource_matches(p, &req.resource)),
+        (Some(r), None) => strings(r)
+            .iter()
+            .any(|p| resource_matches(p, &req.resource)),
+        (None, Some(r)) => !strings(r)
+            .iter()
+            .any(|p| resource_matches(p, &req.resource)),
         (None, None) => true,
         _ => false,
     };
@@ -347,7 +351,9 @@ mod tests {
 
     #[test]
     fn actions_match_case_insensitively_with_wildcards_and_not_action() {
-        let d = doc(json!([{"Effect": "Allow", "Action": ["guardduty:Get*", "IAM:listroles"], "Resource": "*"}]));
+        let d = doc(
+            json!([{"Effect": "Allow", "Action": ["guardduty:Get*", "IAM:listroles"], "Resource": "*"}]),
+        );
         assert_eq!(
             evaluate(&d, &req("guardduty:GetDetector", "*")),
             Decision::Allow
@@ -396,10 +402,7 @@ mod tests {
             json!({"Effect": "Deny", "Action": "*", "NotResource": "arn:aws:iam::*:policy/gdorg/*"}),
         );
         assert_eq!(
-            evaluate(
-                &not,
-                &req("iam:GetPolicy", "arn:aws:iam::1:policy/gdorg/p")
-            ),
+            evaluate(&not, &req("iam:GetPolicy", "arn:aws:iam::1:policy/gdorg/p")),
             Decision::NotApplicable
         );
         assert_eq!(
@@ -461,13 +464,17 @@ mod tests {
             "ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:user/*"}
         })));
         // An operator the sandbox does not know never holds.
-        assert!(!denies(json!({"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}})));
+        assert!(!denies(
+            json!({"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}})
+        ));
         assert!(!denies(json!({"Bool": {"aws:ViaAWSService": "false"}})));
     }
 
     #[test]
     fn principals_in_resource_policies() {
-        let d = doc(json!({"Effect": "Allow", "Principal": {"AWS": "111111111111"}, "Action": "sts:AssumeRole"}));
+        let d = doc(
+            json!({"Effect": "Allow", "Principal": {"AWS": "111111111111"}, "Action": "sts:AssumeRole"}),
+        );
         let r = Request::new("sts:AssumeRole", "arn:aws:iam::2:role/r");
         assert_eq!(
             evaluate_with(&d, &r, |p| p["AWS"] == "111111111111"),

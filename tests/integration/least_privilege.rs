@@ -138,18 +138,54 @@ fn scenario(dir: &std::path::Path, members: &[(String, String)]) -> Vec<Vec<Stri
     vec![
         s(&["policies", "scp", "apply"]),
         // Changed (another exempt account) and attached to one more target: an update.
-        s(&["policies", "scp", "apply", "--var", &other_admin, "--target", &members[0].0]),
+        s(&[
+            "policies",
+            "scp",
+            "apply",
+            "--var",
+            &other_admin,
+            "--target",
+            &members[0].0,
+        ]),
         s(&["plan"]),
         s(&["rollout", "--features", "S3_DATA_EVENTS"]),
-        s(&["rollout", "--features", "S3_DATA_EVENTS,EKS_AUDIT_LOGS", "--frequency", "FIFTEEN_MINUTES"]),
+        s(&[
+            "rollout",
+            "--features",
+            "S3_DATA_EVENTS,EKS_AUDIT_LOGS",
+            "--frequency",
+            "FIFTEEN_MINUTES",
+        ]),
         s(&["sample-findings"]),
         s(&["findings", "list"]),
         s(&["findings", "count"]),
         s(&["filters", "sync", &v1]),
         s(&["filters", "sync", &v2]),
-        s(&["findings", "archive", "--filter", "suppress-low", "--filters-file", &v2]),
-        s(&["findings", "unarchive", "--filter", "suppress-low", "--filters-file", &v2]),
-        s(&["findings", "feedback", "--useful", "--filter", "suppress-low", "--filters-file", &v2]),
+        s(&[
+            "findings",
+            "archive",
+            "--filter",
+            "suppress-low",
+            "--filters-file",
+            &v2,
+        ]),
+        s(&[
+            "findings",
+            "unarchive",
+            "--filter",
+            "suppress-low",
+            "--filters-file",
+            &v2,
+        ]),
+        s(&[
+            "findings",
+            "feedback",
+            "--useful",
+            "--filter",
+            "suppress-low",
+            "--filters-file",
+            &v2,
+        ]),
         s(&["report"]),
         s(&["audit", "--fail-on", "never"]),
         s(&["policies", "apply"]),
@@ -212,9 +248,9 @@ async fn every_command_runs_with_the_shipped_policies_and_every_orchestrator_act
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let out = gdorg_as(&env.sandbox, &keys, &args).output().await.unwrap();
         assert!(out.status.success(), "gdorg {args:?}\n{}", text(&out));
-        let used: Vec<Decided> =
-            env.sandbox
-                .world(|w| w.decisions.as_ref().unwrap().borrow().clone());
+        let used: Vec<Decided> = env
+            .sandbox
+            .world(|w| w.decisions.as_ref().unwrap().borrow().clone());
         for d in used.iter().filter(|d| d.principal == user_arn) {
             assert!(d.allowed, "{args:?}: refused {d:?}");
             let at = uses.entry(d.action.clone()).or_default();
@@ -226,15 +262,9 @@ async fn every_command_runs_with_the_shipped_policies_and_every_orchestrator_act
 
     // No action of the policy goes unused.
     let granted = allowed_actions(&rendered("orchestrator", &mgmt));
-    let unused: Vec<_> = granted
-        .iter()
-        .filter(|a| !uses.contains_key(*a))
-        .collect();
+    let unused: Vec<_> = granted.iter().filter(|a| !uses.contains_key(*a)).collect();
     assert!(unused.is_empty(), "granted but never used: {unused:?}");
-    let ungranted: Vec<_> = uses
-        .keys()
-        .filter(|a| !granted.contains(*a))
-        .collect();
+    let ungranted: Vec<_> = uses.keys().filter(|a| !granted.contains(*a)).collect();
     assert!(ungranted.is_empty(), "used without a grant: {ungranted:?}");
 
     // Without any one of them, a command that used it fails, and says so: the operation, the
@@ -265,7 +295,10 @@ async fn every_command_runs_with_the_shipped_policies_and_every_orchestrator_act
                 }
                 tried.push(format!("gdorg {}\n{all}", args.join(" ")));
             }
-            Some(format!("without {action}, nothing failed clearly:\n{}", tried.join("\n")))
+            Some(format!(
+                "without {action}, nothing failed clearly:\n{}",
+                tried.join("\n")
+            ))
         }
     });
     let silent: Vec<String> = futures::future::join_all(runs)
@@ -366,7 +399,10 @@ async fn the_auditor_reads_everything_and_changes_nothing() {
             refused += 1;
         }
     }
-    assert!(refused >= 10, "only {refused} mutating commands were refused");
+    assert!(
+        refused >= 10,
+        "only {refused} mutating commands were refused"
+    );
     let changed: Vec<String> = env
         .sandbox
         .calls()
@@ -449,43 +485,116 @@ async fn the_guard_scp_refuses_everyone_but_the_execution_role_and_applies_once(
     let breaker = support::gd(&assume(&env, &member, "Breaker").await, REGION);
     let det = support::new_detector(&breaker).await;
 
+    use aws_sdk_guardduty::types::{Condition, FindingCriteria};
     use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-    use aws_sdk_guardduty::types::{FindingCriteria, Condition};
     let criteria = FindingCriteria::builder()
-        .criterion("severity", Condition::builder().greater_than_or_equal(1).build())
+        .criterion(
+            "severity",
+            Condition::builder().greater_than_or_equal(1).build(),
+        )
         .build();
     let mut refused = BTreeMap::new();
     macro_rules! guarded {
         ($name:literal, $call:expr) => {
             let e = $call.send().await.expect_err($name);
-            refused.insert($name, (e.code().unwrap_or_default().to_string(), e.message().unwrap_or_default().to_string()));
+            refused.insert(
+                $name,
+                (
+                    e.code().unwrap_or_default().to_string(),
+                    e.message().unwrap_or_default().to_string(),
+                ),
+            );
         };
     }
-    guarded!("UpdateDetector", breaker.update_detector().detector_id(&det).enable(false));
-    guarded!("DeleteDetector", breaker.delete_detector().detector_id(&det));
-    guarded!("DisassociateFromAdministratorAccount", breaker.disassociate_from_administrator_account().detector_id(&det));
+    guarded!(
+        "UpdateDetector",
+        breaker.update_detector().detector_id(&det).enable(false)
+    );
+    guarded!(
+        "DeleteDetector",
+        breaker.delete_detector().detector_id(&det)
+    );
+    guarded!(
+        "DisassociateFromAdministratorAccount",
+        breaker
+            .disassociate_from_administrator_account()
+            .detector_id(&det)
+    );
     #[allow(deprecated)]
     {
-        guarded!("DisassociateFromMasterAccount", breaker.disassociate_from_master_account().detector_id(&det));
+        guarded!(
+            "DisassociateFromMasterAccount",
+            breaker.disassociate_from_master_account().detector_id(&det)
+        );
     }
-    guarded!("DeleteMembers", breaker.delete_members().detector_id(&det).account_ids(&mgmt));
-    guarded!("DisassociateMembers", breaker.disassociate_members().detector_id(&det).account_ids(&mgmt));
-    guarded!("StopMonitoringMembers", breaker.stop_monitoring_members().detector_id(&det).account_ids(&mgmt));
-    guarded!("CreateFilter", breaker.create_filter().detector_id(&det).name("hide").action(aws_sdk_guardduty::types::FilterAction::Archive).finding_criteria(criteria.clone()));
-    guarded!("UpdateFilter", breaker.update_filter().detector_id(&det).filter_name("hide").finding_criteria(criteria.clone()));
-    guarded!("ArchiveFindings", breaker.archive_findings().detector_id(&det).finding_ids("0123"));
-    guarded!("UnarchiveFindings", breaker.unarchive_findings().detector_id(&det).finding_ids("0123"));
+    guarded!(
+        "DeleteMembers",
+        breaker
+            .delete_members()
+            .detector_id(&det)
+            .account_ids(&mgmt)
+    );
+    guarded!(
+        "DisassociateMembers",
+        breaker
+            .disassociate_members()
+            .detector_id(&det)
+            .account_ids(&mgmt)
+    );
+    guarded!(
+        "StopMonitoringMembers",
+        breaker
+            .stop_monitoring_members()
+            .detector_id(&det)
+            .account_ids(&mgmt)
+    );
+    guarded!(
+        "CreateFilter",
+        breaker
+            .create_filter()
+            .detector_id(&det)
+            .name("hide")
+            .action(aws_sdk_guardduty::types::FilterAction::Archive)
+            .finding_criteria(criteria.clone())
+    );
+    guarded!(
+        "UpdateFilter",
+        breaker
+            .update_filter()
+            .detector_id(&det)
+            .filter_name("hide")
+            .finding_criteria(criteria.clone())
+    );
+    guarded!(
+        "ArchiveFindings",
+        breaker
+            .archive_findings()
+            .detector_id(&det)
+            .finding_ids("0123")
+    );
+    guarded!(
+        "UnarchiveFindings",
+        breaker
+            .unarchive_findings()
+            .detector_id(&det)
+            .finding_ids("0123")
+    );
     for (op, (code, message)) in &refused {
         assert_eq!(code, "AccessDeniedException", "{op}: {message}");
         assert!(
             message.contains(&format!("guardduty:{op}"))
                 && message.contains("with an explicit deny in a service control policy")
-                && message.contains(&format!("assumed-role/Breaker/guard-test")),
+                && message.contains("assumed-role/Breaker/guard-test"),
             "{op}: {message}"
         );
     }
     // Reading is not guarded.
-    breaker.get_detector().detector_id(&det).send().await.unwrap();
+    breaker
+        .get_detector()
+        .detector_id(&det)
+        .send()
+        .await
+        .unwrap();
 
     // The execution role is not refused by the SCP (what its own guard policy denies aside).
     let role = support::gd(&assume(&env, &member, ROLE).await, REGION);
@@ -502,7 +611,8 @@ async fn the_guard_scp_refuses_everyone_but_the_execution_role_and_applies_once(
         .await
         .err();
     assert!(
-        e.as_ref().is_none_or(|e| e.code() != Some("AccessDeniedException")),
+        e.as_ref()
+            .is_none_or(|e| e.code() != Some("AccessDeniedException")),
         "{e:?}"
     );
 

@@ -12,8 +12,8 @@ mod gd_member_detectors; // GuardDuty Get/UpdateMemberDetectors: the administrat
 mod gd_members; // GuardDuty members, invitations, administrators by invitation
 mod gd_organization; // GuardDuty delegated administrator and organization configuration
 mod gd_statistics; // GuardDuty GetFindingsStatistics: maxResults cut, orderBy, no nextToken loop
-mod least_privilege; // the shipped policies under the sandbox's evaluation: every command, every action, auditor, guard SCP
 mod layers; // no module imports a layer above it: the data flows one way
+mod least_privilege; // the shipped policies under the sandbox's evaluation: every command, every action, auditor, guard SCP
 mod one_product; // one edge and one model: regions, limits, errors, Ctrl-C, exact counts, coverage
 mod policies; // policies apply across accounts (idempotent, versions, failures), orchestrator coverage
 mod report; // gdorg report: many members x regions, formats, escaping (HTML in headless Chromium), CSV formulas

@@ -714,10 +714,17 @@ fn the_scan_sees_the_calls_it_must() {
     ] {
         assert!(called.contains_key(op), "{op} not seen: {called:?}");
     }
-    // iam's create_policy is not taken for organizations' (the file uses aws_sdk_iam only).
-    assert!(called.contains_key("iam:CreatePolicy"));
+    // iam's create_policy is not taken for organizations' and the other way round: each is
+    // attributed by its receiver and the crates its file uses.
+    let files = |op: &str| called.get(op).cloned().unwrap_or_default();
+    assert!(files("iam:CreatePolicy").contains("policies/apply.rs"));
     assert!(
-        !called.contains_key("organizations:CreatePolicy"),
+        !files("iam:CreatePolicy").contains("policies/scp.rs"),
+        "{called:?}"
+    );
+    assert!(files("organizations:CreatePolicy").contains("policies/scp.rs"));
+    assert!(
+        !files("organizations:CreatePolicy").contains("policies/apply.rs"),
         "{called:?}"
     );
 }

@@ -22,7 +22,12 @@ async fn user_with(env: &Env, account: &str, name: &str, doc: serde_json::Value)
         .send()
         .await
         .unwrap();
-    let k = iam.create_access_key().user_name(name).send().await.unwrap();
+    let k = iam
+        .create_access_key()
+        .user_name(name)
+        .send()
+        .await
+        .unwrap();
     let k = k.access_key().unwrap();
     Keys {
         access_key_id: k.access_key_id().into(),
@@ -64,7 +69,10 @@ async fn each_service_refuses_what_no_policy_allows_in_its_own_words() {
 
     let org = aws_sdk_organizations::Client::new(&cfg);
     let e = org.list_accounts().send().await.unwrap_err();
-    assert!(e.as_service_error().unwrap().is_access_denied_exception(), "{e:?}");
+    assert!(
+        e.as_service_error().unwrap().is_access_denied_exception(),
+        "{e:?}"
+    );
     assert!(e.message().unwrap().contains("organizations:ListAccounts"));
 
     let iam = aws_sdk_iam::Client::new(&cfg);
@@ -86,7 +94,9 @@ async fn each_service_refuses_what_no_policy_allows_in_its_own_words() {
     let member = &env.members()[0];
     let e = aws_sdk_sts::Client::new(&cfg)
         .assume_role()
-        .role_arn(format!("arn:aws:iam::{member}:role/OrganizationAccountAccessRole"))
+        .role_arn(format!(
+            "arn:aws:iam::{member}:role/OrganizationAccountAccessRole"
+        ))
         .role_session_name("probe")
         .send()
         .await
@@ -137,7 +147,14 @@ async fn scp_operations_and_their_errors() {
         .send()
         .await
         .unwrap();
-    let id = p.policy().unwrap().policy_summary().unwrap().id().unwrap().to_string();
+    let id = p
+        .policy()
+        .unwrap()
+        .policy_summary()
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_string();
     let e = org
         .create_policy()
         .name("guard")
@@ -147,7 +164,10 @@ async fn scp_operations_and_their_errors() {
         .send()
         .await
         .unwrap_err();
-    assert!(e.as_service_error().unwrap().is_duplicate_policy_exception());
+    assert!(e
+        .as_service_error()
+        .unwrap()
+        .is_duplicate_policy_exception());
     let e = org
         .attach_policy()
         .policy_id(&id)
@@ -155,7 +175,10 @@ async fn scp_operations_and_their_errors() {
         .send()
         .await
         .unwrap_err();
-    assert!(e.as_service_error().unwrap().is_policy_type_not_enabled_exception());
+    assert!(e
+        .as_service_error()
+        .unwrap()
+        .is_policy_type_not_enabled_exception());
     org.enable_policy_type()
         .root_id(&root)
         .policy_type(PolicyType::ServiceControlPolicy)
@@ -169,7 +192,10 @@ async fn scp_operations_and_their_errors() {
         .send()
         .await
         .unwrap_err();
-    assert!(e.as_service_error().unwrap().is_policy_type_already_enabled_exception());
+    assert!(e
+        .as_service_error()
+        .unwrap()
+        .is_policy_type_already_enabled_exception());
     // FullAWSAccess went on the root and every account.
     let member = env.members()[0].clone();
     let on_member = org
@@ -180,7 +206,12 @@ async fn scp_operations_and_their_errors() {
         .await
         .unwrap();
     assert_eq!(on_member.policies()[0].name(), Some("FullAWSAccess"));
-    org.attach_policy().policy_id(&id).target_id(&root).send().await.unwrap();
+    org.attach_policy()
+        .policy_id(&id)
+        .target_id(&root)
+        .send()
+        .await
+        .unwrap();
     let e = org
         .attach_policy()
         .policy_id(&id)
@@ -188,7 +219,10 @@ async fn scp_operations_and_their_errors() {
         .send()
         .await
         .unwrap_err();
-    assert!(e.as_service_error().unwrap().is_duplicate_policy_attachment_exception());
+    assert!(e
+        .as_service_error()
+        .unwrap()
+        .is_duplicate_policy_attachment_exception());
     let e = org
         .create_policy()
         .name("too-big")
@@ -198,12 +232,22 @@ async fn scp_operations_and_their_errors() {
         .send()
         .await
         .unwrap_err();
-    assert!(e.as_service_error().unwrap().is_constraint_violation_exception(), "{e:?}");
+    assert!(
+        e.as_service_error()
+            .unwrap()
+            .is_constraint_violation_exception(),
+        "{e:?}"
+    );
 
     // The SCP binds the member's administrator, not the management account's.
     let gm = env.gd(&member, "eu-west-1").await;
     let det = support::new_detector(&gm).await;
-    let e = gm.delete_detector().detector_id(&det).send().await.unwrap_err();
+    let e = gm
+        .delete_detector()
+        .detector_id(&det)
+        .send()
+        .await
+        .unwrap_err();
     support::assert_error(
         &e,
         "AccessDeniedException",
@@ -211,7 +255,11 @@ async fn scp_operations_and_their_errors() {
     );
     let own = env.gd(&env.management, "eu-west-1").await;
     let own_det = support::new_detector(&own).await;
-    own.delete_detector().detector_id(&own_det).send().await.unwrap();
+    own.delete_detector()
+        .detector_id(&own_det)
+        .send()
+        .await
+        .unwrap();
     // FullAWSAccess is the member's only SCP: it cannot go. With another in its place, it can,
     // and the member may then do only what that one allows.
     let e = org
@@ -221,7 +269,12 @@ async fn scp_operations_and_their_errors() {
         .send()
         .await
         .unwrap_err();
-    assert!(e.as_service_error().unwrap().is_constraint_violation_exception(), "{e:?}");
+    assert!(
+        e.as_service_error()
+            .unwrap()
+            .is_constraint_violation_exception(),
+        "{e:?}"
+    );
     let only_iam = org
         .create_policy()
         .name("only-iam")
@@ -231,8 +284,20 @@ async fn scp_operations_and_their_errors() {
         .send()
         .await
         .unwrap();
-    let only_iam = only_iam.policy().unwrap().policy_summary().unwrap().id().unwrap().to_string();
-    org.attach_policy().policy_id(&only_iam).target_id(&member).send().await.unwrap();
+    let only_iam = only_iam
+        .policy()
+        .unwrap()
+        .policy_summary()
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_string();
+    org.attach_policy()
+        .policy_id(&only_iam)
+        .target_id(&member)
+        .send()
+        .await
+        .unwrap();
     org.detach_policy()
         .policy_id("p-FullAWSAccess")
         .target_id(&member)

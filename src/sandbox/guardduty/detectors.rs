@@ -315,7 +315,10 @@ pub fn add_service_linked_role(world: &mut World, account: &str) {
             id: format!("AROASLRGD{account}"),
             path: SERVICE_LINKED_ROLE_PATH.to_string(),
             arn: service_role(account),
-            description: Some("A service-linked role required for Amazon GuardDuty to access your resources.".into()),
+            description: Some(
+                "A service-linked role required for Amazon GuardDuty to access your resources."
+                    .into(),
+            ),
             trust_policy: trust.to_string(),
             max_session_duration: 3600,
             created: Utc::now(),

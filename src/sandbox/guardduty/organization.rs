@@ -77,7 +77,9 @@ fn enable_admin(world: &mut World, caller: &Caller, req: &Request) -> Result<Val
         .iter()
         .map(|a| {
             let r = PolicyRequest::new(*a, "*");
-            if a.ends_with("EnableAWSServiceAccess") || a.ends_with("RegisterDelegatedAdministrator") {
+            if a.ends_with("EnableAWSServiceAccess")
+                || a.ends_with("RegisterDelegatedAdministrator")
+            {
                 r.with("organizations:ServicePrincipal", GUARDDUTY_PRINCIPAL)
             } else {
                 r
