@@ -35,6 +35,42 @@ pub enum PoliciesCommand {
     /// Install the member execution role (trust policy) and the member managed policies in
     /// every chosen account, through the assumed role. Idempotent; exit 2 if an account failed.
     Apply(PoliciesApplyArgs),
+    /// The guard SCP (guardduty-guard-scp) in Organizations.
+    #[command(subcommand)]
+    Scp(ScpCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScpCommand {
+    /// Enable SCPs on the root, create or update the guard SCP (found by name) and attach it
+    /// to the targets, as the caller (the management account). It denies every principal of
+    /// the member accounts, except the execution role and the GuardDuty administrator
+    /// account, what would stop GuardDuty or hide findings. Idempotent: a second run changes
+    /// nothing.
+    Apply(ScpApplyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ScpApplyArgs {
+    /// Where to attach it (repeatable): a root (r-...), an OU (ou-...) or an account id.
+    /// Default: the root, so every account but the management account (SCPs never apply to
+    /// it).
+    #[arg(long = "target", value_name = "ID")]
+    pub targets: Vec<String>,
+    /// A variable value, NAME=VALUE (repeatable): member_role_name, admin_account_id
+    /// (default: the organization's delegated GuardDuty administrator, else the caller's
+    /// account), partition.
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    /// The policy's name in Organizations (how a later run finds it).
+    #[arg(long, default_value = "gdorg-guardduty-guard")]
+    pub name: String,
+    /// Read the organization and print the plan; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Directory of edited templates (guardduty-guard-scp.json there replaces the built-in).
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -6,12 +6,12 @@ use std::path::Path;
 use anyhow::{bail, Context};
 
 use super::{edge, Ctx};
-use crate::cli::policies::{PoliciesApplyArgs, PoliciesCommand};
+use crate::cli::policies::{PoliciesApplyArgs, PoliciesCommand, ScpApplyArgs, ScpCommand};
 use crate::outcome::Outcome;
 use crate::policies::apply::{self, ApplyError, ApplyRequest, TemplateSet};
 use crate::policies::render::Vars;
 use crate::policies::validate::{self, Severity};
-use crate::policies::{output, template, TEMPLATES};
+use crate::policies::{output, scp, template, TEMPLATES};
 
 pub async fn run(ctx: &Ctx, cmd: PoliciesCommand) -> anyhow::Result<Outcome> {
     let mut out = String::new();
@@ -92,6 +92,7 @@ pub async fn run(ctx: &Ctx, cmd: PoliciesCommand) -> anyhow::Result<Outcome> {
             return Ok(Outcome::Success);
         }
         PoliciesCommand::Apply(args) => return apply_cmd(ctx, &args).await,
+        PoliciesCommand::Scp(ScpCommand::Apply(args)) => return scp_cmd(ctx, &args).await,
     }
     ctx.printer.data(&out)?;
     Ok(Outcome::Success)
@@ -146,6 +147,43 @@ async fn apply_cmd(ctx: &Ctx, args: &PoliciesApplyArgs) -> anyhow::Result<Outcom
     } else {
         Outcome::Success
     })
+}
+
+async fn scp_cmd(ctx: &Ctx, args: &ScpApplyArgs) -> anyhow::Result<Outcome> {
+    let vars = Vars::from_assignments(&args.vars)?;
+    let templates = match &args.templates {
+        Some(dir) => TemplateSet::with_overrides(dir)
+            .with_context(|| format!("reading templates from {}", dir.display()))?,
+        None => TemplateSet::builtin(),
+    };
+    let req = scp::ScpRequest {
+        templates,
+        vars,
+        name: args.name.clone(),
+        targets: args.targets.clone(),
+        dry_run: args.dry_run,
+    };
+    scp::check_targets(&req.targets)?;
+    let session = ctx.session().await?;
+    let report = scp::apply(&session, &req).await.map_err(|e| match e {
+        scp::ScpError::Observe(e) => edge(
+            e,
+            &format!(
+                "account {}: reading the organization's roots and policies",
+                session.caller
+            ),
+        ),
+        other => other.into(),
+    })?;
+    ctx.printer.data(&scp::report_text(&report))?;
+    if report.failure.is_some() {
+        bail!(
+            "the guard SCP is not fully in place ({} of {} change(s) made)",
+            report.done,
+            report.steps.len()
+        );
+    }
+    Ok(Outcome::Success)
 }
 
 fn named(name: &str) -> anyhow::Result<&'static crate::policies::Template> {

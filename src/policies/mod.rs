@@ -14,6 +14,7 @@
 //! | [`bundle`] | the templates of a run, rendered and validated before any call; one account's desired state |
 //! | [`plan`] | pure: (desired, observed) -> IAM steps |
 //! | [`apply`] | observe -> plan -> execute in every chosen account, through the assumed role |
+//! | [`scp`] | the guard SCP: observe -> plan -> execute in Organizations, as the caller |
 //! | [`output`] | the text the CLI prints (list, validation issues, plan, apply report) |
 
 pub mod actions;
@@ -23,6 +24,7 @@ pub mod document;
 pub mod output;
 pub mod plan;
 pub mod render;
+pub mod scp;
 pub mod validate;
 
 /// What a policy document is for: the grammar differs (a trust policy names a Principal and
@@ -34,6 +36,8 @@ pub enum Kind {
     Permissions,
     /// A role trust policy (AssumeRolePolicyDocument).
     Trust,
+    /// A service control policy (Organizations): no Principal, at most 5,120 characters.
+    Scp,
 }
 
 /// Where a template is meant to live.
@@ -44,6 +48,9 @@ pub enum Placement {
     Administrator,
     /// In every member account; `gdorg policies apply` installs it.
     Member,
+    /// In Organizations, attached to the root (or OUs, accounts); `gdorg policies scp apply`
+    /// installs it.
+    Organization,
 }
 
 /// One template of the catalog.
@@ -113,6 +120,15 @@ pub const TEMPLATES: &[Template] = &[
         managed_policy_name: Some("gdorg-guardduty-service-linked-role"),
         description: "iam:CreateServiceLinkedRole for GuardDuty and its malware protection, nothing else",
         text: include_str!("../../policies/guardduty-service-linked-role.json"),
+    },
+    Template {
+        name: "guardduty-guard-scp",
+        file: "guardduty-guard-scp.json",
+        kind: Kind::Scp,
+        placement: Placement::Organization,
+        managed_policy_name: None,
+        description: "SCP: no principal in a member but the execution role (or the administrator account) can stop GuardDuty, leave the administrator, or archive or suppress findings",
+        text: include_str!("../../policies/guardduty-guard-scp.json"),
     },
     Template {
         name: "auditor",

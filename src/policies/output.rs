@@ -26,11 +26,13 @@ pub fn list(templates: &[Template]) -> String {
             match t.kind {
                 Kind::Permissions => "permissions".into(),
                 Kind::Trust => "trust".into(),
+                Kind::Scp => "scp".into(),
             },
             match (t.placement, t.managed_policy_name) {
                 (Placement::Administrator, _) => "administrator".to_string(),
                 (Placement::Member, Some(p)) => format!("member: {p}"),
                 (Placement::Member, None) => "member: role trust".to_string(),
+                (Placement::Organization, _) => "organization: SCP".to_string(),
             },
             vars,
             t.description.to_string(),

@@ -87,6 +87,8 @@ pub fn strings(v: Option<&Value>) -> Vec<String> {
 const MANAGED_POLICY_MAX: usize = 6144;
 /// The default quota for role trust policies (raisable to 4096 by a quota request).
 const TRUST_POLICY_MAX: usize = 2048;
+/// Organizations' limit on a service control policy.
+pub const SCP_MAX: usize = 5120;
 
 const STATEMENT_KEYS: &[&str] = &[
     "Sid",
@@ -238,10 +240,16 @@ pub fn validate(doc: &Value, kind: Kind) -> Vec<Issue> {
     let max = match kind {
         Kind::Permissions => MANAGED_POLICY_MAX,
         Kind::Trust => TRUST_POLICY_MAX,
+        Kind::Scp => SCP_MAX,
     };
     if size > max {
+        let who = if kind == Kind::Scp {
+            "Organizations'"
+        } else {
+            "IAM's"
+        };
         c.error(format!(
-            "{size} characters: over IAM's limit of {max} for this kind of policy"
+            "{size} characters: over {who} limit of {max} for this kind of policy"
         ));
     }
     let mut issues = c.issues;
@@ -285,11 +293,13 @@ fn statement(c: &mut Checker, st: &Map<String, Value>, kind: Kind) {
     let has_principal = st.contains_key("Principal") || st.contains_key("NotPrincipal");
     let has_resource = st.contains_key("Resource") || st.contains_key("NotResource");
     match kind {
-        Kind::Permissions => {
+        Kind::Permissions | Kind::Scp => {
             if has_principal {
-                c.error(
-                    "a permissions policy names no Principal (that is a trust or resource policy)",
-                );
+                c.error(if kind == Kind::Scp {
+                    "a service control policy names no Principal (it applies to every principal of the accounts it is attached to; use a Condition on aws:PrincipalArn)"
+                } else {
+                    "a permissions policy names no Principal (that is a trust or resource policy)"
+                });
             }
             match (st.get("Resource"), st.get("NotResource")) {
                 (Some(_), Some(_)) => c.error("has both Resource and NotResource"),

@@ -6,7 +6,7 @@
 //! `Statement` whose entries have an `Effect` and an action) and returned URL-encoded, as IAM
 //! returns them.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::Utc;
 use serde_json::Value;
@@ -14,7 +14,10 @@ use serde_json::Value;
 use super::auth::Caller;
 use super::error::ApiError;
 use super::query::Form;
-use super::state::{Account, ManagedPolicy, PolicyVersion, Role, World, UPPER_DIGITS};
+use super::state::{
+    Account, Credential, ManagedPolicy, PolicyVersion, Principal, Role, User, World, ALNUM,
+    UPPER_DIGITS,
+};
 use super::xml::{self, Xml};
 
 pub const OPERATIONS: &[&str] = &[
@@ -30,7 +33,24 @@ pub const OPERATIONS: &[&str] = &[
     "AttachRolePolicy",
     "DetachRolePolicy",
     "ListAttachedRolePolicies",
+    "PutRolePolicy",
+    "GetRolePolicy",
+    "DeleteRolePolicy",
+    "CreateUser",
+    "GetUser",
+    "CreateAccessKey",
+    "AttachUserPolicy",
+    "DetachUserPolicy",
+    "ListAttachedUserPolicies",
+    "PutUserPolicy",
+    "GetUserPolicy",
+    "DeleteUserPolicy",
 ];
+
+/// IAM's quota on the inline policies of one role, and of one user (characters without white
+/// space, all inline policies together).
+const INLINE_ROLE_MAX: usize = 10240;
+const INLINE_USER_MAX: usize = 2048;
 
 /// IAM keeps at most five versions of a managed policy.
 const MAX_POLICY_VERSIONS: usize = 5;
@@ -39,23 +59,120 @@ const MAX_ATTACHED_PER_ROLE: usize = 10;
 /// Bounds of a role's MaxSessionDuration, in seconds.
 const SESSION_DURATION_BOUNDS: (i64, i64) = (3600, 43200);
 
-/// AWS managed policies the sandbox knows (path and name); they may be read and attached.
-const AWS_MANAGED: &[(&str, &str)] = &[
-    ("/", "AdministratorAccess"),
-    ("/", "PowerUserAccess"),
-    ("/", "ReadOnlyAccess"),
-    ("/", "SecurityAudit"),
-    ("/", "IAMFullAccess"),
-    ("/", "IAMReadOnlyAccess"),
-    ("/", "AmazonGuardDutyFullAccess"),
-    ("/", "AmazonGuardDutyReadOnlyAccess"),
-    ("/", "AWSOrganizationsFullAccess"),
-    ("/", "AWSOrganizationsReadOnlyAccess"),
-    ("/", "AWSSecurityHubFullAccess"),
-    ("/", "AWSSecurityHubReadOnlyAccess"),
-    ("/", "AmazonS3ReadOnlyAccess"),
-    ("/job-function/", "ViewOnlyAccess"),
+/// AWS managed policies the sandbox knows: path, name and document. The documents are the
+/// statements of AWS's policies that concern the four services the sandbox serves (guardduty,
+/// organizations, sts, iam); statements about other services are left out, as nothing here
+/// could exercise them.
+const AWS_MANAGED: &[(&str, &str, &str)] = &[
+    (
+        "/",
+        "AdministratorAccess",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+    ),
+    (
+        "/",
+        "PowerUserAccess",
+        r#"{"Version":"2012-10-17","Statement":[
+        {"Effect":"Allow","NotAction":["iam:*","organizations:*","account:*"],"Resource":"*"},
+        {"Effect":"Allow","Action":["iam:CreateServiceLinkedRole","iam:DeleteServiceLinkedRole","iam:ListRoles","organizations:DescribeOrganization","account:ListRegions","account:GetAccountInformation"],"Resource":"*"}]}"#,
+    ),
+    (
+        "/",
+        "ReadOnlyAccess",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":[
+        "guardduty:Describe*","guardduty:Get*","guardduty:List*",
+        "organizations:Describe*","organizations:List*",
+        "iam:Generate*","iam:Get*","iam:List*","iam:Simulate*",
+        "sts:GetCallerIdentity"],"Resource":"*"}]}"#,
+    ),
+    (
+        "/",
+        "SecurityAudit",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":[
+        "guardduty:Get*","guardduty:List*","guardduty:Describe*",
+        "organizations:Describe*","organizations:List*",
+        "iam:GenerateCredentialReport","iam:Get*","iam:List*","iam:SimulateCustomPolicy","iam:SimulatePrincipalPolicy"],"Resource":"*"}]}"#,
+    ),
+    (
+        "/",
+        "IAMFullAccess",
+        r#"{"Version":"2012-10-17","Statement":[
+        {"Effect":"Allow","Action":"iam:*","Resource":"*"},
+        {"Effect":"Allow","Action":["organizations:DescribeAccount","organizations:DescribeOrganization","organizations:DescribeOrganizationalUnit","organizations:DescribePolicy","organizations:ListChildren","organizations:ListParents","organizations:ListPoliciesForTarget","organizations:ListRoots","organizations:ListPolicies","organizations:ListTargetsForPolicy"],"Resource":"*"}]}"#,
+    ),
+    (
+        "/",
+        "IAMReadOnlyAccess",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":[
+        "iam:GenerateCredentialReport","iam:GenerateServiceLastAccessedDetails","iam:Get*","iam:List*","iam:SimulateCustomPolicy","iam:SimulatePrincipalPolicy"],"Resource":"*"}]}"#,
+    ),
+    (
+        "/",
+        "AmazonGuardDutyFullAccess",
+        r#"{"Version":"2012-10-17","Statement":[
+        {"Effect":"Allow","Action":"guardduty:*","Resource":"*"},
+        {"Effect":"Allow","Action":"iam:CreateServiceLinkedRole","Resource":"*","Condition":{"StringLike":{"iam:AWSServiceName":["guardduty.amazonaws.com","malware-protection.guardduty.amazonaws.com"]}}},
+        {"Effect":"Allow","Action":["organizations:EnableAWSServiceAccess","organizations:RegisterDelegatedAdministrator","organizations:ListDelegatedAdministrators","organizations:ListAWSServiceAccessForOrganization","organizations:DescribeOrganizationalUnit","organizations:DescribeAccount","organizations:DescribeOrganization","organizations:ListAccounts"],"Resource":"*"},
+        {"Effect":"Allow","Action":"iam:GetRole","Resource":"arn:aws:iam::*:role/*AWSServiceRoleForAmazonGuardDutyMalwareProtection"}]}"#,
+    ),
+    (
+        "/",
+        "AmazonGuardDutyReadOnlyAccess",
+        r#"{"Version":"2012-10-17","Statement":[
+        {"Effect":"Allow","Action":["guardduty:Describe*","guardduty:Get*","guardduty:List*"],"Resource":"*"},
+        {"Effect":"Allow","Action":["organizations:ListDelegatedAdministrators","organizations:ListAWSServiceAccessForOrganization","organizations:DescribeOrganizationalUnit","organizations:DescribeAccount","organizations:DescribeOrganization","organizations:ListAccounts"],"Resource":"*"}]}"#,
+    ),
+    (
+        "/",
+        "AWSOrganizationsFullAccess",
+        r#"{"Version":"2012-10-17","Statement":[
+        {"Effect":"Allow","Action":"organizations:*","Resource":"*"},
+        {"Effect":"Allow","Action":"iam:CreateServiceLinkedRole","Resource":"*","Condition":{"StringEquals":{"iam:AWSServiceName":"organizations.amazonaws.com"}}}]}"#,
+    ),
+    (
+        "/",
+        "AWSOrganizationsReadOnlyAccess",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["organizations:Describe*","organizations:List*"],"Resource":"*"}]}"#,
+    ),
+    (
+        "/",
+        "AWSSecurityHubFullAccess",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"securityhub:*","Resource":"*"}]}"#,
+    ),
+    (
+        "/",
+        "AWSSecurityHubReadOnlyAccess",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["securityhub:Get*","securityhub:List*","securityhub:Describe*"],"Resource":"*"}]}"#,
+    ),
+    (
+        "/",
+        "AmazonS3ReadOnlyAccess",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:Get*","s3:List*","s3:Describe*"],"Resource":"*"}]}"#,
+    ),
+    (
+        "/job-function/",
+        "ViewOnlyAccess",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":[
+        "guardduty:Get*","guardduty:List*",
+        "organizations:Describe*","organizations:List*",
+        "iam:List*","iam:GetAccountSummary","iam:GetLoginProfile"],"Resource":"*"}]}"#,
+    ),
 ];
+
+/// Whether `arn` names an AWS managed policy the sandbox knows.
+pub fn is_aws_managed(arn: &str) -> bool {
+    aws_managed_document(arn).is_some()
+}
+
+/// The document of the AWS managed policy `arn`, if the sandbox knows it.
+pub fn aws_managed_document(arn: &str) -> Option<&'static str> {
+    let (owner, path, name) = parse_policy_arn(arn).ok()?;
+    (owner == "aws").then_some(())?;
+    AWS_MANAGED
+        .iter()
+        .find(|(p, n, _)| *p == path && *n == name)
+        .map(|(_, _, d)| *d)
+}
 
 pub fn handle(
     world: &mut World,
@@ -64,6 +181,9 @@ pub fn handle(
     form: &Form,
 ) -> Result<Option<String>, ApiError> {
     let account_id = caller.account.clone();
+    if op == "CreateAccessKey" {
+        return create_access_key(world, caller, form).map(Some);
+    }
     // A fresh id for the entity a Create makes, drawn before borrowing the account (and only
     // then, so reads do not move the world's seeded generator).
     let new_id = if op.starts_with("Create") {
@@ -100,6 +220,29 @@ pub fn handle(
         "AttachRolePolicy" => attach(account, form).map(|_| None),
         "DetachRolePolicy" => detach(account, form).map(|_| None),
         "ListAttachedRolePolicies" => list_attached(account, form).map(Some),
+        "PutRolePolicy" | "PutUserPolicy" => put_inline(account, op, form).map(|_| None),
+        "GetRolePolicy" | "GetUserPolicy" => get_inline(account, op, form).map(Some),
+        "DeleteRolePolicy" | "DeleteUserPolicy" => delete_inline(account, op, form).map(|_| None),
+        "CreateUser" => create_user(account, form, &new_id).map(Some),
+        "GetUser" => {
+            let name = match form.get("UserName") {
+                Some(n) => n.to_string(),
+                None => match &caller.principal {
+                    Principal::User { name } => name.clone(),
+                    Principal::AssumedRole { .. } => {
+                        return Err(validation(
+                            "null",
+                            "userName",
+                            "Must specify userName when calling with non-User credentials",
+                        ))
+                    }
+                },
+            };
+            Ok(Some(user_xml(find_user(account, &name)?)))
+        }
+        "AttachUserPolicy" => attach_user(account, form).map(|_| None),
+        "DetachUserPolicy" => detach_user(account, form).map(|_| None),
+        "ListAttachedUserPolicies" => list_attached_user(account, form).map(Some),
         _ => Err(ApiError::new(
             400,
             "InvalidAction",
@@ -355,6 +498,7 @@ fn create_role(account: &mut Account, form: &Form, new_id: &str) -> Result<Strin
         max_session_duration: max_session,
         created: Utc::now(),
         attached: BTreeSet::new(),
+        inline: BTreeMap::new(),
     };
     let out = role_xml(&role);
     account.iam.roles.insert(role.name.clone(), role);
@@ -404,10 +548,8 @@ fn policy_not_found(arn: &str) -> ApiError {
 fn lookup_policy(account: &Account, arn: &str) -> Result<ManagedPolicy, ApiError> {
     let (owner, path, name) = parse_policy_arn(arn)?;
     if owner == "aws" {
-        return AWS_MANAGED
-            .iter()
-            .find(|(p, n)| *p == path && *n == name)
-            .map(|_| aws_managed(arn, path, name))
+        return aws_managed_document(arn)
+            .map(|doc| aws_managed(arn, path, name, doc))
             .ok_or_else(|| policy_not_found(arn));
     }
     if owner != account.id {
@@ -425,7 +567,7 @@ fn lookup_policy(account: &Account, arn: &str) -> Result<ManagedPolicy, ApiError
         .ok_or_else(|| policy_not_found(arn))
 }
 
-fn aws_managed(arn: &str, path: &str, name: &str) -> ManagedPolicy {
+fn aws_managed(arn: &str, path: &str, name: &str, document: &str) -> ManagedPolicy {
     // A fixed date: AWS managed policies predate any sandbox.
     let created = chrono::DateTime::from_timestamp(1_500_000_000, 0).unwrap_or_default();
     ManagedPolicy {
@@ -438,7 +580,7 @@ fn aws_managed(arn: &str, path: &str, name: &str) -> ManagedPolicy {
         updated: created,
         versions: vec![PolicyVersion {
             id: "v1".into(),
-            document: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#.into(),
+            document: document.to_string(),
             is_default: true,
             created,
         }],
@@ -718,6 +860,277 @@ fn list_attached(account: &Account, form: &Form) -> Result<String, ApiError> {
     });
     page_end(&mut x, end, total);
     Ok(x.finish())
+}
+
+// ---- users, access keys, inline policies ----------------------------------------------------
+
+fn find_user<'a>(account: &'a Account, name: &str) -> Result<&'a User, ApiError> {
+    account
+        .iam
+        .users
+        .values()
+        .find(|u| u.name.eq_ignore_ascii_case(name))
+        .ok_or_else(|| no_such_entity(format!("The user with name {name} cannot be found.")))
+}
+
+fn find_user_mut<'a>(account: &'a mut Account, name: &str) -> Result<&'a mut User, ApiError> {
+    account
+        .iam
+        .users
+        .values_mut()
+        .find(|u| u.name.eq_ignore_ascii_case(name))
+        .ok_or_else(|| no_such_entity(format!("The user with name {name} cannot be found.")))
+}
+
+fn user_xml(u: &User) -> String {
+    let mut x = Xml::new();
+    x.nest("User", |x| {
+        x.el("Path", &u.path)
+            .el("UserName", &u.name)
+            .el("UserId", &u.id)
+            .el("Arn", &u.arn)
+            .el("CreateDate", xml::time(&u.created));
+    });
+    x.finish()
+}
+
+fn create_user(account: &mut Account, form: &Form, new_id: &str) -> Result<String, ApiError> {
+    let name = form.require("UserName")?;
+    check_name(name, "userName", 64)?;
+    let path = check_path(form)?;
+    if account
+        .iam
+        .users
+        .keys()
+        .any(|k| k.eq_ignore_ascii_case(name))
+    {
+        return Err(already_exists(format!(
+            "User with name {name} already exists."
+        )));
+    }
+    let user = User {
+        name: name.to_string(),
+        id: format!("AIDA{new_id}"),
+        arn: format!("arn:aws:iam::{}:user{path}{name}", account.id),
+        path,
+        created: Utc::now(),
+        attached: BTreeSet::new(),
+        inline: BTreeMap::new(),
+    };
+    let out = user_xml(&user);
+    account.iam.users.insert(user.name.clone(), user);
+    Ok(out)
+}
+
+/// IAM allows two access keys per user.
+const MAX_KEYS_PER_USER: usize = 2;
+
+fn create_access_key(world: &mut World, caller: &Caller, form: &Form) -> Result<String, ApiError> {
+    let name = match (form.get("UserName"), &caller.principal) {
+        (Some(n), _) => n.to_string(),
+        (None, Principal::User { name }) => name.clone(),
+        (None, Principal::AssumedRole { .. }) => {
+            return Err(validation(
+                "null",
+                "userName",
+                "Must specify userName when calling with non-User credentials",
+            ))
+        }
+    };
+    let account = world
+        .accounts
+        .get(&caller.account)
+        .ok_or_else(|| ApiError::new(403, "InvalidClientTokenId", "Unknown account"))?;
+    let user = find_user(account, &name)?.name.clone();
+    let existing = world
+        .keys
+        .values()
+        .filter(|c| {
+            c.account == caller.account
+                && matches!(&c.principal, Principal::User { name } if *name == user)
+        })
+        .count();
+    if existing >= MAX_KEYS_PER_USER {
+        return Err(ApiError::new(
+            409,
+            "LimitExceeded",
+            format!("Cannot exceed quota for AccessKeysPerUser: {MAX_KEYS_PER_USER}"),
+        ));
+    }
+    let key = world.new_access_key("AKIA");
+    let secret = world.random(ALNUM, 40);
+    world.keys.insert(
+        key.clone(),
+        Credential {
+            account: caller.account.clone(),
+            secret: secret.clone(),
+            session_token: None,
+            principal: Principal::User { name: user.clone() },
+        },
+    );
+    let mut x = Xml::new();
+    x.nest("AccessKey", |x| {
+        x.el("UserName", &user)
+            .el("AccessKeyId", &key)
+            .el("Status", "Active")
+            .el("SecretAccessKey", &secret)
+            .el("CreateDate", xml::time(&Utc::now()));
+    });
+    Ok(x.finish())
+}
+
+fn attach_user(account: &mut Account, form: &Form) -> Result<(), ApiError> {
+    let name = form.require("UserName")?.to_string();
+    let arn = form.require("PolicyArn")?.to_string();
+    lookup_policy(account, &arn)?;
+    let user = find_user_mut(account, &name)?;
+    if !user.attached.insert(arn.clone()) {
+        return Ok(());
+    }
+    if let Some(p) = account.iam.policies.get_mut(&arn) {
+        p.attachment_count += 1;
+    }
+    Ok(())
+}
+
+fn detach_user(account: &mut Account, form: &Form) -> Result<(), ApiError> {
+    let name = form.require("UserName")?.to_string();
+    let arn = form.require("PolicyArn")?.to_string();
+    parse_policy_arn(&arn)?;
+    if !find_user_mut(account, &name)?.attached.remove(&arn) {
+        return Err(no_such_entity(format!("Policy {arn} was not found.")));
+    }
+    if let Some(p) = account.iam.policies.get_mut(&arn) {
+        p.attachment_count = p.attachment_count.saturating_sub(1);
+    }
+    Ok(())
+}
+
+fn list_attached_user(account: &Account, form: &Form) -> Result<String, ApiError> {
+    let user = find_user(account, form.require("UserName")?)?;
+    let (max, start) = paging(form)?;
+    let attached: Vec<(String, String)> = user
+        .attached
+        .iter()
+        .filter_map(|arn| {
+            let (_, _, name) = parse_policy_arn(arn).ok()?;
+            Some((name.to_string(), arn.clone()))
+        })
+        .collect();
+    let total = attached.len();
+    let end = (start + max).min(total);
+    let mut x = Xml::new();
+    x.nest("AttachedPolicies", |x| {
+        for (name, arn) in attached.iter().take(end).skip(start) {
+            x.nest("member", |x| {
+                x.el("PolicyName", name).el("PolicyArn", arn);
+            });
+        }
+    });
+    page_end(&mut x, end, total);
+    Ok(x.finish())
+}
+
+/// The inline policies of one role or user, with what IAM's messages call it.
+struct Inline<'a> {
+    policies: &'a mut BTreeMap<String, String>,
+    /// `role` or `user`.
+    kind: &'static str,
+    owner: String,
+    /// The quota of all its inline policies together.
+    max: usize,
+}
+
+/// The inline policies of the role (`...RolePolicy`) or user (`...UserPolicy`) the form names.
+fn inline_of<'a>(account: &'a mut Account, op: &str, form: &Form) -> Result<Inline<'a>, ApiError> {
+    if op.ends_with("RolePolicy") {
+        let name = form.require("RoleName")?.to_string();
+        let role = find_role_mut(account, &name)?;
+        Ok(Inline {
+            policies: &mut role.inline,
+            kind: "role",
+            owner: name,
+            max: INLINE_ROLE_MAX,
+        })
+    } else {
+        let name = form.require("UserName")?.to_string();
+        let user = find_user_mut(account, &name)?;
+        Ok(Inline {
+            policies: &mut user.inline,
+            kind: "user",
+            owner: name,
+            max: INLINE_USER_MAX,
+        })
+    }
+}
+
+fn put_inline(account: &mut Account, op: &str, form: &Form) -> Result<(), ApiError> {
+    let policy_name = form.require("PolicyName")?.to_string();
+    check_name(&policy_name, "policyName", 128)?;
+    let doc = form.require("PolicyDocument")?.to_string();
+    check_document(&doc, DocKind::Identity)?;
+    let Inline {
+        policies: inline,
+        kind,
+        owner,
+        max,
+    } = inline_of(account, op, form)?;
+    let size = |d: &str| d.chars().filter(|c| !c.is_whitespace()).count();
+    let others: usize = inline
+        .iter()
+        .filter(|(n, _)| **n != policy_name)
+        .map(|(_, d)| size(d))
+        .sum();
+    if others + size(&doc) > max {
+        return Err(ApiError::new(
+            409,
+            "LimitExceeded",
+            format!("Maximum policy size of {max} bytes exceeded for {kind} {owner}"),
+        ));
+    }
+    inline.insert(policy_name, doc);
+    Ok(())
+}
+
+fn get_inline(account: &mut Account, op: &str, form: &Form) -> Result<String, ApiError> {
+    let policy_name = form.require("PolicyName")?.to_string();
+    let Inline {
+        policies: inline,
+        kind,
+        owner,
+        ..
+    } = inline_of(account, op, form)?;
+    let doc = inline.get(&policy_name).ok_or_else(|| {
+        no_such_entity(format!(
+            "The {kind} policy with name {policy_name} cannot be found."
+        ))
+    })?;
+    let mut x = Xml::new();
+    x.el(
+        if kind == "role" {
+            "RoleName"
+        } else {
+            "UserName"
+        },
+        &owner,
+    )
+    .el("PolicyName", &policy_name)
+    .el("PolicyDocument", url_encode(doc));
+    Ok(x.finish())
+}
+
+fn delete_inline(account: &mut Account, op: &str, form: &Form) -> Result<(), ApiError> {
+    let policy_name = form.require("PolicyName")?.to_string();
+    let Inline {
+        policies: inline,
+        kind,
+        ..
+    } = inline_of(account, op, form)?;
+    inline.remove(&policy_name).map(|_| ()).ok_or_else(|| {
+        no_such_entity(format!(
+            "The {kind} policy with name {policy_name} cannot be found."
+        ))
+    })
 }
 
 #[cfg(test)]

@@ -10,6 +10,8 @@
 //! | --- | --- |
 //! | [`server`] | the HTTP endpoint: service/operation dispatch, auth, faults, call log |
 //! | [`auth`] | who is calling: key -> account and principal, region, the order of refusals |
+//! | [`authz`] | whether the caller's identity policies and SCPs allow the request |
+//! | [`policy`] | the policy language: statements, wildcards, conditions (pure) |
 //! | [`sigv4`] | SigV4 signature verification (the server's half of the algorithm) |
 //! | [`regions`] | the sandbox's own region table: regions, opt-in, global services |
 //! | [`error`] | errors as each protocol encodes them |
@@ -20,6 +22,7 @@
 //! | [`sts`], [`organizations`], [`iam`], [`guardduty`] | one module per service |
 
 pub mod auth;
+pub mod authz;
 pub mod calls;
 pub mod error;
 pub mod faults;
@@ -27,6 +30,7 @@ pub mod guardduty;
 pub mod iam;
 pub mod org_file;
 pub mod organizations;
+pub mod policy;
 pub mod query;
 pub mod regions;
 pub mod server;
@@ -90,9 +94,19 @@ impl Sandbox {
     pub async fn start(spec: &OrgSpec, port: u16) -> Result<Sandbox, SandboxError> {
         let world = org_file::build_world(spec).map_err(SandboxError::Spec)?;
         spec.faults.validate().map_err(SandboxError::Spec)?;
+        Sandbox::serve(world, Faults::new(spec.faults.clone()), port).await
+    }
+
+    /// Serve `world` (e.g. a copy of another sandbox's, taken with `world(|w| w.clone())`:
+    /// tests branch one arranged world into several) on a free port, without faults.
+    pub async fn from_world(world: World) -> Result<Sandbox, SandboxError> {
+        Sandbox::serve(world, Faults::new(Default::default()), 0).await
+    }
+
+    async fn serve(world: World, faults: Faults, port: u16) -> Result<Sandbox, SandboxError> {
         let shared = Arc::new(Shared {
             world: Mutex::new(world),
-            faults: Faults::new(spec.faults.clone()),
+            faults,
             calls: CallLog::default(),
         });
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))

@@ -16,8 +16,9 @@ use super::guardduty::detectors::{self, configurable, FREQUENCIES};
 use super::guardduty::organization::AUTO_VALUES as AUTO_ENABLE;
 use super::guardduty::seed::{seed_findings, FindingsSeed};
 use super::state::{
-    Account, AccountStatus, AdministratorLink, Detector, Iam, Invitation, Member, Role, World,
-    DEFAULT_EXECUTION_ROLE, GUARDDUTY_PRINCIPAL, UPPER_DIGITS,
+    sandbox_user, Account, AccountStatus, AdministratorLink, Detector, Iam, Invitation, Member,
+    Role, World, ADMINISTRATOR_ACCESS, DEFAULT_EXECUTION_ROLE, GUARDDUTY_PRINCIPAL, SANDBOX_USER,
+    UPPER_DIGITS,
 };
 
 /// The whole org file.
@@ -62,6 +63,42 @@ pub struct OrgSpec {
     /// Findings to seed (`[[findings]]` blocks, see `guardduty::seed`).
     #[serde(default)]
     pub findings: Vec<FindingsSeed>,
+    /// IAM settings (`[iam]`).
+    #[serde(default)]
+    pub iam: IamSpec,
+}
+
+/// `[iam]`: whether the sandbox evaluates identity policies and SCPs, and what each
+/// account's user `sandbox-admin` may do.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IamSpec {
+    /// Evaluate identity policies (users' and roles', managed and inline) and SCPs on every
+    /// call, as AWS does (default). `false`: every authenticated call is allowed.
+    #[serde(default = "default_true")]
+    pub enforce_policies: bool,
+    /// Managed policies attached to `sandbox-admin` in member accounts (ARNs, or names of
+    /// AWS managed policies). Default: AdministratorAccess. The management account's user
+    /// always has AdministratorAccess, as the first user AWS creates.
+    #[serde(default)]
+    pub member_user_policies: Option<Vec<String>>,
+    /// Per account: the managed policies of its `sandbox-admin`, over the default.
+    #[serde(default)]
+    pub user_policies: BTreeMap<String, Vec<String>>,
+}
+
+impl Default for IamSpec {
+    fn default() -> IamSpec {
+        IamSpec {
+            enforce_policies: true,
+            member_user_policies: None,
+            user_policies: BTreeMap::new(),
+        }
+    }
+}
+
+fn default_true() -> bool {
+    true
 }
 
 /// One account of the org file.
@@ -199,6 +236,7 @@ impl Default for OrgSpec {
             memberships: vec![],
             faults: FaultConfig::default(),
             findings: vec![],
+            iam: IamSpec::default(),
         }
     }
 }
@@ -255,6 +293,7 @@ pub fn build_world(spec: &OrgSpec) -> Result<World, String> {
     );
     give_role_ids(&mut world, &management_id);
     world.session_lifetime = chrono::Duration::seconds(spec.session_lifetime_secs as i64);
+    world.enforce_policies = spec.iam.enforce_policies;
     let mut seen: BTreeSet<String> = BTreeSet::from([management_id.clone()]);
     for a in &spec.accounts {
         if !seen.insert(a.id.clone()) {
@@ -284,6 +323,7 @@ pub fn build_world(spec: &OrgSpec) -> Result<World, String> {
         give_role_ids(&mut world, &a.id);
         added += 1;
     }
+    seed_user_policies(&mut world, &spec.iam)?;
     seed_organization(&mut world, spec)?;
     for d in &spec.detectors {
         seed_detectors(&mut world, d)?;
@@ -295,6 +335,48 @@ pub fn build_world(spec: &OrgSpec) -> Result<World, String> {
     // Findings last: they go to the detectors seeded above, or get an enabled one.
     seed_findings(&mut world, &spec.findings, spec.seed)?;
     Ok(world)
+}
+
+/// `[iam] member_user_policies` and `[iam.user_policies]`: what each `sandbox-admin` has.
+fn seed_user_policies(world: &mut World, spec: &IamSpec) -> Result<(), String> {
+    let arns = |what: &str, list: &[String]| -> Result<BTreeSet<String>, String> {
+        list.iter()
+            .map(|p| {
+                let arn = if p.starts_with("arn:") {
+                    p.clone()
+                } else {
+                    format!("arn:aws:iam::aws:policy/{p}")
+                };
+                if super::iam::is_aws_managed(&arn) {
+                    Ok(arn)
+                } else {
+                    Err(format!(
+                        "{what}: {p:?} is not an AWS managed policy the sandbox knows"
+                    ))
+                }
+            })
+            .collect()
+    };
+    let members = match &spec.member_user_policies {
+        Some(list) => Some(arns("iam.member_user_policies", list)?),
+        None => None,
+    };
+    for (account, list) in &spec.user_policies {
+        known(world, "iam.user_policies", account)?;
+        arns(&format!("iam.user_policies.{account}"), list)?;
+    }
+    let management = world.org.management.clone();
+    for (id, account) in world.accounts.iter_mut() {
+        let chosen = match spec.user_policies.get(id) {
+            Some(list) => Some(arns("iam.user_policies", list)?),
+            None if *id != management => members.clone(),
+            None => None,
+        };
+        if let (Some(chosen), Some(user)) = (chosen, account.iam.users.get_mut(SANDBOX_USER)) {
+            user.attached = chosen;
+        }
+    }
+    Ok(())
 }
 
 fn check_opt_in(what: &str, regions: &[String]) -> Result<(), String> {
@@ -351,12 +433,15 @@ fn account_from(a: &AccountSpec, management: &str, is_management: bool) -> Resul
                 trust_policy: trust_policy_for(management),
                 max_session_duration: 3600,
                 created: now,
-                attached: BTreeSet::from([
-                    "arn:aws:iam::aws:policy/AdministratorAccess".to_string()
-                ]),
+                attached: BTreeSet::from([ADMINISTRATOR_ACCESS.to_string()]),
+                inline: BTreeMap::new(),
             },
         );
     }
+    iam.users.insert(
+        SANDBOX_USER.to_string(),
+        sandbox_user(&a.id, [ADMINISTRATOR_ACCESS.to_string()]),
+    );
     Ok(Account {
         id: a.id.clone(),
         name: a
@@ -542,6 +627,7 @@ fn seed_detectors(world: &mut World, spec: &DetectorSpec) -> Result<(), String> 
             let id = world.new_hex_id();
             let detector = new_detector(id, enabled, spec);
             world.cell_mut(account, &region).detector = Some(detector);
+            detectors::add_service_linked_role(world, account);
         }
     }
     Ok(())

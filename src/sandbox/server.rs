@@ -18,7 +18,7 @@ use super::error::{server_fault, throttled, ApiError, Protocol, IAM_XMLNS, STS_X
 use super::faults::Verdict;
 use super::query::Form;
 use super::sigv4::Received;
-use super::{guardduty, iam, organizations, sts, xml, Shared};
+use super::{authz, guardduty, iam, organizations, sts, xml, Shared};
 
 const ORGANIZATIONS_TARGET_PREFIX: &str = "AWSOrganizationsV20161128.";
 const STS_VERSION: &str = "2011-06-15";
@@ -168,17 +168,38 @@ fn dispatch(
     caller: &Caller,
     incoming: Incoming,
 ) -> Result<Reply, ApiError> {
+    let protocol = incoming.protocol();
     match incoming {
         Incoming::GuardDuty { route, query, body } => {
             let body = body?;
+            let created_filter = (route.op == "CreateFilter")
+                .then(|| body.get("name").and_then(|v| v.as_str()).map(String::from))
+                .flatten();
+            let filter = route.filter_name.clone().or(created_filter);
+            let request = authz::guardduty_request(
+                caller,
+                route.op,
+                route.detector_id.as_deref(),
+                filter.as_deref(),
+            );
+            authz::authorize(world, caller, protocol, &[request])?;
             guardduty::handle(world, caller, &guardduty::Request { route, query, body })
                 .map(Reply::Json)
         }
         Incoming::Organizations { op, body } => {
-            organizations::handle(world, caller, op, &body?).map(Reply::Json)
+            let body = body?;
+            let requests = authz::organizations_requests(world, op, &body);
+            authz::authorize(world, caller, protocol, &requests)?;
+            organizations::handle(world, caller, op, &body).map(Reply::Json)
         }
+        // AssumeRole weighs the trust policy with the caller's policies itself; GetCallerIdentity
+        // needs no permission.
         Incoming::Sts { op, form } => sts::handle(world, caller, op, &form).map(Reply::Xml),
-        Incoming::Iam { op, form } => iam::handle(world, caller, op, &form).map(Reply::Xml),
+        Incoming::Iam { op, form } => {
+            let request = authz::iam_request(world, caller, op, &|k| form.get(k).map(String::from));
+            authz::authorize(world, caller, protocol, &[request])?;
+            iam::handle(world, caller, op, &form).map(Reply::Xml)
+        }
     }
 }
 

@@ -72,8 +72,29 @@ impl Account {
 #[derive(Debug, Clone, Default)]
 pub struct Iam {
     pub roles: BTreeMap<String, Role>,
+    /// IAM users by name (every account has `sandbox-admin`, whose key the sandbox hands out).
+    pub users: BTreeMap<String, User>,
     /// Customer managed policies by ARN.
     pub policies: BTreeMap<String, ManagedPolicy>,
+}
+
+/// The user every sandbox account has; its long-term key is what `keys_of` returns.
+pub const SANDBOX_USER: &str = "sandbox-admin";
+/// The AWS managed policy AWS attaches to the management account's first user and to
+/// `OrganizationAccountAccessRole`.
+pub const ADMINISTRATOR_ACCESS: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
+
+#[derive(Debug, Clone)]
+pub struct User {
+    pub name: String,
+    pub id: String,
+    pub path: String,
+    pub arn: String,
+    pub created: DateTime<Utc>,
+    /// Attached managed policy ARNs.
+    pub attached: BTreeSet<String>,
+    /// Inline policies: name -> document (decoded JSON text).
+    pub inline: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone)]
@@ -89,6 +110,8 @@ pub struct Role {
     pub created: DateTime<Utc>,
     /// Attached managed policy ARNs.
     pub attached: BTreeSet<String>,
+    /// Inline policies: name -> document (decoded JSON text).
+    pub inline: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone)]
@@ -173,6 +196,50 @@ pub struct Organization {
     pub service_access: BTreeMap<String, DateTime<Utc>>,
     /// (service principal, account id) -> date delegated.
     pub delegated_admins: BTreeMap<(String, String), DateTime<Utc>>,
+    /// The organization's one root (`r-` + 4 characters).
+    pub root_id: String,
+    /// Policy types enabled on the root (`SERVICE_CONTROL_POLICY`).
+    pub policy_types: BTreeSet<String>,
+    /// Organization policies (customer and AWS managed) by id.
+    pub policies: BTreeMap<String, OrgPolicy>,
+    /// Target id (root or account) -> ids of the policies attached to it.
+    pub attachments: BTreeMap<String, BTreeSet<String>>,
+}
+
+/// The policy type of service control policies.
+pub const SCP_TYPE: &str = "SERVICE_CONTROL_POLICY";
+/// The id of the AWS managed SCP that allows everything.
+pub const FULL_AWS_ACCESS_ID: &str = "p-FullAWSAccess";
+
+/// An Organizations policy (the sandbox knows SCPs).
+#[derive(Debug, Clone)]
+pub struct OrgPolicy {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub policy_type: String,
+    pub content: String,
+    pub aws_managed: bool,
+}
+
+impl Organization {
+    /// The SCPs in force for `account` (None: SCPs do not apply to it), by level: the root's,
+    /// then the account's own. An action must be allowed at every level and denied at none.
+    pub fn scp_levels(&self, account: &str) -> Option<Vec<Vec<&OrgPolicy>>> {
+        if account == self.management || !self.policy_types.contains(SCP_TYPE) {
+            return None;
+        }
+        let level = |target: &str| -> Vec<&OrgPolicy> {
+            self.attachments
+                .get(target)
+                .into_iter()
+                .flatten()
+                .filter_map(|id| self.policies.get(id))
+                .filter(|p| p.policy_type == SCP_TYPE)
+                .collect()
+        };
+        Some(vec![level(&self.root_id), level(account)])
+    }
 }
 
 /// A GuardDuty detector.
@@ -254,7 +321,7 @@ pub struct OrgConfig {
 }
 
 /// GuardDuty state of one account in one region.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Cell {
     pub detector: Option<Detector>,
     /// Members this account administers, by account id.
@@ -275,8 +342,8 @@ pub struct GuardDutyOrgRegion {
     pub config: OrgConfig,
 }
 
-/// Everything the sandbox serves.
-#[derive(Debug)]
+/// Everything the sandbox serves (Clone: tests take a copy and serve it again).
+#[derive(Debug, Clone)]
 pub struct World {
     pub org: Organization,
     pub accounts: BTreeMap<String, Account>,
@@ -292,6 +359,21 @@ pub struct World {
     pub session_lifetime: chrono::Duration,
     /// Seeded randomness: ids, keys, sample data. The same seed gives the same world.
     pub rng: ChaCha8Rng,
+    /// Whether identity policies and SCPs are evaluated (org file `[iam] enforce_policies`).
+    pub enforce_policies: bool,
+    /// When set, every authorization decision is recorded here (tests ask which actions a
+    /// principal used). Off by default: a long-running sandbox would grow it without end.
+    pub decisions: Option<std::cell::RefCell<Vec<Decided>>>,
+}
+
+/// One authorization decision, as recorded when [`World::decisions`] is on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decided {
+    /// `aws:PrincipalArn` of the caller (a user's ARN, or a session's role ARN).
+    pub principal: String,
+    pub action: String,
+    pub resource: String,
+    pub allowed: bool,
 }
 
 impl World {
@@ -299,12 +381,29 @@ impl World {
     pub fn new(seed: u64, management: Account, regions: Vec<String>) -> World {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let org_id = format!("o-{}", random_chars(&mut rng, LOWER_DIGITS, 10));
+        // Derived from the organization id, not drawn: the seeded generator's sequence (and so
+        // every id and key of a seed) stays what it was before roots existed.
+        let root_id = format!("r-{}", &org_id[org_id.len() - 4..]);
         let mut world = World {
             org: Organization {
                 id: org_id,
                 management: management.id.clone(),
                 service_access: BTreeMap::new(),
                 delegated_admins: BTreeMap::new(),
+                root_id,
+                policy_types: BTreeSet::new(),
+                policies: BTreeMap::from([(
+                    FULL_AWS_ACCESS_ID.to_string(),
+                    OrgPolicy {
+                        id: FULL_AWS_ACCESS_ID.into(),
+                        name: "FullAWSAccess".into(),
+                        description: "Allows access to every operation".into(),
+                        policy_type: SCP_TYPE.into(),
+                        content: r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#.into(),
+                        aws_managed: true,
+                    },
+                )]),
+                attachments: BTreeMap::new(),
             },
             accounts: BTreeMap::new(),
             keys: HashMap::new(),
@@ -314,13 +413,21 @@ impl World {
             guardduty_org: HashMap::new(),
             session_lifetime: chrono::Duration::hours(1),
             rng,
+            enforce_policies: true,
+            decisions: None,
         };
         world.add_account(management);
         world
     }
 
-    /// Adds an account with a long-term user key (`sandbox-admin`).
-    pub fn add_account(&mut self, account: Account) {
+    /// Adds an account with a long-term key of its user `sandbox-admin` (created with
+    /// AdministratorAccess attached when the account does not bring one).
+    pub fn add_account(&mut self, mut account: Account) {
+        account
+            .iam
+            .users
+            .entry(SANDBOX_USER.to_string())
+            .or_insert_with(|| sandbox_user(&account.id, [ADMINISTRATOR_ACCESS.to_string()]));
         let key = self.new_access_key("AKIA");
         let secret = random_chars(&mut self.rng, ALNUM, 40);
         self.keys.insert(
@@ -330,7 +437,7 @@ impl World {
                 secret,
                 session_token: None,
                 principal: Principal::User {
-                    name: "sandbox-admin".into(),
+                    name: SANDBOX_USER.into(),
                 },
             },
         );
@@ -424,6 +531,20 @@ impl World {
     /// Whether `account` is the organization's management account.
     pub fn is_management(&self, account: &str) -> bool {
         self.org.management == account
+    }
+}
+
+/// The sandbox user of `account` with `attached` managed policies. Its id is derived from the
+/// account (`AIDA` + 17 characters), so it is stable without drawing from the generator.
+pub fn sandbox_user(account: &str, attached: impl IntoIterator<Item = String>) -> User {
+    User {
+        name: SANDBOX_USER.into(),
+        id: format!("AIDASANDB{account}"),
+        path: "/".into(),
+        arn: format!("arn:aws:iam::{account}:user/{SANDBOX_USER}"),
+        created: Utc::now(),
+        attached: attached.into_iter().collect(),
+        inline: BTreeMap::new(),
     }
 }
 

@@ -10,7 +10,9 @@ use chrono::Utc;
 use serde_json::Value;
 
 use super::auth::Caller;
-use super::error::ApiError;
+use super::authz::{self, Refusal};
+use super::error::{ApiError, Protocol};
+use super::policy::{self, Request};
 use super::query::Form;
 use super::state::{AccountStatus, Credential, Principal, World, ALNUM};
 use super::xml::{self, Xml};
@@ -202,8 +204,37 @@ fn assume_role(world: &mut World, caller: &Caller, form: &Form) -> Result<String
         org_id: &world.org.id,
         external_id,
     };
-    if evaluate(&policy, &ctx, "sts:AssumeRole") != Decision::Allow {
+    let trust = evaluate(&policy, &ctx, "sts:AssumeRole");
+    if trust != Decision::Allow {
         return Err(access_denied(caller, &role_arn));
+    }
+    // The caller's own policies (identity and SCPs) must allow sts:AssumeRole on the role too,
+    // except where the trust policy names the caller's own principal in its own account: a
+    // resource policy that grants a principal of the same account directly is enough there.
+    let request = Request::new("sts:AssumeRole", role_arn.clone());
+    let named_directly = account_id == caller.account
+        && evaluate(
+            &policy,
+            &TrustContext {
+                principals: ctx.principals.clone(),
+                account: "",
+                ..ctx
+            },
+            "sts:AssumeRole",
+        ) == Decision::Allow;
+    match authz::decide(world, caller, &request) {
+        Ok(()) => {}
+        Err(Refusal::IdentityImplicit) if named_directly => {}
+        Err(refusal) => {
+            return Err(authz::access_denied(
+                Protocol::Query {
+                    xmlns: super::error::STS_XMLNS,
+                },
+                caller,
+                &request,
+                refusal,
+            ))
+        }
     }
 
     // Regional STS issues credentials only for accounts that have the region enabled.
@@ -312,51 +343,29 @@ pub enum Decision {
     ImplicitDeny,
 }
 
-/// Evaluate a resource policy for `action`: an explicit Deny wins over any Allow.
+/// Evaluate a resource policy for `action` (the shared policy engine, with the trust
+/// policy's own context keys): an explicit Deny wins over any Allow.
 pub fn evaluate(policy: &Value, ctx: &TrustContext, action: &str) -> Decision {
-    let statements: Vec<&Value> = match policy.get("Statement") {
-        Some(Value::Array(items)) => items.iter().collect(),
-        Some(s @ Value::Object(_)) => vec![s],
-        _ => return Decision::ImplicitDeny,
-    };
-    let mut allowed = false;
-    for s in statements {
-        if !statement_applies(s, ctx, action) {
-            continue;
-        }
-        match s.get("Effect").and_then(Value::as_str) {
-            Some("Deny") => return Decision::Deny,
-            Some("Allow") => allowed = true,
-            _ => {}
-        }
+    let mut req = Request::new(action, "*")
+        .with("aws:PrincipalAccount", ctx.account)
+        .with("aws:PrincipalArn", ctx.caller_arn)
+        .with("aws:PrincipalOrgID", ctx.org_id);
+    if let Some(id) = ctx.external_id {
+        req.set("sts:ExternalId", id);
     }
-    if allowed {
-        Decision::Allow
-    } else {
-        Decision::ImplicitDeny
+    // A statement with a Principal names callers; one without (never valid in a trust policy)
+    // names nobody.
+    let names_caller = |p: &Value| principal_matches(p, ctx);
+    let has_principal = policy::statements(policy)
+        .iter()
+        .all(|s| s.get("Principal").is_some() || s.get("NotPrincipal").is_some());
+    if !has_principal {
+        return Decision::ImplicitDeny;
     }
-}
-
-fn statement_applies(s: &Value, ctx: &TrustContext, action: &str) -> bool {
-    let principal_ok = match (s.get("Principal"), s.get("NotPrincipal")) {
-        (Some(p), None) => principal_matches(p, ctx),
-        (None, Some(p)) => !principal_matches(p, ctx),
-        _ => false,
-    };
-    let action_ok = match (s.get("Action"), s.get("NotAction")) {
-        (Some(a), None) => strings(a).iter().any(|p| wildcard_match(p, action)),
-        (None, Some(a)) => !strings(a).iter().any(|p| wildcard_match(p, action)),
-        _ => false,
-    };
-    principal_ok && action_ok && s.get("Condition").is_none_or(|c| conditions_hold(c, ctx))
-}
-
-/// A string or a list of strings, as policy grammar allows for most elements.
-fn strings(v: &Value) -> Vec<&str> {
-    match v {
-        Value::String(s) => vec![s.as_str()],
-        Value::Array(items) => items.iter().filter_map(Value::as_str).collect(),
-        _ => vec![],
+    match policy::evaluate_with(policy, &req, names_caller) {
+        policy::Decision::Allow => Decision::Allow,
+        policy::Decision::ExplicitDeny => Decision::Deny,
+        policy::Decision::NotApplicable => Decision::ImplicitDeny,
     }
 }
 
@@ -368,81 +377,11 @@ fn principal_matches(p: &Value, ctx: &TrustContext) -> bool {
         return false; // Service / Federated principals never name a sandbox caller
     };
     let root = format!("arn:aws:iam::{}:root", ctx.account);
-    strings(aws).iter().any(|name| {
+    policy::strings(aws).iter().any(|name| {
         *name == "*"
-            || *name == ctx.account
-            || *name == root
+            || (!ctx.account.is_empty() && (*name == ctx.account || *name == root))
             || ctx.principals.iter().any(|arn| arn == name)
     })
-}
-
-/// IAM's `*` / `?` wildcards; actions compare case-insensitively.
-pub fn wildcard_match(pattern: &str, value: &str) -> bool {
-    let p: Vec<char> = pattern.to_ascii_lowercase().chars().collect();
-    let v: Vec<char> = value.to_ascii_lowercase().chars().collect();
-    glob(&p, &v)
-}
-
-fn glob(p: &[char], v: &[char]) -> bool {
-    match p.split_first() {
-        None => v.is_empty(),
-        Some(('*', rest)) => (0..=v.len()).any(|i| glob(rest, &v[i..])),
-        Some(('?', rest)) => !v.is_empty() && glob(rest, &v[1..]),
-        Some((c, rest)) => v.first() == Some(c) && glob(rest, &v[1..]),
-    }
-}
-
-/// Every operator block and every key in it must hold (AND); a key's values are alternatives
-/// (OR). Unknown operators or keys never hold, so an unreadable condition grants nothing.
-fn conditions_hold(cond: &Value, ctx: &TrustContext) -> bool {
-    let Some(ops) = cond.as_object() else {
-        return false;
-    };
-    ops.iter().all(|(op, block)| {
-        let Some(block) = block.as_object() else {
-            return false;
-        };
-        block.iter().all(|(key, expected)| {
-            let actual = context_value(ctx, key);
-            condition_holds(op, actual.as_deref(), &strings(expected))
-        })
-    })
-}
-
-fn context_value(ctx: &TrustContext, key: &str) -> Option<String> {
-    match key.to_ascii_lowercase().as_str() {
-        "sts:externalid" => ctx.external_id.map(String::from),
-        "aws:principalaccount" => Some(ctx.account.to_string()),
-        "aws:principalarn" => Some(ctx.caller_arn.to_string()),
-        "aws:principalorgid" => Some(ctx.org_id.to_string()),
-        _ => None,
-    }
-}
-
-fn condition_holds(op: &str, actual: Option<&str>, expected: &[&str]) -> bool {
-    let (op, if_exists) = match op.strip_suffix("IfExists") {
-        Some(base) => (base, true),
-        None => (op, false),
-    };
-    let Some(actual) = actual else {
-        // A missing key: negated operators hold, and so does anything "IfExists".
-        return if_exists || op.starts_with("StringNot");
-    };
-    match op {
-        "StringEquals" => expected.contains(&actual),
-        "StringNotEquals" => !expected.contains(&actual),
-        "StringEqualsIgnoreCase" => expected.iter().any(|e| e.eq_ignore_ascii_case(actual)),
-        "StringLike" => expected.iter().any(|e| glob_exact(e, actual)),
-        "StringNotLike" => !expected.iter().any(|e| glob_exact(e, actual)),
-        _ => false,
-    }
-}
-
-/// Case-sensitive wildcard match (condition values, unlike actions, keep their case).
-fn glob_exact(pattern: &str, value: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let v: Vec<char> = value.chars().collect();
-    glob(&p, &v)
 }
 
 #[cfg(test)]

@@ -13,11 +13,13 @@ mod gd_members; // GuardDuty members, invitations, administrators by invitation
 mod gd_organization; // GuardDuty delegated administrator and organization configuration
 mod gd_statistics; // GuardDuty GetFindingsStatistics: maxResults cut, orderBy, no nextToken loop
 mod layers; // no module imports a layer above it: the data flows one way
+mod least_privilege; // the shipped policies under the sandbox's evaluation: every command, every action, auditor, guard SCP
 mod one_product; // one edge and one model: regions, limits, errors, Ctrl-C, exact counts, coverage
 mod policies; // policies apply across accounts (idempotent, versions, failures), orchestrator coverage
 mod report; // gdorg report: many members x regions, formats, escaping (HTML in headless Chromium), CSV formulas
 mod rollout; // plan / rollout / offboard end to end
 mod sandbox_auth; // SigV4 verification, invalid and not-enabled regions, the AWS CLI's signer
+mod sandbox_authz; // identity policies and SCPs evaluated: each service's AccessDenied, AssumeRole, the org-file switch, SCP operations
 mod sandbox_basics; // dispatch, auth, errors, faults
 mod sandbox_boundary; // the sandbox uses no client code; the client reaches it from entry points only
 mod sandbox_faults; // throttling, 5xx, latency, targeting; SDK retries recover

@@ -326,6 +326,13 @@ async fn assumed_role_in_the_management_account_is_the_management_account() {
         .send()
         .await
         .unwrap();
+    // The sandbox evaluates identity policies: the role needs one that lets it list accounts.
+    iam.attach_role_policy()
+        .role_name("Auditor")
+        .policy_arn("arn:aws:iam::aws:policy/AWSOrganizationsReadOnlyAccess")
+        .send()
+        .await
+        .unwrap();
     let out = aws_sdk_sts::Client::new(&env.mgmt)
         .assume_role()
         .role_arn(format!("arn:aws:iam::{}:role/Auditor", env.management))

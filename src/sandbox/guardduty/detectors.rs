@@ -5,14 +5,16 @@
 //! GuardDuty reports; the foundational sources (CloudTrail, DNS logs, flow logs) are always
 //! ENABLED, the protection plans are DISABLED unless asked for.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 
 use crate::sandbox::auth::Caller;
-use crate::sandbox::error::ApiError;
-use crate::sandbox::state::{Detector, FeatureState, World};
+use crate::sandbox::authz;
+use crate::sandbox::error::{ApiError, Protocol};
+use crate::sandbox::policy::Request as PolicyRequest;
+use crate::sandbox::state::{Detector, FeatureState, Role, World, GUARDDUTY_PRINCIPAL};
 
 use super::{epoch, iso, not_owned, opt_bool, opt_str, page, with_next_token, Request};
 
@@ -248,6 +250,7 @@ pub fn ensure_detector(world: &mut World, account: &str, region: &str) -> String
     if let Some(d) = world.detector(account, region) {
         return d.id.clone();
     }
+    add_service_linked_role(world, account);
     let id = world.new_hex_id();
     let detector = new_detector(id.clone(), true, Utc::now());
     world.cell_mut(account, region).detector = Some(detector);
@@ -292,6 +295,61 @@ fn tags(req: &Request) -> Result<BTreeMap<String, String>, ApiError> {
     }
 }
 
+/// The name and path of GuardDuty's service-linked role.
+pub const SERVICE_LINKED_ROLE: &str = "AWSServiceRoleForAmazonGuardDuty";
+pub const SERVICE_LINKED_ROLE_PATH: &str = "/aws-service-role/guardduty.amazonaws.com/";
+
+/// GuardDuty's service-linked role in `account`, added if missing (GuardDuty creates it the
+/// first time it is enabled in the account; it is one per account, for every region).
+pub fn add_service_linked_role(world: &mut World, account: &str) {
+    let Some(a) = world.accounts.get_mut(account) else {
+        return;
+    };
+    if a.iam.roles.contains_key(SERVICE_LINKED_ROLE) {
+        return;
+    }
+    let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"Service": GUARDDUTY_PRINCIPAL}, "Action": "sts:AssumeRole"}]});
+    a.iam.roles.insert(
+        SERVICE_LINKED_ROLE.to_string(),
+        Role {
+            name: SERVICE_LINKED_ROLE.to_string(),
+            // Derived, not drawn: the seeded generator's sequence stays as it was.
+            id: format!("AROASLRGD{account}"),
+            path: SERVICE_LINKED_ROLE_PATH.to_string(),
+            arn: service_role(account),
+            description: Some(
+                "A service-linked role required for Amazon GuardDuty to access your resources."
+                    .into(),
+            ),
+            trust_policy: trust.to_string(),
+            max_session_duration: 3600,
+            created: Utc::now(),
+            attached: BTreeSet::new(),
+            inline: BTreeMap::new(),
+        },
+    );
+}
+
+/// Enabling GuardDuty in the caller's own account creates the service-linked role with the
+/// caller's permissions the first time: it needs `iam:CreateServiceLinkedRole` on the role,
+/// for `iam:AWSServiceName` guardduty.amazonaws.com (GuardDuty user guide, "Service-linked
+/// role permissions").
+pub fn create_service_linked_role(world: &mut World, caller: &Caller) -> Result<(), ApiError> {
+    let exists = world
+        .accounts
+        .get(&caller.account)
+        .is_some_and(|a| a.iam.roles.contains_key(SERVICE_LINKED_ROLE));
+    if exists {
+        return Ok(());
+    }
+    let req = PolicyRequest::new("iam:CreateServiceLinkedRole", service_role(&caller.account))
+        .with("iam:AWSServiceName", GUARDDUTY_PRINCIPAL);
+    authz::authorize(world, caller, Protocol::RestJson, &[req])?;
+    add_service_linked_role(world, &caller.account);
+    Ok(())
+}
+
 fn create(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, ApiError> {
     let enable = opt_bool(req, "enable")?.ok_or_else(|| ApiError::invalid_param("enable"))?;
     let frequency = frequency(req)?;
@@ -302,6 +360,7 @@ fn create(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, Ap
             "The request is rejected because a detector already exists for the current account.",
         ));
     }
+    create_service_linked_role(world, caller)?;
     let now = Utc::now();
     let id = world.new_hex_id();
     let mut detector = new_detector(id.clone(), enable, now);

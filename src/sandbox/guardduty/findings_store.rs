@@ -128,7 +128,7 @@ pub struct Listing {
 const MAX_LISTINGS: usize = 32;
 
 /// Findings of one account in one region.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct FindingStore {
     /// The detector these findings belong to; empty until bound.
     detector: String,

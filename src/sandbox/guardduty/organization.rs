@@ -12,7 +12,9 @@ use chrono::Utc;
 use serde_json::{json, Value};
 
 use crate::sandbox::auth::Caller;
-use crate::sandbox::error::ApiError;
+use crate::sandbox::authz;
+use crate::sandbox::error::{ApiError, Protocol};
+use crate::sandbox::policy::Request as PolicyRequest;
 use crate::sandbox::state::{AccountStatus, World, GUARDDUTY_PRINCIPAL};
 
 use super::detectors::{apply_features, ensure_detector, parse_features, FeatureRequest, FEATURES};
@@ -54,9 +56,42 @@ fn require_management(world: &World, caller: &Caller) -> Result<(), ApiError> {
     }
 }
 
+/// What designating the delegated administrator does in Organizations with the caller's own
+/// permissions (GuardDuty user guide, "Permissions required to designate a delegated GuardDuty
+/// administrator account"): the caller's policies must allow each of these too.
+pub const ENABLE_ADMIN_NEEDS: &[&str] = &[
+    "organizations:EnableAWSServiceAccess",
+    "organizations:RegisterDelegatedAdministrator",
+    "organizations:ListDelegatedAdministrators",
+    "organizations:ListAWSServiceAccessForOrganization",
+    "organizations:DescribeOrganizationalUnit",
+    "organizations:DescribeAccount",
+    "organizations:DescribeOrganization",
+    "organizations:ListAccounts",
+];
+
 fn enable_admin(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, ApiError> {
     require_management(world, caller)?;
     let admin = req_str(req, "adminAccountId")?.to_string();
+    let needs: Vec<PolicyRequest> = ENABLE_ADMIN_NEEDS
+        .iter()
+        .map(|a| {
+            let r = PolicyRequest::new(*a, "*");
+            if a.ends_with("EnableAWSServiceAccess")
+                || a.ends_with("RegisterDelegatedAdministrator")
+            {
+                r.with("organizations:ServicePrincipal", GUARDDUTY_PRINCIPAL)
+            } else {
+                r
+            }
+        })
+        .collect();
+    authz::authorize(world, caller, Protocol::RestJson, &needs)?;
+    // Designating the management account itself enables GuardDuty there with the caller's
+    // permissions, service-linked role included.
+    if admin == caller.account && world.detector(&admin, &caller.region).is_none() {
+        super::detectors::create_service_linked_role(world, caller)?;
+    }
     let active = world
         .accounts
         .get(&admin)
