@@ -61,7 +61,7 @@ impl Svg {
             .raw(anchor)
             .raw("\">")
             .text(s)
-            .raw("</text>")
+            .raw("</text>\n")
     }
 }
 
@@ -86,7 +86,7 @@ fn legend(s: &mut Svg, x: f64, y: f64) {
     for (i, b) in Band::ALL.iter().enumerate() {
         let x = x + i as f64 * 90.0;
         s.rect(x, y - 9.0, 10.0, 10.0, COLOURS[i])
-            .raw("</rect>")
+            .raw("</rect>\n")
             .label(x + 14.0, y, "start", b.name());
     }
 }
@@ -104,7 +104,7 @@ fn stacked_column(s: &mut Svg, what: &str, c: &BandCounts, x: f64, w: f64, base:
         s.rect(x, y, w, h, COLOURS[i])
             .raw("<title>")
             .text(&format!("{what}: {} {}", c[i], b.name()))
-            .raw("</title></rect>");
+            .raw("</title></rect>\n");
     }
 }
 
@@ -124,7 +124,7 @@ pub fn per_day(days: &[DayCount]) -> Markup {
     let slot = plot_w / days.len() as f64;
     let bar = (slot * 0.8).max(1.0);
     let base = top + plot_h;
-    s.raw("<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" viewBox=\"0 0 ")
+    s.raw("<svg class=\"chart\" role=\"img\" viewBox=\"0 0 ")
         .num(width)
         .raw(" ")
         .num(height)
@@ -134,7 +134,7 @@ pub fn per_day(days: &[DayCount]) -> Markup {
             days[0].day,
             days[days.len() - 1].day
         ))
-        .raw("</title>");
+        .raw("</title>\n");
     // Axis: 0, half and the maximum, with grid lines.
     for (i, v) in [0, max / 2, max].into_iter().enumerate() {
         if i == 1 && (max < 2 || max % 2 != 0) {
@@ -149,7 +149,7 @@ pub fn per_day(days: &[DayCount]) -> Markup {
             .num(y)
             .raw("\" y2=\"")
             .num(y)
-            .raw("\"></line>")
+            .raw("\"></line>\n")
             .label(left - 4.0, y + 4.0, "end", &v.to_string());
     }
     // At most about eight day labels, the first and the last always.
@@ -177,11 +177,11 @@ pub fn per_region(regions: &[RegionCount]) -> Markup {
     let height = regions.len() as f64 * row + 34.0;
     let max = regions.iter().map(|r| total(&r.current)).max().unwrap_or(0).max(1);
     let scale = bar_w / max as f64;
-    s.raw("<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" viewBox=\"0 0 ")
+    s.raw("<svg class=\"chart\" role=\"img\" viewBox=\"0 0 ")
         .num(width)
         .raw(" ")
         .num(height)
-        .raw("\" aria-label=\"Current findings per region, by severity\"><title>Current findings per region</title>");
+        .raw("\" aria-label=\"Current findings per region, by severity\"><title>Current findings per region</title>\n");
     for (i, r) in regions.iter().enumerate() {
         let y = i as f64 * row + 4.0;
         s.label(left - 6.0, y + 12.0, "end", &r.region);
@@ -195,7 +195,7 @@ pub fn per_region(regions: &[RegionCount]) -> Markup {
             s.rect(x, y + 2.0, w, row - 5.0, COLOURS[b])
                 .raw("<title>")
                 .text(&format!("{}: {n} {}", r.region, band.name()))
-                .raw("</title></rect>");
+                .raw("</title></rect>\n");
             x += w;
         }
         s.label(x + 4.0, y + 12.0, "start", &total(&r.current).to_string());
