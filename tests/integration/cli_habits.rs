@@ -37,10 +37,15 @@ async fn completion_scripts_for_every_shell() {
     ] {
         let text = stdout(&gdorg_in(dir.path(), &["completions", shell], &[]).await);
         assert!(text.contains(marker), "{shell}: no {marker:?}");
-        // Subcommands and their flags are completed.
-        for word in ["findings", "export", "--format", "--regions"] {
-            assert!(text.contains(word), "{shell}: no {word}");
+        // Subcommands and their flags are completed (fish spells a long flag `-l NAME`).
+        let flag = |name: &str| match shell {
+            "fish" => format!("-l {name}"),
+            _ => format!("--{name}"),
+        };
+        for word in ["findings".into(), "export".into(), flag("format"), flag("regions")] {
+            assert!(text.contains(&word), "{shell}: no {word}");
         }
+        assert!(text.contains("parquet"), "{shell}: the formats' values");
     }
     let bad = gdorg_in(dir.path(), &["completions", "tcsh"], &[]).await;
     assert_eq!(bad.status.code(), Some(2));
