@@ -175,10 +175,7 @@ fn matrix(out: &mut String, a: &Audit, off: &dyn Fn(&str) -> bool) {
         let (cls, text) = coverage(s.per_account.get(acct).copied().unwrap_or_default(), false);
         let _ = writeln!(out, "<td class=\"{cls}\">{}</td></tr>", esc(&text));
     }
-    let _ = write!(
-        out,
-        "</tbody><tfoot><tr><th class=\"acct\">coverage</th>"
-    );
+    let _ = write!(out, "</tbody><tfoot><tr><th class=\"acct\">coverage</th>");
     for r in &a.regions {
         let c = s.per_region.get(r).copied().unwrap_or_default();
         let (cls, text) = if off(r) || c.counted == 0 {

@@ -314,7 +314,11 @@ fn gaps_text(a: &Audit) -> String {
             None => group.problem.clone(),
         };
         let regions: Vec<String> = group.regions.iter().map(|r| short_region(r)).collect();
-        g.push_record([group.account.to_string(), plain(&problem), regions.join(" ")]);
+        g.push_record([
+            group.account.to_string(),
+            plain(&problem),
+            regions.join(" "),
+        ]);
     }
     let mut g = g.build();
     g.with(Style::psql());

@@ -97,10 +97,12 @@ impl Config {
     }
 
     pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
-        let table = text.parse::<toml::Table>().map_err(|e| ConfigError::Parse {
-            path: path.into(),
-            message: e.message().to_string(),
-        })?;
+        let table = text
+            .parse::<toml::Table>()
+            .map_err(|e| ConfigError::Parse {
+                path: path.into(),
+                message: e.message().to_string(),
+            })?;
         Ok(Config {
             path: path.into(),
             table,
@@ -374,9 +376,9 @@ fn strings(value: &toml::Value) -> Result<Vec<String>, String> {
 fn check(arg: &Arg, value: &str) -> Result<(), String> {
     let id = arg.get_id().clone();
     let probe = match arg.get_action() {
-        ArgAction::SetTrue | ArgAction::SetFalse => {
-            Arg::new(id).long("v").value_parser(clap::value_parser!(bool))
-        }
+        ArgAction::SetTrue | ArgAction::SetFalse => Arg::new(id)
+            .long("v")
+            .value_parser(clap::value_parser!(bool)),
         ArgAction::Count => Arg::new(id).long("v").value_parser(clap::value_parser!(u8)),
         _ => Arg::new(id)
             .long("v")
@@ -482,11 +484,20 @@ mod tests {
         for (text, needle) in [
             ("[report]\ntopp = 3\n", "unknown flag `topp` in [report]"),
             ("[global]\ntop = 3\n", "unknown flag `top` in [global]"),
-            ("[defaults]\nnope = 1\n", "unknown flag `nope` in [defaults]"),
+            (
+                "[defaults]\nnope = 1\n",
+                "unknown flag `nope` in [defaults]",
+            ),
             ("[reprt]\ntop = 3\n", "unknown table `reprt`"),
             ("top = 3\n", "unknown key `top`"),
-            ("[report]\ntop = \"many\"\n", "[report] top: invalid value 'many'"),
-            ("[report]\nformat = \"pdf\"\n", "[report] format: invalid value 'pdf'"),
+            (
+                "[report]\ntop = \"many\"\n",
+                "[report] top: invalid value 'many'",
+            ),
+            (
+                "[report]\nformat = \"pdf\"\n",
+                "[report] format: invalid value 'pdf'",
+            ),
             ("[report\n", "config gdorg.toml: "),
         ] {
             let err = parse_with(text, &["report"]).unwrap_err();
@@ -509,7 +520,10 @@ mod tests {
             locate(&args(&["gdorg"]), Some("e.toml".into()), dir.path()),
             Some("e.toml".into())
         );
-        for a in [&["gdorg", "--config", "f.toml"][..], &["gdorg", "--config=f.toml"]] {
+        for a in [
+            &["gdorg", "--config", "f.toml"][..],
+            &["gdorg", "--config=f.toml"],
+        ] {
             assert_eq!(
                 locate(&args(a), Some("e.toml".into()), dir.path()),
                 Some("f.toml".into())

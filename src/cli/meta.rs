@@ -31,6 +31,10 @@ pub enum ConfigCommand {
 pub struct ConfigShowArgs {
     /// The command line to explain, without `gdorg` (e.g. `report --top 5`); without one,
     /// the flags every command takes.
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "COMMAND")]
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "COMMAND"
+    )]
     pub command: Vec<String>,
 }

@@ -96,7 +96,13 @@ pub fn config_show(ctx: &Ctx, a: &ConfigShowArgs) -> anyhow::Result<Outcome> {
 }
 
 /// `name = value  # source` for each option of `cmd` (the global ones, or its own).
-fn lines(cmd: &Command, m: &ArgMatches, path: &[String], origins: &Origins, global: bool) -> String {
+fn lines(
+    cmd: &Command,
+    m: &ArgMatches,
+    path: &[String],
+    origins: &Origins,
+    global: bool,
+) -> String {
     let mut out = String::new();
     for arg in cmd.get_arguments() {
         let Some(long) = arg.get_long() else { continue };
@@ -112,7 +118,9 @@ fn lines(cmd: &Command, m: &ArgMatches, path: &[String], origins: &Origins, glob
             Some(ValueSource::CommandLine) => "flag".to_string(),
             Some(ValueSource::EnvVariable) => format!(
                 "env {}",
-                arg.get_env().map(|e| e.to_string_lossy()).unwrap_or_default()
+                arg.get_env()
+                    .map(|e| e.to_string_lossy())
+                    .unwrap_or_default()
             ),
             Some(ValueSource::DefaultValue) => origins
                 .get(&(path.to_vec(), id.to_string()))
@@ -128,7 +136,10 @@ fn lines(cmd: &Command, m: &ArgMatches, path: &[String], origins: &Origins, glob
             [one] => toml_string(one),
             many => format!(
                 "[{}]",
-                many.iter().map(|v| toml_string(v)).collect::<Vec<_>>().join(", ")
+                many.iter()
+                    .map(|v| toml_string(v))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         };
         out.push_str(&format!("{long} = {value}  # {source}\n"));

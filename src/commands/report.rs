@@ -10,7 +10,9 @@ use crate::report::manifest::{self, FileDigest};
 pub async fn run(ctx: &Ctx, a: &ReportArgs) -> anyhow::Result<Outcome> {
     let read = a.read.resolve()?;
     if a.manifest && a.output.file().is_none() {
-        anyhow::bail!("--manifest describes the files written: give the report a file with --output FILE");
+        anyhow::bail!(
+            "--manifest describes the files written: give the report a file with --output FILE"
+        );
     }
     let session = ctx.session().await?;
     let progress = ctx.printer.progress();

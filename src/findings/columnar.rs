@@ -25,11 +25,11 @@ use crate::fsutil::AtomicFile;
 
 /// Rows per row group: large enough for engines to skip by statistics, small enough to
 /// buffer.
-pub const ROW_GROUP_ROWS: usize = 16 * 1024;
+pub const ROW_GROUP_ROWS: usize = 8 * 1024;
 /// Rows buffered across every partition at once.
 pub const BUFFERED_ROWS: usize = 4 * ROW_GROUP_ROWS;
 /// Files open at once (one per partition at most).
-pub const OPEN_FILES: usize = 32;
+pub const OPEN_FILES: usize = 256;
 /// Rows per file before the next part starts.
 pub const FILE_ROWS: u64 = 1_000_000;
 
@@ -99,9 +99,30 @@ struct Partition {
     last_used: u64,
 }
 
+/// The bounds of an export; [`Limits::default`] is the constants above.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub row_group_rows: usize,
+    pub buffered_rows: usize,
+    pub open_files: usize,
+    pub file_rows: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            row_group_rows: ROW_GROUP_ROWS,
+            buffered_rows: BUFFERED_ROWS,
+            open_files: OPEN_FILES,
+            file_rows: FILE_ROWS,
+        }
+    }
+}
+
 /// A Parquet export in progress under one directory.
 pub struct ParquetExport {
     dir: PathBuf,
+    limits: Limits,
     schema: TypePtr,
     props: WriterPropertiesPtr,
     parts: HashMap<(String, String), Partition>,
@@ -114,6 +135,10 @@ pub struct ParquetExport {
 impl ParquetExport {
     /// Start an export into `dir` (created if missing; it must be empty).
     pub fn create(dir: &Path) -> Result<ParquetExport, ParquetError> {
+        ParquetExport::with_limits(dir, Limits::default())
+    }
+
+    pub fn with_limits(dir: &Path, limits: Limits) -> Result<ParquetExport, ParquetError> {
         let io = |source| ParquetError::Io {
             path: dir.into(),
             source,
@@ -127,10 +152,14 @@ impl ParquetExport {
         // share; dictionaries already shrink the repetitive columns (accounts, types).
         let props = WriterProperties::builder()
             .set_compression(Compression::SNAPPY)
+            // Statistics of long strings (titles, user agents) are kept short: an open file
+            // holds them for every row group until its footer is written.
+            .set_statistics_truncate_length(Some(64))
             .set_created_by(format!("gdorg {}", env!("CARGO_PKG_VERSION")))
             .build();
         Ok(ParquetExport {
             dir: dir.into(),
+            limits,
             schema,
             props: Arc::new(props),
             parts: HashMap::new(),
@@ -159,10 +188,10 @@ impl ParquetExport {
         part.last_used = self.clock;
         part.rows.push(r);
         self.buffered += 1;
-        if part.rows.len() >= ROW_GROUP_ROWS {
+        if part.rows.len() >= self.limits.row_group_rows {
             self.flush(&key)?;
         }
-        if self.buffered > BUFFERED_ROWS {
+        if self.buffered > self.limits.buffered_rows {
             let largest = self
                 .parts
                 .iter()
@@ -196,7 +225,7 @@ impl ParquetExport {
             p.writer.is_none()
         };
         if needs_file {
-            if self.open >= OPEN_FILES {
+            if self.open >= self.limits.open_files {
                 self.close_least_recent(key)?;
             }
             self.open_file(key)?;
@@ -209,7 +238,7 @@ impl ParquetExport {
         write_row_group(&mut rg, &rows)?;
         rg.close()?;
         p.rows_in_file += rows.len() as u64;
-        if p.rows_in_file >= FILE_ROWS {
+        if p.rows_in_file >= self.limits.file_rows {
             self.close(key)?;
         }
         Ok(())
@@ -430,4 +459,111 @@ fn lists<W: std::io::Write + Send>(
         }
     }
     leveled::<ByteArrayType, W>(rg, &values, Some(&def), Some(&rep))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::findings::record::tests::record;
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+
+    fn row_groups(path: &Path) -> Vec<i64> {
+        let r = SerializedFileReader::new(std::fs::File::open(path).unwrap()).unwrap();
+        r.metadata()
+            .row_groups()
+            .iter()
+            .map(|g| g.num_rows())
+            .collect()
+    }
+
+    #[test]
+    fn row_groups_are_capped_and_buffers_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("lake");
+        let mut x = ParquetExport::create(&out).unwrap();
+        let n = 2 * ROW_GROUP_ROWS + 5;
+        for i in 0..n {
+            x.push(record(
+                &format!("f{i}"),
+                "111111111111",
+                "eu-west-1",
+                "T",
+                5.0,
+            ))
+            .unwrap();
+            assert!(x.buffered <= BUFFERED_ROWS);
+        }
+        // Ten partitions fed in turn: the buffers together stay under the cap.
+        for i in 0..BUFFERED_ROWS + 1000 {
+            let mut r = record(&format!("g{i}"), "111111111111", "us-east-1", "T", 5.0);
+            r.created_at = format!("2026-11-{:02}T10:00:00.000Z", 10 + i % 10);
+            x.push(r).unwrap();
+            assert!(x.buffered <= BUFFERED_ROWS);
+            assert!(x.open <= OPEN_FILES);
+        }
+        let written = x.finish().unwrap();
+        let first = out.join("region=eu-west-1/date=2026-11-20/part-0.parquet");
+        assert_eq!(written[0].path, first);
+        assert_eq!(written[0].rows, n as u64);
+        assert_eq!(
+            row_groups(&first),
+            [ROW_GROUP_ROWS as i64, ROW_GROUP_ROWS as i64, 5]
+        );
+        let total: u64 = written.iter().map(|w| w.rows).sum();
+        assert_eq!(total as usize, n + BUFFERED_ROWS + 1000);
+        // Only part files, each complete: no temporary file is left.
+        for w in &written {
+            let groups: i64 = row_groups(&w.path).iter().sum();
+            assert_eq!(groups as u64, w.rows);
+        }
+        let dates = std::fs::read_dir(out.join("region=us-east-1"))
+            .unwrap()
+            .count();
+        assert_eq!(dates, 10);
+    }
+
+    #[test]
+    fn more_partitions_than_open_files_close_the_least_recent() {
+        let dir = tempfile::tempdir().unwrap();
+        let limits = Limits {
+            row_group_rows: 4,
+            buffered_rows: 20,
+            open_files: 3,
+            file_rows: 10,
+        };
+        let mut x = ParquetExport::with_limits(dir.path(), limits).unwrap();
+        // Seven partitions fed in turn, 12 rows each.
+        for i in 0..7 * 12 {
+            let mut r = record(&format!("f{i}"), "1", "eu-west-1", "T", 5.0);
+            r.region = format!("r{}", i % 7);
+            x.push(r).unwrap();
+            assert!(x.open <= 3 && x.buffered <= 20);
+        }
+        let written = x.finish().unwrap();
+        let total: u64 = written.iter().map(|w| w.rows).sum();
+        assert_eq!(total, 7 * 12);
+        for w in &written {
+            assert!(w.rows <= 10 + 4, "{w:?}");
+            let groups = row_groups(&w.path);
+            assert!(groups.iter().all(|g| *g <= 4), "{groups:?}");
+            assert_eq!(groups.iter().sum::<i64>() as u64, w.rows);
+        }
+        // A partition continued after its file was closed is in part-1, part-2 ...
+        assert!(written.iter().any(|w| w.path.ends_with("part-1.parquet")));
+    }
+
+    #[test]
+    fn partition_values_are_escaped_and_days_are_utc() {
+        assert_eq!(hive_value("eu-west-1"), "eu-west-1");
+        assert_eq!(hive_value("../x"), "%2E%2E%2Fx");
+        assert_eq!(hive_value(""), NO_VALUE);
+        assert_eq!(day("2026-11-20T23:30:00-02:00"), "2026-11-21");
+        assert_eq!(day("yesterday"), NO_VALUE);
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("old.parquet"), b"x").unwrap();
+        assert!(matches!(
+            ParquetExport::create(dir.path()),
+            Err(ParquetError::NotEmpty(_))
+        ));
+    }
 }

@@ -93,10 +93,7 @@ pub fn detection_finding(r: &FindingRecord) -> Value {
     out.insert("category_name".into(), json!("Findings"));
     out.insert("activity_id".into(), json!(activity_id));
     out.insert("activity_name".into(), json!(activity_name));
-    out.insert(
-        "type_uid".into(),
-        json!(CLASS_UID * 100 + activity_id),
-    );
+    out.insert("type_uid".into(), json!(CLASS_UID * 100 + activity_id));
     out.insert(
         "type_name".into(),
         json!(format!("Detection Finding: {activity_name}")),
@@ -179,7 +176,11 @@ fn unmapped(r: &FindingRecord) -> Value {
     let mut m = Map::new();
     m.insert("guardduty_severity".into(), json!(r.severity));
     m.insert("archived".into(), json!(r.archived));
-    put(&mut m, "action_type", r.action_type.clone().map(Value::from));
+    put(
+        &mut m,
+        "action_type",
+        r.action_type.clone().map(Value::from),
+    );
     put(
         &mut m,
         "user_agent",
@@ -209,10 +210,7 @@ mod tests {
         assert_eq!(v["cloud"]["account"]["uid"], "111111111111");
         assert_eq!(v["finding_info"]["uid"], "f1");
         assert_eq!(v["evidences"][0]["src_endpoint"]["port"], 22);
-        assert_eq!(
-            v["time"].as_i64(),
-            epoch_ms("2026-11-21T10:00:00.000Z")
-        );
+        assert_eq!(v["time"].as_i64(), epoch_ms("2026-11-21T10:00:00.000Z"));
         r.archived = true;
         r.severity = 0.5;
         r.created_at = r.updated_at.clone();

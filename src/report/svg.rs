@@ -122,9 +122,14 @@ pub fn per_day(days: &[DayCount]) -> Markup {
     let max = nice(days.iter().map(|d| total(&d.current)).max().unwrap_or(0));
     let scale = plot_h / max as f64;
     let slot = plot_w / days.len() as f64;
-    let bar = (slot * 0.8).max(1.0);
+    // A few days make wide slots: keep bars slim and centred in them.
+    let bar = (slot * 0.8).clamp(1.0, 36.0);
     let base = top + plot_h;
-    s.raw("<svg class=\"chart\" role=\"img\" viewBox=\"0 0 ")
+    s.raw("<svg class=\"chart\" role=\"img\" width=\"")
+        .num(width)
+        .raw("\" height=\"")
+        .num(height)
+        .raw("\" viewBox=\"0 0 ")
         .num(width)
         .raw(" ")
         .num(height)
@@ -175,9 +180,18 @@ pub fn per_region(regions: &[RegionCount]) -> Markup {
     let (row, left, bar_w) = (18.0, 120.0, 520.0);
     let width = left + bar_w + 70.0;
     let height = regions.len() as f64 * row + 34.0;
-    let max = regions.iter().map(|r| total(&r.current)).max().unwrap_or(0).max(1);
+    let max = regions
+        .iter()
+        .map(|r| total(&r.current))
+        .max()
+        .unwrap_or(0)
+        .max(1);
     let scale = bar_w / max as f64;
-    s.raw("<svg class=\"chart\" role=\"img\" viewBox=\"0 0 ")
+    s.raw("<svg class=\"chart\" role=\"img\" width=\"")
+        .num(width)
+        .raw("\" height=\"")
+        .num(height)
+        .raw("\" viewBox=\"0 0 ")
         .num(width)
         .raw(" ")
         .num(height)
@@ -225,7 +239,11 @@ mod tests {
         ];
         let svg = per_day(&days).0;
         assert!(svg.contains("<title>2026-11-21: 1 Critical</title>"));
-        assert_eq!(svg.matches("<rect").count(), 6 + 4, "6 parts + 4 legend keys");
+        assert_eq!(
+            svg.matches("<rect").count(),
+            6 + 4,
+            "6 parts + 4 legend keys"
+        );
         insta::assert_snapshot!(svg);
     }
 

@@ -42,7 +42,12 @@ async fn completion_scripts_for_every_shell() {
             "fish" => format!("-l {name}"),
             _ => format!("--{name}"),
         };
-        for word in ["findings".into(), "export".into(), flag("format"), flag("regions")] {
+        for word in [
+            "findings".into(),
+            "export".into(),
+            flag("format"),
+            flag("regions"),
+        ] {
             assert!(text.contains(&word), "{shell}: no {word}");
         }
         assert!(text.contains("parquet"), "{shell}: the formats' values");
@@ -66,7 +71,8 @@ async fn man_pages_to_stdout_and_one_per_command() {
         "gdorg-findings-export.1",
         "gdorg-config-show.1",
     ] {
-        let text = std::fs::read_to_string(out.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let text =
+            std::fs::read_to_string(out.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(text.contains(".TH"), "{name}");
     }
     assert!(std::fs::read_to_string(out.join("gdorg-findings-export.1"))
@@ -103,7 +109,10 @@ async fn precedence_config_over_built_in() {
     let text = stdout(&gdorg_in(dir.path(), &["config", "show", "report"], &[]).await);
     let (value, source) = setting(&text, "regions");
     assert_eq!(value, "eu-west-1,us-east-1");
-    assert!(source.starts_with("config ") && source.ends_with("gdorg.toml [defaults]"), "{source}");
+    assert!(
+        source.starts_with("config ") && source.ends_with("gdorg.toml [defaults]"),
+        "{source}"
+    );
     let (value, source) = setting(&text, "top");
     assert_eq!(value, "7");
     assert!(source.ends_with("gdorg.toml [report]"), "{source}");
@@ -113,7 +122,13 @@ async fn precedence_config_over_built_in() {
     let by_flag = stdout(
         &gdorg_in(
             elsewhere.path(),
-            &["--config", file.to_str().unwrap(), "config", "show", "report"],
+            &[
+                "--config",
+                file.to_str().unwrap(),
+                "config",
+                "show",
+                "report",
+            ],
             &[],
         )
         .await,
@@ -157,12 +172,23 @@ async fn precedence_flag_over_environment_and_config() {
     let text = stdout(
         &gdorg_in(
             dir.path(),
-            &["config", "show", "report", "--top", "3", "--regions", "sa-east-1"],
+            &[
+                "config",
+                "show",
+                "report",
+                "--top",
+                "3",
+                "--regions",
+                "sa-east-1",
+            ],
             &[("GDORG_REGIONS", "ap-south-1")],
         )
         .await,
     );
-    assert_eq!(setting(&text, "regions"), ("sa-east-1".into(), "flag".into()));
+    assert_eq!(
+        setting(&text, "regions"),
+        ("sa-east-1".into(), "flag".into())
+    );
     assert_eq!(setting(&text, "top"), ("3".into(), "flag".into()));
 }
 
@@ -201,9 +227,7 @@ async fn a_real_command_takes_its_defaults_from_the_config() {
     let text = stdout(&out);
     let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
     assert_eq!(first["class_uid"], 2004);
-    assert!(text
-        .lines()
-        .all(|l| l.contains("\"region\":\"eu-west-1\"")));
+    assert!(text.lines().all(|l| l.contains("\"region\":\"eu-west-1\"")));
     let out = run(&["findings", "export", "--format", "ndjson"])
         .output()
         .await

@@ -89,7 +89,9 @@ async fn ocsf_records_have_the_detection_finding_required_attributes() {
             2004 * 100 + v["activity_id"].as_i64().unwrap()
         );
         let id = v["finding_info"]["uid"].as_str().unwrap();
-        let f = want.get(id).unwrap_or_else(|| panic!("unknown finding {id}"));
+        let f = want
+            .get(id)
+            .unwrap_or_else(|| panic!("unknown finding {id}"));
         assert_eq!(v["finding_info"]["title"], f.title);
         assert_eq!(v["finding_info"]["types"][0], f.finding_type);
         assert_eq!(v["cloud"]["provider"], "AWS");
@@ -192,12 +194,19 @@ async fn parquet_reads_back_as_the_sandbox_findings_partitioned_by_region_and_da
     for file in &parquet {
         let (region, date) = partition(file);
         partitions.insert((region.clone(), date.clone()));
-        assert!(file.file_name().unwrap().to_str().unwrap().starts_with("part-"));
+        assert!(file
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("part-"));
         for row in rows(file) {
             let Some(Field::Str(id)) = row.get("id") else {
                 panic!("{row:?}")
             };
-            let f = want.get(id).unwrap_or_else(|| panic!("unknown finding {id}"));
+            let f = want
+                .get(id)
+                .unwrap_or_else(|| panic!("unknown finding {id}"));
             assert_eq!(f.region, region);
             assert_eq!(&f.created_at[..10], date);
             assert_eq!(row["account_id"], Field::Str(f.account_id.clone()));
