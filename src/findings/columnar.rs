@@ -7,7 +7,7 @@
 //! [`ROW_GROUP_ROWS`] of them make a row group, all buffers together hold at most
 //! [`BUFFERED_ROWS`] (past that the largest is written as a smaller row group), at most
 //! [`OPEN_FILES`] files are open at once (the least recently used is closed first) and a file
-//! holds at most [`FILE_ROWS`] rows. Each file is written to a hidden temporary file beside it
+//! holds at most [`FILE_ROWS`] rows in at most [`FILE_ROW_GROUPS`] row groups. Each file is written to a hidden temporary file beside it
 //! and renamed when closed, so readers (and a Ctrl-C) only ever see complete files.
 
 use std::collections::HashMap;
@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use parquet::basic::Compression;
 use parquet::data_type::{BoolType, ByteArray, ByteArrayType, DoubleType, Int32Type, Int64Type};
-use parquet::file::properties::{WriterProperties, WriterPropertiesPtr};
+use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterPropertiesPtr};
 use parquet::file::writer::{SerializedFileWriter, SerializedRowGroupWriter};
 use parquet::schema::types::TypePtr;
 
@@ -32,6 +32,9 @@ pub const BUFFERED_ROWS: usize = 4 * ROW_GROUP_ROWS;
 pub const OPEN_FILES: usize = 256;
 /// Rows per file before the next part starts.
 pub const FILE_ROWS: u64 = 1_000_000;
+/// Row groups per file before the next part starts: an open file keeps each row group's
+/// metadata in memory until its footer is written, so this bounds that memory too.
+pub const FILE_ROW_GROUPS: usize = 16;
 
 /// Hive's name for a partition whose value is missing.
 const NO_VALUE: &str = "__HIVE_DEFAULT_PARTITION__";
@@ -95,6 +98,7 @@ struct Partition {
     rows: Vec<FindingRecord>,
     writer: Option<Writer>,
     rows_in_file: u64,
+    groups_in_file: usize,
     next_part: usize,
     last_used: u64,
 }
@@ -106,6 +110,7 @@ pub struct Limits {
     pub buffered_rows: usize,
     pub open_files: usize,
     pub file_rows: u64,
+    pub file_row_groups: usize,
 }
 
 impl Default for Limits {
@@ -115,6 +120,7 @@ impl Default for Limits {
             buffered_rows: BUFFERED_ROWS,
             open_files: OPEN_FILES,
             file_rows: FILE_ROWS,
+            file_row_groups: FILE_ROW_GROUPS,
         }
     }
 }
@@ -152,8 +158,10 @@ impl ParquetExport {
         // share; dictionaries already shrink the repetitive columns (accounts, types).
         let props = WriterProperties::builder()
             .set_compression(Compression::SNAPPY)
-            // Statistics of long strings (titles, user agents) are kept short: an open file
-            // holds them for every row group until its footer is written.
+            // Min/max per row group (what engines skip row groups by), no page index: an open
+            // file keeps every row group's statistics and indexes in memory until its footer
+            // is written, and long strings (titles, user agents) are kept short there.
+            .set_statistics_enabled(EnabledStatistics::Chunk)
             .set_statistics_truncate_length(Some(64))
             .set_created_by(format!("gdorg {}", env!("CARGO_PKG_VERSION")))
             .build();
@@ -182,6 +190,7 @@ impl ParquetExport {
             rows: Vec::new(),
             writer: None,
             rows_in_file: 0,
+            groups_in_file: 0,
             next_part: 0,
             last_used: 0,
         });
@@ -238,7 +247,10 @@ impl ParquetExport {
         write_row_group(&mut rg, &rows)?;
         rg.close()?;
         p.rows_in_file += rows.len() as u64;
-        if p.rows_in_file >= self.limits.file_rows {
+        p.groups_in_file += 1;
+        if p.rows_in_file >= self.limits.file_rows
+            || p.groups_in_file >= self.limits.file_row_groups
+        {
             self.close(key)?;
         }
         Ok(())
@@ -262,6 +274,7 @@ impl ParquetExport {
             self.props.clone(),
         )?);
         p.rows_in_file = 0;
+        p.groups_in_file = 0;
         self.open += 1;
         Ok(())
     }
@@ -530,6 +543,7 @@ mod tests {
             buffered_rows: 20,
             open_files: 3,
             file_rows: 10,
+            file_row_groups: 2,
         };
         let mut x = ParquetExport::with_limits(dir.path(), limits).unwrap();
         // Seven partitions fed in turn, 12 rows each.
@@ -545,7 +559,10 @@ mod tests {
         for w in &written {
             assert!(w.rows <= 10 + 4, "{w:?}");
             let groups = row_groups(&w.path);
-            assert!(groups.iter().all(|g| *g <= 4), "{groups:?}");
+            assert!(
+                groups.len() <= 2 && groups.iter().all(|g| *g <= 4),
+                "{groups:?}"
+            );
             assert_eq!(groups.iter().sum::<i64>() as u64, w.rows);
         }
         // A partition continued after its file was closed is in part-1, part-2 ...
