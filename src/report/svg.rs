@@ -142,7 +142,7 @@ pub fn per_day(days: &[DayCount]) -> Markup {
         .raw("</title>\n");
     // Axis: 0, half and the maximum, with grid lines.
     for (i, v) in [0, max / 2, max].into_iter().enumerate() {
-        if i == 1 && (max < 2 || max % 2 != 0) {
+        if i == 1 && (max < 2 || !max.is_multiple_of(2)) {
             continue;
         }
         let y = base - v as f64 * scale;
