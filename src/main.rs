@@ -2,12 +2,19 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-use guardduty_org::cli::Cli;
-
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // The config file gives the flags their defaults before clap parses the command line.
+    let cli = match guardduty_org::cli::config::parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            #[allow(clippy::print_stderr)]
+            {
+                eprintln!("error: {err}");
+            }
+            return ExitCode::from(2);
+        }
+    };
     init_logging(cli.global.verbose, cli.global.quiet);
     match guardduty_org::commands::run(cli).await {
         Ok(outcome) => ExitCode::from(outcome.exit_code()),

@@ -8,10 +8,12 @@
 //! | [`model`] | the results type: matrix, organization per region, coverage, gaps |
 //! | [`fixes`] | the grouped commands that close the gaps |
 //! | [`drift`] | the baseline file and the comparison with it |
-//! | [`render`] | the renderers: terminal matrix, JSON, CSV, Markdown, HTML |
+//! | [`render`] | the renderers: terminal matrix, JSON, CSV, Markdown |
+//! | [`html`] | the self-contained HTML: sticky matrix, grouped gaps, fixes |
 
 pub mod drift;
 pub mod fixes;
+pub mod html;
 pub mod model;
 pub mod render;
 #[cfg(test)]

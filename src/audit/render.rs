@@ -5,8 +5,8 @@
 //!   region, short region names such as `use1`, one symbol per cell, legend below).
 //! - `json`: the [`Audit`] itself (schema-versioned; the `--baseline` format).
 //! - `csv`: one row per account x region.
-//! - `markdown` and `html`: the summary, the organization, the gaps with their fixes and the
-//!   matrix; HTML is one self-contained file with everything escaped.
+//! - `markdown`: the summary, the organization, the gaps with their fixes and the matrix.
+//! - `html`: one self-contained file, everything escaped (its own module, [`super::html`]).
 
 use std::fmt::Write as _;
 
@@ -267,8 +267,17 @@ fn organization_text(a: &Audit) -> String {
     out
 }
 
-/// The gaps, one line per account and problem, with the regions it is in.
-fn gaps_text(a: &Audit) -> String {
+/// Gaps that share an account, a problem and a reason, with the regions they are in.
+pub struct GapGroup<'a> {
+    pub account: &'a str,
+    pub problem: String,
+    pub reason: Option<&'a str>,
+    /// Full region names, sorted.
+    pub regions: Vec<String>,
+}
+
+/// The gaps grouped as every renderer shows them: one group per account and problem.
+pub fn gap_groups(a: &Audit) -> Vec<GapGroup<'_>> {
     let mut groups: BTreeMap<(&str, String, Option<&str>), Vec<String>> = BTreeMap::new();
     for c in a.gaps() {
         groups
@@ -278,20 +287,38 @@ fn gaps_text(a: &Audit) -> String {
                 c.reason.as_deref(),
             ))
             .or_default()
-            .push(short_region(&c.region));
+            .push(c.region.clone());
     }
+    groups
+        .into_iter()
+        .map(|((account, problem, reason), regions)| GapGroup {
+            account,
+            problem,
+            reason,
+            regions,
+        })
+        .collect()
+}
+
+/// The gaps, one line per account and problem, with the regions it is in.
+fn gaps_text(a: &Audit) -> String {
     let mut g = Builder::default();
     g.push_record(["account", "problem", "regions"]);
     let mut reasons = Vec::new();
-    for ((acct, problem, reason), regions) in &groups {
-        let problem = match reason {
+    for group in gap_groups(a) {
+        let problem = match group.reason {
             Some(r) => {
-                reasons.push(format!("{acct}: {}", plain(r)));
-                format!("{problem} [{}]", reasons.len())
+                reasons.push(format!("{}: {}", group.account, plain(r)));
+                format!("{} [{}]", group.problem, reasons.len())
             }
-            None => problem.clone(),
+            None => group.problem.clone(),
         };
-        g.push_record([acct.to_string(), plain(&problem), regions.join(" ")]);
+        let regions: Vec<String> = group.regions.iter().map(|r| short_region(r)).collect();
+        g.push_record([
+            group.account.to_string(),
+            plain(&problem),
+            regions.join(" "),
+        ]);
     }
     let mut g = g.build();
     g.with(Style::psql());
@@ -516,169 +543,7 @@ pub fn markdown(a: &Audit) -> String {
 
 // ---- html ----
 
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(ch),
-        }
-    }
-    out
-}
-
-const CSS: &str = "body{font-family:system-ui,sans-serif;margin:2em;color:#222}\
-table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:2px 6px;font-size:13px}\
-th{background:#f3f3f3}.ok{background:#dff5df}.gap{background:#fbdcdc}.na{color:#999}\
-code{background:#f5f5f5;padding:1px 4px}";
-
+/// The self-contained HTML (see [`super::html`]).
 pub fn html(a: &Audit) -> String {
-    let s = &a.summary;
-    let mut out = String::new();
-    let _ = write!(
-        out,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>GuardDuty audit</title><style>{CSS}</style></head><body>\n"
-    );
-    let _ = writeln!(
-        out,
-        "<h1>GuardDuty audit</h1><p>Mode {}, administrator {}, generated {}.</p><p>Coverage <strong>{}</strong> ({} of {} cells), {} gaps.</p>",
-        esc(&a.mode),
-        esc(&a.administrator),
-        esc(&a.generated_at),
-        esc(&pct(s.overall)),
-        s.overall.covered,
-        s.overall.counted,
-        s.gaps
-    );
-    let _ = writeln!(out, "<h2>Per region</h2><table><tr><th>region</th><th>coverage</th><th>delegated administrator</th><th>auto-enable</th><th>note</th></tr>");
-    for r in &a.organization {
-        let c = s.per_region.get(&r.region).copied().unwrap_or_default();
-        let _ = writeln!(
-            out,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(&r.region),
-            esc(&pct(c)),
-            esc(&r.delegated_admins.join(", ")),
-            esc(r.auto_enable.as_deref().unwrap_or("")),
-            esc(r.reason.as_deref().unwrap_or(""))
-        );
-    }
-    let _ = writeln!(out, "</table><h2>Gaps</h2>");
-    if s.gaps == 0 {
-        let _ = writeln!(out, "<p>None.</p>");
-    } else {
-        let _ = writeln!(
-            out,
-            "<table><tr><th>account</th><th>region</th><th>problem</th><th>reason</th></tr>"
-        );
-        for c in a.gaps() {
-            let _ = writeln!(
-                out,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(&c.account),
-                esc(&c.region),
-                esc(&c.problem().unwrap_or_default()),
-                esc(c.reason.as_deref().unwrap_or(""))
-            );
-        }
-        let _ = writeln!(out, "</table><h3>To fix</h3><ul>");
-        for f in &a.fixes {
-            if f.runnable() {
-                let _ = writeln!(out, "<li><code>{}</code></li>", esc(&f.command));
-            } else {
-                let _ = writeln!(out, "<li>{}</li>", esc(&f.command));
-            }
-        }
-        let _ = writeln!(out, "</ul>");
-    }
-    if let Some(d) = &a.drift {
-        let _ = writeln!(out, "<h2>Drift since {}</h2><table><tr><th>change</th><th>account</th><th>region</th><th>before</th><th>after</th></tr>", esc(&d.baseline_generated_at));
-        for (label, list) in [
-            ("lost", &d.lost),
-            ("gained", &d.gained),
-            ("new", &d.added),
-            ("gone", &d.removed),
-        ] {
-            for c in list {
-                let _ = writeln!(
-                    out,
-                    "<tr><td>{label}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                    esc(&c.account),
-                    esc(&c.region),
-                    esc(&c.before),
-                    esc(&c.after)
-                );
-            }
-        }
-        let _ = writeln!(out, "</table>");
-    }
-    let _ = write!(out, "<h2>Matrix</h2><table><tr><th>account</th>");
-    for r in &a.regions {
-        let _ = write!(
-            out,
-            "<th title=\"{}\">{}</th>",
-            esc(r),
-            esc(&short_region(r))
-        );
-    }
-    let _ = writeln!(out, "<th>coverage</th></tr>");
-    for acct in &a.accounts {
-        let _ = write!(out, "<tr><td>{}</td>", esc(acct));
-        for r in &a.regions {
-            match a.cell(acct, r) {
-                Some(c) => {
-                    let class = if c.covered {
-                        "ok"
-                    } else if c.is_gap() {
-                        "gap"
-                    } else {
-                        "na"
-                    };
-                    let title = format!(
-                        "{}: detector {}, {}{}{}",
-                        c.region,
-                        c.detector.label(),
-                        c.relationship.label(),
-                        c.frequency
-                            .as_deref()
-                            .map(|f| format!(", {f}"))
-                            .unwrap_or_default(),
-                        c.reason
-                            .as_deref()
-                            .map(|r| format!(", {r}"))
-                            .unwrap_or_default()
-                    );
-                    let _ = write!(
-                        out,
-                        "<td class=\"{class}\" title=\"{}\">{}</td>",
-                        esc(&title),
-                        esc(symbol(c))
-                    );
-                }
-                None => out.push_str("<td></td>"),
-            }
-        }
-        let c = s.per_account.get(acct).copied().unwrap_or_default();
-        let _ = writeln!(out, "<td>{}</td></tr>", esc(&pct(c)));
-    }
-    let _ = writeln!(out, "</table><p>{}</p>", esc(LEGEND).replace('\n', "<br>"));
-    let _ = writeln!(out, "<h2>Cells</h2><table><tr><th>account</th><th>region</th><th>detector</th><th>relationship</th><th>frequency</th><th>features on</th></tr>");
-    for c in &a.cells {
-        let _ = writeln!(
-            out,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(&c.account),
-            esc(&c.region),
-            esc(c.detector.label()),
-            esc(c.relationship.label()),
-            esc(c.frequency.as_deref().unwrap_or("")),
-            esc(&features_on(c))
-        );
-    }
-    let _ = writeln!(out, "</table></body></html>");
-    out
+    super::html::render(a)
 }

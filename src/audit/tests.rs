@@ -322,3 +322,53 @@ fn a_wide_matrix_of_few_accounts_is_transposed() {
     let a = build(&many, &Observation::default(), vec![], "t".into());
     assert!(render::table(&a).lines().any(|l| l.starts_with("account ")));
 }
+
+#[test]
+fn html_says_not_counted_where_the_administrator_never_enabled_the_region() {
+    let html = render::render(&audit(), Format::Html);
+    // af-south-1: the administrator's region is not enabled; A's gap there is real, but a
+    // percentage would mislead.
+    let row = html
+        .lines()
+        .find(|l| l.starts_with("<tr><td>af-south-1</td>"))
+        .expect("a per-region row");
+    assert!(row.contains("not counted"), "{row}");
+    assert!(!row.contains("0.0%"), "{row}");
+    assert!(row.contains("enable it there first"), "{row}");
+    assert!(html.contains("title=\"af-south-1: not counted\">n/c</th>"));
+    // The gaps are grouped as the terminal groups them, and the fixes follow.
+    let a = audit();
+    let groups = render::gap_groups(&a);
+    let gaps = &html[html.find("<table class=\"gaps\">").unwrap()..];
+    let gaps = &gaps[..gaps.find("</table>").unwrap()];
+    assert_eq!(gaps.matches("<tr><td>").count(), groups.len());
+    assert!(html.contains("<h2>To fix</h2>"));
+    // Sticky headers, no script, no network.
+    assert!(html.contains("position:sticky"));
+    assert!(!html.contains("<script"));
+    assert!(!html.contains("http://") && !html.contains("https://"));
+}
+
+#[test]
+fn html_matrix_of_50_accounts_by_32_regions_stays_compact() {
+    let regions: Vec<String> = crate::regions::all().take(32).map(String::from).collect();
+    assert_eq!(regions.len(), 32);
+    let mut d = desired();
+    d.members = (0..49)
+        .map(|i| MemberAccount {
+            id: format!("2000000001{i:02}"),
+            email: String::new(),
+        })
+        .collect();
+    d.regions = regions;
+    let a = build(&d, &Observation::default(), vec![], "t".into());
+    let html = render::html(&a);
+    let matrix = &html[html.find("<table class=\"matrix\">").unwrap()..];
+    let matrix = &matrix[..matrix.find("</table>").unwrap()];
+    // 50 accounts, the header and the coverage footer.
+    assert_eq!(matrix.matches("<tr><th class=\"acct\">").count(), 50 + 2);
+    assert_eq!(matrix.matches("<td class=\"c ").count(), 50 * 32);
+    // Short region names in the header keep 32 columns narrow; the full name is the title.
+    assert!(matrix.contains("<th title=\"us-east-1\">use1</th>"));
+    assert!(html.len() < 1_000_000, "{} bytes", html.len());
+}

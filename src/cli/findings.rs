@@ -120,13 +120,18 @@ pub enum ListFormat {
     Json,
     Ndjson,
     Csv,
+    /// OCSF 1.3.0 Detection Findings (class 2004), one JSON object per line.
+    Ocsf,
+    /// Parquet files under --output DIR, partitioned `region=R/date=D/part-N.parquet`.
+    Parquet,
 }
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
     #[command(flatten)]
     pub read: ReadArgs,
-    /// table, json, ndjson or csv (list: table; export: ndjson).
+    /// table, json, ndjson, csv, ocsf (NDJSON of OCSF Detection Findings) or parquet (a
+    /// directory: --output DIR) (list: table; export: ndjson). See docs/exports.md.
     #[arg(long, value_enum, help_heading = "Output")]
     pub format: Option<ListFormat>,
     #[command(flatten)]
@@ -262,6 +267,10 @@ pub struct ReportArgs {
     pub format: ReportFormat,
     #[command(flatten)]
     pub output: OutputArg,
+    /// Also write `<output>.manifest.json`: the SHA-256 of each file written, the scope, the
+    /// gdorg version and the caller (evidence for auditors). Needs --output.
+    #[arg(long, help_heading = "Output")]
+    pub manifest: bool,
 }
 
 impl ReportFormat {

@@ -13,10 +13,14 @@
 //! | [`findings`] | `findings ...`, `filters sync`, `sample-findings`, `report` |
 //! | [`policies`] | `policies ...` |
 //! | [`sandbox`] | `demo`, `sandbox serve` |
+//! | [`meta`] | `completions`, `man`, `config show` |
+//! | [`config`] | the `gdorg.toml` config file: defaults for any flag |
 
 pub mod audit;
 pub mod common;
+pub mod config;
 pub mod findings;
+pub mod meta;
 pub mod policies;
 pub mod rollout;
 pub mod sandbox;
@@ -78,6 +82,16 @@ pub struct GlobalArgs {
     /// Only data and errors: no progress, no notes.
     #[arg(short, long, global = true, help_heading = "Output")]
     pub quiet: bool,
+    /// Defaults for any flag (TOML; see `gdorg config show`). Default: ./gdorg.toml when
+    /// present.
+    #[arg(
+        long,
+        global = true,
+        env = "GDORG_CONFIG",
+        value_name = "FILE",
+        help_heading = "Config"
+    )]
+    pub config: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -111,6 +125,13 @@ pub enum Command {
     /// IAM policy templates gdorg needs: list, show, render, validate, apply.
     #[command(subcommand)]
     Policies(policies::PoliciesCommand),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(meta::CompletionsArgs),
+    /// Print the man page, or write one page per command with --output DIR.
+    Man(meta::ManArgs),
+    /// The config file (gdorg.toml): show the settings in force and where each comes from.
+    #[command(subcommand)]
+    Config(meta::ConfigCommand),
 }
 
 impl GlobalArgs {

@@ -14,10 +14,11 @@ use crate::cli::findings::{
 };
 use crate::findings::archive::{self, Selection, Verb};
 use crate::findings::collect::{self, CollectSummary};
+use crate::findings::columnar::ParquetExport;
 use crate::findings::record::FindingRecord;
 use crate::findings::saved::SavedFilters;
 use crate::findings::source::{self, ReadOptions, Reading};
-use crate::findings::{criteria, stats};
+use crate::findings::{criteria, ocsf, stats};
 use crate::outcome::Outcome;
 use crate::report::{self, coverage::Coverage, Aggregator};
 
@@ -47,6 +48,9 @@ pub async fn prepare(session: &Session, read: &ReadOptions) -> anyhow::Result<Re
 
 async fn list(ctx: &Ctx, a: &ListArgs, format: ListFormat) -> anyhow::Result<Outcome> {
     let read = a.read.resolve()?;
+    if format == ListFormat::Parquet {
+        return parquet(ctx, a, read).await;
+    }
     let session = ctx.session().await?;
     let mut r = prepare(&session, &read).await?;
     let targets = std::mem::take(&mut r.targets);
@@ -54,6 +58,14 @@ async fn list(ctx: &Ctx, a: &ListArgs, format: ListFormat) -> anyhow::Result<Out
     let progress = ctx.printer.progress();
     let (stop, limit) = (&ctx.stop, read.limits.concurrency);
     let summary = match format {
+        ListFormat::Parquet => unreachable!("written above"),
+        ListFormat::Ocsf => {
+            collect::collect(targets, &r.filter, limit, &progress, stop, |f| {
+                serde_json::to_writer(&mut out, &ocsf::detection_finding(&f))?;
+                out.write_all(b"\n")
+            })
+            .await?
+        }
         ListFormat::Ndjson => {
             collect::collect(targets, &r.filter, limit, &progress, stop, |f| {
                 serde_json::to_writer(&mut out, &f)?;
@@ -112,6 +124,37 @@ async fn list(ctx: &Ctx, a: &ListArgs, format: ListFormat) -> anyhow::Result<Out
     // Whether complete or cut short by a stop, what was read is whole: put it in place.
     out.finish()?;
     Ok(summarize(ctx, &summary, &r.early_errors, a.output.file()))
+}
+
+/// `--format parquet`: a directory of Hive-partitioned files, each put in place whole.
+async fn parquet(ctx: &Ctx, a: &ListArgs, read: ReadOptions) -> anyhow::Result<Outcome> {
+    let Some(dir) = a.output.file() else {
+        bail!("--format parquet writes a directory of files: give it with --output DIR");
+    };
+    // Checked before any call: the directory must be new or empty.
+    let mut export = ParquetExport::create(dir)?;
+    let session = ctx.session().await?;
+    let mut r = prepare(&session, &read).await?;
+    let targets = std::mem::take(&mut r.targets);
+    let progress = ctx.printer.progress();
+    let summary = collect::collect(
+        targets,
+        &r.filter,
+        read.limits.concurrency,
+        &progress,
+        &ctx.stop,
+        |f| export.push(f).map_err(std::io::Error::other),
+    )
+    .await?;
+    // Interrupted or not, every buffered row is written and every file closed whole.
+    let written = export.finish()?;
+    ctx.printer.note(&format!(
+        "{} finding(s) in {} Parquet file(s) under {}",
+        summary.matched,
+        written.len(),
+        dir.display()
+    ));
+    Ok(summarize(ctx, &summary, &r.early_errors, Some(dir)))
 }
 
 /// Say what a collection did not read, and pick the outcome.

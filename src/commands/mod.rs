@@ -14,11 +14,13 @@
 //! | [`demo`] | `demo` |
 //! | [`sandbox`] | `sandbox serve` |
 //! | [`regions`] | `regions` |
+//! | [`meta`] | `completions`, `man`, `config show` |
 
 pub mod audit;
 pub mod demo;
 pub mod filters;
 pub mod findings;
+pub mod meta;
 pub mod policies;
 pub mod regions;
 pub mod report;
@@ -116,5 +118,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Report(args) => report::run(&ctx, &args).await,
         Command::Audit(args) => audit::run(&ctx, &args).await,
         Command::Policies(cmd) => policies::run(&ctx, cmd).await,
+        Command::Completions(args) => meta::completions(&ctx, &args),
+        Command::Man(args) => meta::man(&ctx, &args),
+        Command::Config(crate::cli::meta::ConfigCommand::Show(args)) => {
+            meta::config_show(&ctx, &args)
+        }
     }
 }

@@ -5,9 +5,15 @@ use super::{edge, Ctx};
 use crate::cli::findings::ReportArgs;
 use crate::outcome::Outcome;
 use crate::report::build::BuildError;
+use crate::report::manifest::{self, FileDigest};
 
 pub async fn run(ctx: &Ctx, a: &ReportArgs) -> anyhow::Result<Outcome> {
     let read = a.read.resolve()?;
+    if a.manifest && a.output.file().is_none() {
+        anyhow::bail!(
+            "--manifest describes the files written: give the report a file with --output FILE"
+        );
+    }
     let session = ctx.session().await?;
     let progress = ctx.printer.progress();
     let built = crate::report::build::build(session, &read, a.top, &progress, &ctx.stop)
@@ -19,6 +25,15 @@ pub async fn run(ctx: &Ctx, a: &ReportArgs) -> anyhow::Result<Outcome> {
     let rep = &built.report;
     let text = crate::report::render(rep, a.format.to_report())?;
     ctx.printer.write(a.output.file(), &text)?;
+    if let (true, Some(file)) = (a.manifest, a.output.file()) {
+        // Hashed from the bytes written, and written after the report is in place.
+        let digest = FileDigest::of(file, text.as_bytes());
+        let m = manifest::Manifest::new(&rep.scope, vec![digest]);
+        let path = manifest::path_for(file);
+        ctx.printer.write(Some(&path), &m.to_json())?;
+        ctx.printer
+            .note(&format!("manifest written to {}", path.display()));
+    }
     for e in &rep.errors {
         ctx.printer.warn(&format!("not read: {e}"));
     }

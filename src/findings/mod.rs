@@ -8,6 +8,8 @@
 //! | [`criteria`] | filter -> GuardDuty `FindingCriteria` where the API can evaluate it |
 //! | [`saved`] | the saved-filters TOML file (`--filter NAME`) |
 //! | [`record`] | one finding, flattened from the SDK shape |
+//! | [`ocsf`] | one finding as an OCSF Detection Finding (`export --format ocsf`) |
+//! | [`columnar`] | the Parquet export: Hive partitions, row groups while streaming, atomic files |
 //! | [`collect`] | ListFindings -> GetFindings (batches of 50) -> a sink, streaming, bounded memory |
 //! | [`source`] | where findings are read: the administrator's detectors, or each account's (`--direct`) |
 //! | [`archive`] | archive / unarchive / feedback, refused unless the caller is the administrator |
@@ -17,8 +19,10 @@
 
 pub mod archive;
 pub mod collect;
+pub mod columnar;
 pub mod criteria;
 pub mod filter;
+pub mod ocsf;
 pub mod record;
 pub mod sample;
 pub mod saved;

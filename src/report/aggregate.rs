@@ -13,6 +13,10 @@ use crate::findings::record::FindingRecord;
 /// How many finding types the report lists.
 pub const TOP_TYPES: usize = 20;
 
+/// The longest window whose empty days are filled in (GuardDuty keeps findings 90 days);
+/// past it only the days with findings are listed.
+pub const MAX_WINDOW_DAYS: i64 = 366;
+
 /// A finding ranked for the top-N: higher severity first, then the most recently updated,
 /// then the smaller id (so ties break the same way in every run).
 struct Ranked(FindingRecord);
@@ -98,6 +102,7 @@ pub struct Aggregator {
     archived_top: TopN,
     totals: Totals,
     accounts: BTreeSet<String>,
+    days: BTreeMap<chrono::NaiveDate, BandCounts>,
 }
 
 impl Aggregator {
@@ -110,6 +115,7 @@ impl Aggregator {
             archived_top: TopN::new(top_n),
             totals: Totals::default(),
             accounts: BTreeSet::new(),
+            days: BTreeMap::new(),
         }
     }
 
@@ -139,6 +145,9 @@ impl Aggregator {
         t.current += 1;
         match f.band() {
             Some(b) => {
+                if let Some(day) = utc_day(f.updated_ms) {
+                    self.days.entry(day).or_default()[b.index()] += 1;
+                }
                 cell.current[b.index()] += 1;
                 self.totals.current[b.index()] += 1;
                 self.totals.current_total += 1;
@@ -170,7 +179,25 @@ impl Aggregator {
         });
         top_types.truncate(TOP_TYPES);
         errors.sort();
+        let regions = scope
+            .regions
+            .iter()
+            .map(|region| {
+                let mut current = BandCounts::default();
+                for c in self.cells.values().filter(|c| &c.region == region) {
+                    for (sum, n) in current.iter_mut().zip(c.current) {
+                        *sum += n;
+                    }
+                }
+                RegionCount {
+                    region: region.clone(),
+                    current,
+                }
+            })
+            .collect();
         Report {
+            days: window(&self.days),
+            regions,
             schema_version: SCHEMA_VERSION,
             scope,
             coverage,
@@ -186,6 +213,48 @@ impl Aggregator {
             errors,
         }
     }
+}
+
+fn utc_day(ms: i64) -> Option<chrono::NaiveDate> {
+    (ms > 0)
+        .then(|| chrono::DateTime::from_timestamp_millis(ms))
+        .flatten()
+        .map(|t| t.date_naive())
+}
+
+/// Every day from the first to the last with findings, the empty ones as zeros.
+fn window(days: &BTreeMap<chrono::NaiveDate, BandCounts>) -> Vec<DayCount> {
+    let (Some(first), Some(last)) = (days.keys().next(), days.keys().next_back()) else {
+        return vec![];
+    };
+    let fill = (*last - *first).num_days() < MAX_WINDOW_DAYS;
+    let mut out = Vec::new();
+    let mut d = *first;
+    while d <= *last {
+        match days.get(&d) {
+            Some(c) => out.push(DayCount {
+                day: d.to_string(),
+                current: *c,
+            }),
+            None if fill => out.push(DayCount {
+                day: d.to_string(),
+                current: BandCounts::default(),
+            }),
+            None => {}
+        }
+        d = match d.succ_opt() {
+            Some(n) => n,
+            None => break,
+        };
+        if !fill {
+            // Jump straight to the next day present.
+            match days.range(d..).next() {
+                Some((n, _)) => d = *n,
+                None => break,
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -42,6 +42,12 @@ impl Html {
         self.raw(open).text(s).raw(close)
     }
 
+    /// A picture from [`super::svg`], which escapes its own strings.
+    fn svg(&mut self, m: &super::svg::Markup) -> &mut Html {
+        self.buf.push_str(m.as_str());
+        self
+    }
+
     fn td(&mut self, s: &str) -> &mut Html {
         self.el("<td>", s, "</td>")
     }
@@ -91,6 +97,12 @@ input.filter{margin:6px 0;padding:3px 6px;width:320px}
 .rule{background:#fff8e1;border-left:4px solid #f0b400;padding:8px 12px}
 .partial{background:#fdecea;border-left:4px solid #c00;padding:8px 12px}
 dl{display:grid;grid-template-columns:max-content auto;gap:2px 14px}dt{font-weight:600}dd{margin:0}
+svg.chart{display:block;max-width:100%;height:auto;font-size:11px;fill:#1d1d1f}svg.chart .grid{stroke:#e2e2e6}
+@media print{
+body{margin:0;font-size:10pt}input.filter{display:none}th{cursor:auto}th.sorted-asc::after,th.sorted-desc::after{content:none}
+h2{break-after:avoid}table,svg.chart,dl{break-inside:avoid}thead{display:table-header-group}tr{break-inside:avoid}
+*{-webkit-print-color-adjust:exact;print-color-adjust:exact}
+}
 "#;
 
 /// Sorting (click a header) and filtering (type in the box above a table). Reads and moves
@@ -144,6 +156,10 @@ pub fn render(r: &Report) -> String {
         h.raw("</ul></div>\n");
     }
     totals(&mut h, r);
+    h.raw("<h2>Findings per day</h2>\n<p>Current findings per day of their last update (UTC), stacked by severity.</p>\n")
+        .svg(&super::svg::per_day(&r.days))
+        .raw("<h2>Findings per region</h2>\n")
+        .svg(&super::svg::per_region(&r.regions));
     heat_map(&mut h, r);
     h.raw("<h2>Counts per account and region</h2>\n");
     filter_box(&mut h, "cells");

@@ -11,6 +11,8 @@
 //! | [`json`] | JSON with the schema version |
 //! | [`csv`] | CSV, with formula-looking cells neutralised |
 //! | [`markdown`] | Markdown, with cell text escaped |
+//! | [`manifest`] | `--manifest`: the SHA-256 of each file written, the scope, the version, the caller |
+//! | [`svg`] | the HTML's pictures as inline SVG: findings per day and per region by band |
 //! | [`html`] | self-contained HTML: inline CSS/JS, sortable and filterable tables, heat map; every string escaped |
 
 pub mod aggregate;
@@ -19,8 +21,10 @@ pub mod coverage;
 pub mod csv;
 pub mod html;
 pub mod json;
+pub mod manifest;
 pub mod markdown;
 pub mod model;
+pub mod svg;
 pub mod table;
 
 pub use aggregate::Aggregator;

@@ -17,6 +17,11 @@ pub struct Report {
     pub totals: Totals,
     /// Counts per account x region, sorted by account then region.
     pub cells: Vec<Cell>,
+    /// Current findings per UTC day of their last update, oldest first, every day from the
+    /// first to the last present (the report's window).
+    pub days: Vec<DayCount>,
+    /// Current findings per region by band, in the scope's region order.
+    pub regions: Vec<RegionCount>,
     /// The most frequent current finding types, most first (ties by name).
     pub top_types: Vec<TypeCount>,
     /// The highest-severity current findings (severity, then last update, then id).
@@ -70,6 +75,21 @@ impl Cell {
     pub fn current_total(&self) -> u64 {
         self.current.iter().sum()
     }
+}
+
+/// Current findings of one day, by band.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DayCount {
+    /// `YYYY-MM-DD`, UTC.
+    pub day: String,
+    pub current: BandCounts,
+}
+
+/// Current findings of one region, by band.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RegionCount {
+    pub region: String,
+    pub current: BandCounts,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -4,6 +4,8 @@
 mod support;
 
 mod audit; // gdorg audit: every status, coverage, fixes, drift, read-only, formats, exit codes
+mod cli_habits; // completions, man pages, gdorg.toml and its precedence (flag > env > config > built-in)
+mod exports; // findings export --format ocsf|parquet: OCSF required attributes, Parquet read back, Ctrl-C
 mod findings; // gdorg findings: filters, collection, statistics, filters sync, archive through the administrator only
 mod gd_detectors; // GuardDuty detectors, features, ownership
 mod gd_filters; // GuardDuty saved filters and ARCHIVE suppression

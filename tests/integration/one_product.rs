@@ -17,7 +17,7 @@ const MANAGEMENT: &str = "111111111111";
 
 /// An organization whose administrator (the management account) has `members` invited
 /// members in eu-west-1, each with `per_cell` findings there, plus `extra` org-file text.
-fn invited_org(members: usize, per_cell: usize, extra: &str) -> OrgSpec {
+pub(crate) fn invited_org(members: usize, per_cell: usize, extra: &str) -> OrgSpec {
     let ids: Vec<String> = (1..=members).map(OrgSpec::generated_id).collect();
     let list = ids
         .iter()

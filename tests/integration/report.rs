@@ -206,3 +206,48 @@ fn which(bin: &str) -> bool {
     std::env::var_os("PATH")
         .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(bin).is_file()))
 }
+
+/// `report --manifest`: `<output>.manifest.json` beside the report names it with the SHA-256
+/// and size of the bytes on disk, the scope, gdorg's version and the caller; without --output
+/// it is refused.
+#[tokio::test]
+async fn the_manifest_holds_the_reports_hash_scope_version_and_caller() {
+    use sha2::Digest as _;
+    let env = findings::env().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("report.html");
+    let out = findings::gdorg(
+        &env,
+        ADMIN,
+        &["report", "--output", file.to_str().unwrap(), "--manifest"],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let manifest_path = dir.path().join("report.html.manifest.json");
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&manifest_path).unwrap()).unwrap();
+    let bytes = std::fs::read(&file).unwrap();
+    let sha: String = sha2::Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let files = m["files"].as_array().unwrap();
+    assert_eq!(files.len(), 1);
+    assert_eq!(files[0]["path"], "report.html");
+    assert_eq!(files[0]["sha256"], sha);
+    assert_eq!(files[0]["bytes"], bytes.len() as u64);
+    assert_eq!(m["gdorg_version"], env!("CARGO_PKG_VERSION"));
+    assert!(
+        m["caller"].as_str().unwrap().contains(ADMIN),
+        "{}",
+        m["caller"]
+    );
+    assert_eq!(m["scope"]["administrator"], ADMIN);
+    assert_eq!(m["scope"]["regions"], serde_json::json!(REGIONS));
+    // Only the report and its manifest: no temporary file is left beside them.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+
+    let out = findings::gdorg(&env, ADMIN, &["report", "--manifest"]).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--output FILE"));
+}
