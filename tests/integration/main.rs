@@ -13,6 +13,7 @@ mod gd_members; // GuardDuty members, invitations, administrators by invitation
 mod gd_organization; // GuardDuty delegated administrator and organization configuration
 mod one_product; // one edge and one model: regions, limits, errors, Ctrl-C, exact counts, coverage
 mod policies; // policies apply across accounts (idempotent, versions, failures), orchestrator coverage
+mod readme; // the README runs as written: its sh blocks against its sandbox, CI's command, build times, layout
 mod report; // gdorg report: many members x regions, formats, escaping (HTML in headless Chromium), CSV formulas
 mod rollout; // plan / rollout / offboard end to end
 mod sandbox_basics; // dispatch, auth, errors, faults
