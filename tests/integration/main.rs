@@ -1,5 +1,6 @@
-//! All integration tests build into this one binary. Each module drives an in-process sandbox
-//! (port 0) over HTTP through the official AWS SDK clients.
+//! All integration tests build into this one binary. Each module drives a sandbox over HTTP
+//! through the official AWS SDK clients: an in-process one on port 0, or (`sandbox_serve`,
+//! `readme`) the one the `gdorg` binary serves.
 
 mod support;
 
