@@ -69,6 +69,30 @@ impl Printer {
         sink.write_all(text.as_bytes())?;
         sink.finish()
     }
+
+    /// Write `text`, which holds a secret, to `file` atomically, readable and writable by its
+    /// owner only (mode 0600 on Unix, set when the temporary file is created, so the secret
+    /// is never readable by others, not even for a moment).
+    pub fn write_private(&self, file: &Path, text: &str) -> std::io::Result<()> {
+        let dir = match file.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let context = |e: std::io::Error| {
+            std::io::Error::new(e.kind(), format!("writing {}: {e}", file.display()))
+        };
+        let mut builder = tempfile::Builder::new();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            builder.permissions(std::fs::Permissions::from_mode(0o600));
+        }
+        let mut tmp = builder.tempfile_in(dir).map_err(context)?;
+        tmp.write_all(text.as_bytes()).map_err(context)?;
+        tmp.as_file().sync_all().map_err(context)?;
+        tmp.persist(file).map_err(|e| context(e.error))?;
+        Ok(())
+    }
 }
 
 /// A data destination written in a stream.

@@ -16,7 +16,8 @@ pub struct DemoArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum SandboxCommand {
-    /// Serve a sandbox organization on 127.0.0.1 and print the environment to reach it.
+    /// Serve a sandbox organization on 127.0.0.1 and print the environment to reach it
+    /// (`export` lines to `eval`, or a file with --env-file); --detach returns once it is ready.
     Serve(ServeArgs),
 }
 
@@ -31,4 +32,14 @@ pub struct ServeArgs {
     /// Generated member accounts (added to those of the org file).
     #[arg(long, value_name = "N")]
     pub accounts: Option<usize>,
+    /// Write the environment (the `export` lines, with the management account's secret key,
+    /// and GDORG_SANDBOX_PID) to FILE, readable by its owner only, once the sandbox is ready,
+    /// instead of printing it. The sandbox removes the file when it stops.
+    #[arg(long, value_name = "FILE")]
+    pub env_file: Option<PathBuf>,
+    /// Run in the background: return once the sandbox is ready, after printing what it
+    /// prints (so `eval "$(gdorg sandbox serve --detach)"` works). `kill $GDORG_SANDBOX_PID`
+    /// stops it.
+    #[arg(long)]
+    pub detach: bool,
 }

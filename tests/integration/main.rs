@@ -1,5 +1,6 @@
-//! All integration tests build into this one binary. Each module drives an in-process sandbox
-//! (port 0) over HTTP through the official AWS SDK clients.
+//! All integration tests build into this one binary. Each module drives a sandbox over HTTP
+//! through the official AWS SDK clients: an in-process one on port 0, or (`sandbox_serve`,
+//! `readme`) the one the `gdorg` binary serves.
 
 mod support;
 
@@ -18,6 +19,7 @@ mod layers; // no module imports a layer above it: the data flows one way
 mod least_privilege; // the shipped policies under the sandbox's evaluation: every command, every action, auditor, guard SCP
 mod one_product; // one edge and one model: regions, limits, errors, Ctrl-C, exact counts, coverage
 mod policies; // policies apply across accounts (idempotent, versions, failures), orchestrator coverage
+mod readme; // the README runs as written: its sh blocks against its sandbox, CI's command, build times, layout
 mod report; // gdorg report: many members x regions, formats, escaping (HTML in headless Chromium), CSV formulas
 mod rollout; // plan / rollout / offboard end to end
 mod sandbox_auth; // SigV4 verification, invalid and not-enabled regions, the AWS CLI's signer

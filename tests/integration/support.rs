@@ -300,3 +300,91 @@ pub fn interrupt(child: &tokio::process::Child) {
     let rc = unsafe { libc::kill(pid, libc::SIGINT) };
     assert_eq!(rc, 0, "kill failed");
 }
+
+/// Whether process `pid` is still running: it exists and is not a zombie (a detached sandbox
+/// is reparented to PID 1, which may not reap it at once, or ever in some containers).
+pub fn running(pid: u32) -> bool {
+    // SAFETY: kill(2) with signal 0 only checks that the process exists.
+    if unsafe { libc::kill(pid as libc::pid_t, 0) } != 0 {
+        return false;
+    }
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state follows the command name, which is in parentheses.
+        Ok(stat) => !matches!(
+            stat.rsplit_once(')').map(|(_, rest)| rest.trim_start()),
+            Some(rest) if rest.starts_with('Z') || rest.starts_with('X')
+        ),
+        Err(_) => true,
+    }
+}
+
+/// Send SIGTERM (what `kill PID` sends) to process `pid`.
+pub fn terminate(pid: u32) {
+    // SAFETY: kill(2) has no memory effects.
+    unsafe { libc::kill(pid as libc::pid_t, libc::SIGTERM) };
+}
+
+/// Wait up to `secs` seconds for `done`; whether it came true.
+pub fn wait_until(secs: u64, mut done: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        if done() {
+            return true;
+        }
+        if std::time::Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+}
+
+/// Run `cmd` to the end with its stdout and stderr captured through pipes, as a shell's
+/// command substitution reads them: the call returns once the process has exited and every
+/// holder of those pipes has closed them. Panics naming `what` after `secs` seconds.
+pub fn output_within(
+    cmd: &mut std::process::Command,
+    secs: u64,
+    what: &str,
+) -> std::process::Output {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{what}: {e}"));
+    let mut out = child.stdout.take().unwrap();
+    let mut err = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let tx2 = tx.clone();
+    std::thread::spawn(move || {
+        let mut b = Vec::new();
+        let _ = out.read_to_end(&mut b);
+        let _ = tx.send((1, b));
+    });
+    std::thread::spawn(move || {
+        let mut b = Vec::new();
+        let _ = err.read_to_end(&mut b);
+        let _ = tx2.send((2, b));
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    for _ in 0..2 {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match rx.recv_timeout(left) {
+            Ok((1, b)) => stdout = b,
+            Ok((_, b)) => stderr = b,
+            Err(_) => {
+                let _ = child.kill();
+                panic!("{what}: its output was still open after {secs} s");
+            }
+        }
+    }
+    let status = child.wait().unwrap();
+    std::process::Output {
+        status,
+        stdout,
+        stderr,
+    }
+}
