@@ -340,6 +340,70 @@ mod tests {
     }
 
     #[test]
+    fn guard_scp_denies_what_would_blind_guardduty_to_all_but_the_execution_role() {
+        let doc = rendered("guardduty-guard-scp");
+        let sts = validate::statements(&doc);
+        assert_eq!(sts.len(), 1);
+        assert_eq!(sts[0]["Effect"], "Deny");
+        let denied: Vec<String> = validate::strings(sts[0].get("Action"))
+            .iter()
+            .flat_map(|a| actions::expand(a))
+            .collect();
+        for must in [
+            "guardduty:DeleteDetector",
+            "guardduty:UpdateDetector",
+            "guardduty:DisassociateFromAdministratorAccount",
+            "guardduty:DisassociateFromMasterAccount",
+            "guardduty:DeletePublishingDestination",
+            "guardduty:UpdatePublishingDestination",
+            "guardduty:DeleteMembers",
+            "guardduty:DisassociateMembers",
+            "guardduty:StopMonitoringMembers",
+            "guardduty:CreateFilter",
+            "guardduty:UpdateFilter",
+            "guardduty:ArchiveFindings",
+            "guardduty:UnarchiveFindings",
+        ] {
+            assert!(denied.iter().any(|d| d == must), "{must}");
+        }
+        assert_eq!(
+            sts[0]["Condition"],
+            serde_json::json!({"ArnNotLike": {"aws:PrincipalArn": [
+                format!("arn:aws:iam::*:role/{DEFAULT_MEMBER_ROLE_NAME}"),
+                "arn:aws:iam::111111111111:*"
+            ]}})
+        );
+    }
+
+    #[test]
+    fn scps_are_validated_as_scps() {
+        let scp = template("guardduty-guard-scp").unwrap();
+        assert_eq!(scp.kind, Kind::Scp);
+        let with_principal = serde_json::json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Deny", "Principal": "*", "Action": "guardduty:DeleteDetector", "Resource": "*"}]});
+        let issues = validate::validate(&with_principal, Kind::Scp);
+        assert!(
+            issues.iter().any(|i| i.severity == Severity::Error
+                && i.message
+                    .contains("service control policy names no Principal")),
+            "{issues:?}"
+        );
+        // 5,120 characters: more than an SCP may hold, less than a managed policy.
+        let actions: Vec<String> = (0..210)
+            .map(|_| "guardduty:DeleteDetector".into())
+            .collect();
+        let big = serde_json::json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Deny", "Action": actions, "Resource": "*"}]});
+        let too_big = |kind| {
+            validate::validate(&big, kind)
+                .iter()
+                .any(|i| i.severity == Severity::Error && i.message.contains("limit of"))
+        };
+        assert!(too_big(Kind::Scp));
+        assert!(!too_big(Kind::Permissions));
+    }
+
+    #[test]
     fn service_linked_role_policy_is_only_create_service_linked_role_for_guardduty() {
         let doc = rendered("guardduty-service-linked-role");
         let sts = validate::statements(&doc);
