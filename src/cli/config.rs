@@ -227,7 +227,14 @@ impl Plan {
             }
             let rank = 1 + path.len() as u8 * 2;
             if !self.everywhere(cfg, cmd, path, &label, k, v, rank)? {
-                let hint = format!("; see `gdorg {} --help`", path.join(" "));
+                let global = Cli::command()
+                    .get_arguments()
+                    .any(|a| a.is_global_set() && settable(a, k));
+                let hint = if global {
+                    format!("; `{k}` is a flag every command takes: set it in [global]")
+                } else {
+                    format!("; see `gdorg {} --help`", path.join(" "))
+                };
                 return Err(cfg.unknown("flag", k, &label, hint));
             }
         }
@@ -483,6 +490,7 @@ mod tests {
     fn unknown_keys_tables_and_bad_values_name_the_key_and_the_file() {
         for (text, needle) in [
             ("[report]\ntopp = 3\n", "unknown flag `topp` in [report]"),
+            ("[report]\nregion = \"eu-west-1\"\n", "set it in [global]"),
             ("[global]\ntop = 3\n", "unknown flag `top` in [global]"),
             (
                 "[defaults]\nnope = 1\n",
