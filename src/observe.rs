@@ -30,15 +30,12 @@ pub async fn members(
     source: &AccountSource,
     administrator: &str,
 ) -> Result<Members, AwsError> {
-    let AccountSource::Organizations = source else {
-        let AccountSource::Listed(l) = source else {
-            unreachable!()
-        };
+    if let AccountSource::Listed(l) = source {
         return Ok(Members {
             members: l.clone(),
             inactive: vec![],
         });
-    };
+    }
     let mut out = Members::default();
     for a in organization::list_accounts(session).await? {
         if a.id == administrator {

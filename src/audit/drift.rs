@@ -33,6 +33,19 @@ pub struct Drift {
 }
 
 impl Drift {
+    /// Every change with its label (`lost`, `gained`, `new`, `gone`), in that order: what every
+    /// renderer lists.
+    pub fn changes(&self) -> impl Iterator<Item = (&'static str, &Change)> {
+        [
+            ("lost", &self.lost),
+            ("gained", &self.gained),
+            ("new", &self.added),
+            ("gone", &self.removed),
+        ]
+        .into_iter()
+        .flat_map(|(label, list)| list.iter().map(move |c| (label, c)))
+    }
+
     /// Whether coverage regressed: something lost, or something new that is not covered.
     pub fn regressed(&self) -> bool {
         !self.lost.is_empty()

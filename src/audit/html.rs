@@ -310,22 +310,15 @@ fn per_region(out: &mut String, a: &Audit, off: &dyn Fn(&str) -> bool) {
 fn drift(out: &mut String, a: &Audit) {
     let Some(d) = &a.drift else { return };
     let _ = writeln!(out, "<h2>Drift since {}</h2><table><thead><tr><th>change</th><th>account</th><th>region</th><th>before</th><th>after</th></tr></thead><tbody>", esc(&d.baseline_generated_at));
-    for (label, list) in [
-        ("lost", &d.lost),
-        ("gained", &d.gained),
-        ("new", &d.added),
-        ("gone", &d.removed),
-    ] {
-        for c in list {
-            let _ = writeln!(
-                out,
-                "<tr><td>{label}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(&c.account),
-                esc(&c.region),
-                esc(&c.before),
-                esc(&c.after)
-            );
-        }
+    for (label, c) in d.changes() {
+        let _ = writeln!(
+            out,
+            "<tr><td>{label}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&c.account),
+            esc(&c.region),
+            esc(&c.before),
+            esc(&c.after)
+        );
     }
     let _ = writeln!(out, "</tbody></table>");
 }

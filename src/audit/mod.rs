@@ -29,8 +29,8 @@ use crate::observe::{observe, Scope};
 use crate::outcome::Outcome;
 use crate::settings::{AccountSource, Desired};
 
-/// When the audit exits non-zero ([`Outcome::Findings`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// When the audit exits non-zero ([`Outcome::Findings`]); `--fail-on` parses straight into it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum FailOn {
     /// Any gap (the default).
     #[default]
@@ -39,20 +39,6 @@ pub enum FailOn {
     Drift,
     /// Never: exit 0 whatever is found.
     Never,
-}
-
-impl std::str::FromStr for FailOn {
-    type Err = crate::settings::SettingsError;
-    fn from_str(s: &str) -> Result<FailOn, Self::Err> {
-        match s {
-            "gaps" => Ok(FailOn::Gaps),
-            "drift" => Ok(FailOn::Drift),
-            "never" => Ok(FailOn::Never),
-            _ => Err(crate::settings::SettingsError(format!(
-                "--fail-on {s:?}: use gaps, drift or never"
-            ))),
-        }
-    }
 }
 
 impl Audit {

@@ -18,30 +18,17 @@ use tabled::settings::{Padding, Style};
 use super::drift::Drift;
 use super::model::{Audit, Cell, Coverage, DetectorStatus, Relationship};
 
-/// An output format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// An output format; `--format` parses straight into it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
+    /// The terminal matrix.
     Table,
+    /// Schema-versioned JSON: the --baseline format.
     Json,
     Csv,
+    #[value(alias = "md")]
     Markdown,
     Html,
-}
-
-impl std::str::FromStr for Format {
-    type Err = crate::settings::SettingsError;
-    fn from_str(s: &str) -> Result<Format, Self::Err> {
-        match s.to_ascii_lowercase().as_str() {
-            "table" | "text" => Ok(Format::Table),
-            "json" => Ok(Format::Json),
-            "csv" => Ok(Format::Csv),
-            "markdown" | "md" => Ok(Format::Markdown),
-            "html" => Ok(Format::Html),
-            _ => Err(crate::settings::SettingsError(format!(
-                "unknown format {s:?}; use table, json, csv, markdown or html"
-            ))),
-        }
-    }
 }
 
 pub fn render(audit: &Audit, format: Format) -> String {
@@ -340,22 +327,15 @@ fn drift_text(d: &Drift) -> String {
         d.added.len(),
         d.removed.len()
     );
-    for (label, list) in [
-        ("lost", &d.lost),
-        ("gained", &d.gained),
-        ("new", &d.added),
-        ("gone", &d.removed),
-    ] {
-        for c in list {
-            let _ = writeln!(
-                out,
-                "  {label:<6} {} {}: {} -> {}",
-                c.account,
-                c.region,
-                plain(&c.before),
-                plain(&c.after)
-            );
-        }
+    for (label, c) in d.changes() {
+        let _ = writeln!(
+            out,
+            "  {label:<6} {} {}: {} -> {}",
+            c.account,
+            c.region,
+            plain(&c.before),
+            plain(&c.after)
+        );
     }
     out
 }
@@ -502,22 +482,15 @@ pub fn markdown(a: &Audit) -> String {
             out,
             "| change | account | region | before | after |\n|---|---|---|---|---|"
         );
-        for (label, list) in [
-            ("lost", &d.lost),
-            ("gained", &d.gained),
-            ("new", &d.added),
-            ("gone", &d.removed),
-        ] {
-            for c in list {
-                let _ = writeln!(
-                    out,
-                    "| {label} | {} | {} | {} | {} |",
-                    md(&c.account),
-                    md(&c.region),
-                    md(&c.before),
-                    md(&c.after)
-                );
-            }
+        for (label, c) in d.changes() {
+            let _ = writeln!(
+                out,
+                "| {label} | {} | {} | {} | {} |",
+                md(&c.account),
+                md(&c.region),
+                md(&c.before),
+                md(&c.after)
+            );
         }
     }
     let _ = writeln!(out, "\n## Matrix\n");

@@ -2,33 +2,9 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 
 use super::{AccountArgs, ConcurrencyArg, OutputArg, RegionArgs};
-
-/// The audit's output formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum AuditFormat {
-    /// The terminal matrix.
-    Table,
-    /// Schema-versioned JSON: the --baseline format.
-    Json,
-    Csv,
-    #[value(alias = "md")]
-    Markdown,
-    Html,
-}
-
-/// When the audit exits 3.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FailOnArg {
-    /// Any gap.
-    Gaps,
-    /// A regression against --baseline.
-    Drift,
-    /// Never: exit 0 whatever is found.
-    Never,
-}
 
 #[derive(Debug, Args)]
 pub struct AuditArgs {
@@ -37,7 +13,7 @@ pub struct AuditArgs {
     pub baseline: Option<PathBuf>,
     /// Exit 3 on: gaps (any gap), drift (a regression against --baseline) or never.
     #[arg(long, value_enum, default_value = "gaps")]
-    pub fail_on: FailOnArg,
+    pub fail_on: crate::audit::FailOn,
     #[command(flatten)]
     pub accounts: AccountArgs,
     #[command(flatten)]
@@ -45,7 +21,7 @@ pub struct AuditArgs {
     #[command(flatten)]
     pub run: ConcurrencyArg,
     #[arg(long, value_enum, default_value = "table", help_heading = "Output")]
-    pub format: AuditFormat,
+    pub format: crate::audit::render::Format,
     #[command(flatten)]
     pub output: OutputArg,
 }

@@ -245,17 +245,6 @@ pub struct SampleArgs {
     pub run: ConcurrencyArg,
 }
 
-/// The report's formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ReportFormat {
-    Table,
-    Json,
-    Csv,
-    #[value(alias = "md")]
-    Markdown,
-    Html,
-}
-
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     /// Highest-severity findings listed with details (current, and archived).
@@ -264,26 +253,13 @@ pub struct ReportArgs {
     #[command(flatten)]
     pub read: ReadArgs,
     #[arg(long, value_enum, default_value = "html", help_heading = "Output")]
-    pub format: ReportFormat,
+    pub format: crate::report::Format,
     #[command(flatten)]
     pub output: OutputArg,
     /// Also write `<output>.manifest.json`: the SHA-256 of each file written, the scope, the
     /// gdorg version and the caller (evidence for auditors). Needs --output.
     #[arg(long, help_heading = "Output")]
     pub manifest: bool,
-}
-
-impl ReportFormat {
-    pub fn to_report(self) -> crate::report::Format {
-        use crate::report::Format;
-        match self {
-            ReportFormat::Table => Format::Table,
-            ReportFormat::Json => Format::Json,
-            ReportFormat::Csv => Format::Csv,
-            ReportFormat::Markdown => Format::Markdown,
-            ReportFormat::Html => Format::Html,
-        }
-    }
 }
 
 impl FilterArgs {

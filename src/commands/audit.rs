@@ -2,24 +2,13 @@
 //! rendered output to stdout or written atomically to `--output`, and the exit outcome.
 
 use super::{edge, Ctx};
-use crate::audit::render::{render, Format};
+use crate::audit::render::render;
 use crate::audit::FailOn;
-use crate::cli::audit::{AuditArgs, AuditFormat, FailOnArg};
+use crate::cli::audit::AuditArgs;
 use crate::outcome::Outcome;
 
 pub async fn run(ctx: &Ctx, args: &AuditArgs) -> anyhow::Result<Outcome> {
-    let format = match args.format {
-        AuditFormat::Table => Format::Table,
-        AuditFormat::Json => Format::Json,
-        AuditFormat::Csv => Format::Csv,
-        AuditFormat::Markdown => Format::Markdown,
-        AuditFormat::Html => Format::Html,
-    };
-    let fail_on = match args.fail_on {
-        FailOnArg::Gaps => FailOn::Gaps,
-        FailOnArg::Drift => FailOn::Drift,
-        FailOnArg::Never => FailOn::Never,
-    };
+    let (format, fail_on) = (args.format, args.fail_on);
     let baseline = args
         .baseline
         .as_deref()

@@ -23,7 +23,7 @@ pub async fn run(ctx: &Ctx, a: &ReportArgs) -> anyhow::Result<Outcome> {
             other => other.into(),
         })?;
     let rep = &built.report;
-    let text = crate::report::render(rep, a.format.to_report())?;
+    let text = crate::report::render(rep, a.format)?;
     ctx.printer.write(a.output.file(), &text)?;
     if let (true, Some(file)) = (a.manifest, a.output.file()) {
         // Hashed from the bytes written, and written after the report is in place.

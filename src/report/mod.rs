@@ -36,6 +36,7 @@ pub enum Format {
     Table,
     Json,
     Csv,
+    #[value(alias = "md")]
     Markdown,
     Html,
 }
