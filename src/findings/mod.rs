@@ -29,6 +29,7 @@ pub mod saved;
 pub mod severity;
 pub mod source;
 pub mod stats;
+pub mod suppression;
 pub mod sync;
 
 pub use filter::{Filter, FilterError, FilterSpec};

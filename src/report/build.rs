@@ -12,6 +12,7 @@ use crate::control::{Reporter, Stop};
 use crate::findings::collect::{self, CollectSummary};
 use crate::findings::filter::Status;
 use crate::findings::source::{self, ReadOptions, Reading};
+use crate::findings::suppression::{self, Suppression};
 use crate::settings::{AccountSource, Desired, Mode};
 
 #[derive(Debug, thiserror::Error)]
@@ -28,8 +29,9 @@ pub struct Built {
     pub interrupted: bool,
 }
 
-/// Read `read`'s findings (current and archived, counted apart), keep the `top` highest, and
-/// audit the same scope for coverage.
+/// Read `read`'s findings (current and archived, counted apart), keep the `top` highest, audit
+/// the same scope for coverage, and check what can hide a finding (suppression rules and
+/// members' own archives).
 pub async fn build(
     session: Arc<Session>,
     read: &ReadOptions,
@@ -63,13 +65,30 @@ pub async fn build(
     let coverage = if stop.is_stopped() {
         Coverage::unavailable("not gathered: the run was stopped")
     } else {
-        coverage(session, &r, read, reporter, stop).await
+        coverage(session.clone(), &r, read, reporter, stop).await
+    };
+    let suppression = match &r.admin {
+        _ if stop.is_stopped() => Suppression::skipped("not checked: the run was stopped"),
+        None => Suppression::skipped("not checked with --direct"),
+        Some(admin) => {
+            suppression::check(
+                &session,
+                &admin.account,
+                &r.regions,
+                read.limits.concurrency,
+                reporter,
+                stop,
+            )
+            .await
+        }
     };
     let errors = summary_errors(&summary, &r.early_errors);
     let scope = scope_of(&r, &summary, &started, &now());
+    let mut report = agg.finish(scope, coverage, errors);
+    report.archived.suppression = suppression;
     Ok(Built {
         interrupted: stop.is_stopped(),
-        report: agg.finish(scope, coverage, errors),
+        report,
     })
 }
 

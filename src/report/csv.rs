@@ -1,5 +1,5 @@
-//! CSV: one table, one `section` column (`cell`, `type`, `finding`, `archived`), quoted by the
-//! csv crate. Finding fields come from attackers; a cell starting with `=`, `+`, `-`, `@`, tab
+//! CSV: one table, one `section` column (`cell`, `type`, `finding`, `archived`,
+//! `suppression_rule`, `member_archive`), quoted by the csv crate. Finding fields come from attackers; a cell starting with `=`, `+`, `-`, `@`, tab
 //! or carriage return would run as a formula in a spreadsheet, so it gets a leading `'`.
 
 use super::model::Report;
@@ -151,6 +151,35 @@ pub fn render(r: &Report) -> Result<String, super::RenderError> {
     }
     for f in &r.archived.listed {
         w.row(finding_cells("archived", f))?;
+    }
+    // What can hide a finding: rules (name in `type`, owner and criteria in `title`, what it
+    // archives now in `archived`) and members' own archives.
+    let sup = &r.archived.suppression;
+    for rule in &sup.rules {
+        let mut row = vec![
+            "suppression_rule".to_string(),
+            rule.account.clone(),
+            rule.region.clone(),
+            rule.name.clone(),
+        ];
+        row.extend(blank(5));
+        row.push(rule.archived().map(|n| n.to_string()).unwrap_or_default());
+        row.push(String::new());
+        row.push(String::new());
+        row.push(format!("{} rule: {}", rule.owner.label(), rule.criteria));
+        row.extend(blank(HEADER.len() - row.len()));
+        w.row(row)?;
+    }
+    for a in &sup.member_archives {
+        let mut row = vec![
+            "member_archive".to_string(),
+            a.account.clone(),
+            a.region.clone(),
+        ];
+        row.extend(blank(6));
+        row.push(a.archived.to_string());
+        row.extend(blank(HEADER.len() - row.len()));
+        w.row(row)?;
     }
     let bytes = w.into_inner().map_err(super::RenderError::CsvInner)?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())

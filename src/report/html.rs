@@ -12,6 +12,7 @@ use sha2::Digest as _;
 use super::model::{Cell, Report};
 use crate::findings::record::FindingRecord;
 use crate::findings::severity::Band;
+use crate::findings::suppression::{Suppression, RULE_COLUMNS};
 
 /// An HTML document under construction.
 pub struct Html {
@@ -192,6 +193,7 @@ pub fn render(r: &Report) -> String {
         .text(&r.archived.total.to_string())
         .raw(" archived finding(s); the highest-severity ones:</p>\n");
     findings(&mut h, "archived", &r.archived.listed);
+    suppression(&mut h, &r.archived.suppression);
     coverage(&mut h, r);
     h.raw("<script>")
         .raw(SCRIPT)
@@ -292,6 +294,51 @@ fn band_class(b: Option<Band>) -> &'static str {
         Some(Band::High) => "b-High",
         Some(Band::Critical) => "b-Critical",
         None => "",
+    }
+}
+
+/// Everything that can hide a finding, and who owns it.
+fn suppression(h: &mut Html, s: &Suppression) {
+    h.raw("<h3>What can hide a finding</h3>\n<p id=\"suppression\">")
+        .text(&s.summary())
+        .raw("</p>\n");
+    if !s.rules.is_empty() {
+        h.raw("<table id=\"rules\" class=\"sortable\"><thead><tr>");
+        for c in RULE_COLUMNS {
+            h.raw("<th>").text(c).raw("</th>");
+        }
+        h.raw("</tr></thead><tbody>\n");
+        for row in s.rule_rows() {
+            h.raw("<tr>");
+            for c in &row {
+                h.td(c);
+            }
+            h.raw("</tr>\n");
+        }
+        h.raw("</tbody></table>\n");
+    }
+    if !s.member_archives.is_empty() {
+        h.raw("<table id=\"member-archives\"><thead><tr><th>Member</th><th>Region</th><th>Archived in its own detector</th></tr></thead><tbody>\n");
+        for a in &s.member_archives {
+            h.raw("<tr>")
+                .td(&a.account)
+                .td(&a.region)
+                .td_num(a.archived)
+                .raw("</tr>\n");
+        }
+        h.raw("</tbody></table>\n");
+    }
+    if !s.unchecked.is_empty() {
+        h.raw("<ul class=\"unchecked\">");
+        for u in &s.unchecked {
+            h.raw("<li>")
+                .text(&format!(
+                    "not checked {} {}: {}",
+                    u.account, u.region, u.reason
+                ))
+                .raw("</li>");
+        }
+        h.raw("</ul>\n");
     }
 }
 

@@ -6,6 +6,7 @@ use std::fmt::Write;
 use super::model::Report;
 use crate::findings::record::FindingRecord;
 use crate::findings::severity::Band;
+use crate::findings::suppression::{Suppression, RULE_COLUMNS};
 
 /// Escape text for a Markdown table cell.
 pub fn cell(s: &str) -> String {
@@ -125,6 +126,7 @@ pub fn render(r: &Report) -> String {
         r.archived.total
     );
     findings(&mut o, &r.archived.listed);
+    suppression(&mut o, &r.archived.suppression);
 
     if !r.errors.is_empty() {
         let _ = writeln!(o, "\n## Not read (the report is partial)\n");
@@ -133,6 +135,36 @@ pub fn render(r: &Report) -> String {
         }
     }
     o
+}
+
+fn suppression(o: &mut String, s: &Suppression) {
+    let _ = writeln!(
+        o,
+        "\n### What can hide a finding\n\n{}\n",
+        cell(&s.summary())
+    );
+    if !s.rules.is_empty() {
+        head(o, &RULE_COLUMNS);
+        for r in s.rule_rows() {
+            row(o, &r);
+        }
+    }
+    if !s.member_archives.is_empty() {
+        let _ = writeln!(o, "\nFindings archived in members' own detectors:\n");
+        head(o, &["Account", "Region", "Archived"]);
+        for a in &s.member_archives {
+            row(
+                o,
+                &[a.account.clone(), a.region.clone(), a.archived.to_string()],
+            );
+        }
+    }
+    if !s.unchecked.is_empty() {
+        let _ = writeln!(o, "\nNot checked:\n");
+        for u in &s.unchecked {
+            let _ = writeln!(o, "- {} {}: {}", u.account, u.region, cell(&u.reason));
+        }
+    }
 }
 
 fn findings(o: &mut String, list: &[FindingRecord]) {

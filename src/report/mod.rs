@@ -68,6 +68,7 @@ pub(crate) mod fixture {
     use super::aggregate::Aggregator;
     use super::model::*;
     use crate::findings::record::tests::record;
+    use crate::findings::suppression::{MemberArchive, Owner, Rule, Suppression, Unchecked};
 
     pub const XSS: &str =
         "<script>window.__pwned=1</script><img src=x onerror=\"window.__pwned=2\">";
@@ -142,6 +143,50 @@ pub(crate) mod fixture {
             monitored: 1,
             counted: 2,
         };
-        agg.finish(scope, coverage, vec!["ap-south-1: AccessDenied".into()])
+        let mut r = agg.finish(scope, coverage, vec!["ap-south-1: AccessDenied".into()]);
+        r.archived.suppression = suppression();
+        r
+    }
+
+    /// A rule of the administrator, a member's leftover rule whose name and criteria came
+    /// from a compromised member, a member archive and a cell the role could not enter.
+    fn suppression() -> Suppression {
+        Suppression {
+            rules: vec![
+                Rule {
+                    owner: Owner::Administrator,
+                    account: "999999999999".into(),
+                    region: "us-east-1".into(),
+                    name: "suppress-low".into(),
+                    description: None,
+                    criteria: "severity < 4".into(),
+                    archives: Some([("222222222222".to_string(), 3)].into()),
+                    count_error: None,
+                },
+                Rule {
+                    owner: Owner::Member,
+                    account: "222222222222".into(),
+                    region: "eu-west-1".into(),
+                    name: format!("=1+1{XSS}"),
+                    description: Some(XSS.into()),
+                    criteria: format!("type = {XSS}"),
+                    archives: None,
+                    count_error: Some("GetFindingsStatistics: ThrottlingException".into()),
+                },
+            ],
+            member_archives: vec![MemberArchive {
+                account: "222222222222".into(),
+                region: "eu-west-1".into(),
+                archived: 7,
+            }],
+            administrator_regions: 2,
+            member_cells: 3,
+            unchecked: vec![Unchecked {
+                account: "333333333333".into(),
+                region: "eu-west-1".into(),
+                reason: format!("AssumeRole: AccessDenied {XSS}"),
+            }],
+            not_checked: None,
+        }
     }
 }

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use super::coverage::Coverage;
 use crate::findings::record::FindingRecord;
+use crate::findings::suppression::Suppression;
 
 /// Bumped whenever a field is renamed or removed (adding fields keeps it).
 pub const SCHEMA_VERSION: u32 = 1;
@@ -108,4 +109,7 @@ pub struct Archived {
     pub total: u64,
     /// The highest-severity archived findings (bounded like `top_findings`).
     pub listed: Vec<FindingRecord>,
+    /// Everything that can hide a finding, and who owns it: the administrator's and the
+    /// members' suppression rules, and findings archived in members' own detectors.
+    pub suppression: Suppression,
 }

@@ -5,6 +5,7 @@ use tabled::settings::Style;
 
 use super::model::Report;
 use crate::findings::severity::Band;
+use crate::findings::suppression::RULE_COLUMNS;
 
 /// Finding fields may carry terminal control sequences; show them as `?`.
 fn clean(s: String) -> String {
@@ -91,6 +92,27 @@ pub fn render(r: &Report) -> String {
     out.push_str("\n\n");
     out.push_str(&findings(&r.top_findings));
     out.push('\n');
+    let sup = &r.archived.suppression;
+    out.push_str(&format!("\n{}\n", sup.summary()));
+    if !sup.rules.is_empty() {
+        out.push_str(&table(
+            &RULE_COLUMNS,
+            sup.rule_rows().into_iter().map(Vec::from).collect(),
+        ));
+        out.push('\n');
+    }
+    for a in &sup.member_archives {
+        out.push_str(&format!(
+            "  member {} {}: {} finding(s) archived in its own detector\n",
+            a.account, a.region, a.archived
+        ));
+    }
+    for u in &sup.unchecked {
+        out.push_str(&format!(
+            "  not checked {} {}: {}\n",
+            u.account, u.region, u.reason
+        ));
+    }
     if !r.errors.is_empty() {
         out.push_str("\nNot read (the report is partial):\n");
         for e in &r.errors {

@@ -248,6 +248,12 @@ async fn every_command_runs_with_the_shipped_policies_and_every_orchestrator_act
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let out = gdorg_as(&env.sandbox, &keys, &args).output().await.unwrap();
         assert!(out.status.success(), "gdorg {args:?}\n{}", text(&out));
+        // The report's archive check reads every member through the member role's policy.
+        assert!(
+            !text(&out).contains("could not be checked"),
+            "gdorg {args:?}\n{}",
+            text(&out)
+        );
         let used: Vec<Decided> = env
             .sandbox
             .world(|w| w.decisions.as_ref().unwrap().borrow().clone());

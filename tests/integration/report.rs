@@ -251,3 +251,162 @@ async fn the_manifest_holds_the_reports_hash_scope_version_and_caller() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--output FILE"));
 }
+
+/// The archive section checks the rule: the administrator's suppression rules with what each
+/// archives, and, through the member role, a member's own rule and archive left from its time
+/// as a standalone account. The administrator's own role cannot enter members: said, per cell.
+#[tokio::test]
+async fn the_archive_section_lists_every_rule_and_member_archive_with_its_owner() {
+    use aws_sdk_guardduty::types::{Condition, FilterAction, FindingCriteria};
+    let env = findings::env().await;
+    let region = REGIONS[0];
+    let criteria =
+        |field: &str, c: Condition| FindingCriteria::builder().criterion(field, c).build();
+    // While standalone, the outsider made a rule and archived two of its findings.
+    let go = env.gd(OUTSIDER, region).await;
+    let det_o = go.list_detectors().send().await.unwrap().detector_ids()[0].clone();
+    go.create_filter()
+        .detector_id(&det_o)
+        .name("hide-probes")
+        .action(FilterAction::Archive)
+        .finding_criteria(criteria(
+            "type",
+            Condition::builder()
+                .equals("Recon:EC2/PortProbeUnprotectedPort")
+                .build(),
+        ))
+        .send()
+        .await
+        .unwrap();
+    let current = go
+        .list_findings()
+        .detector_id(&det_o)
+        .finding_criteria(criteria(
+            "service.archived",
+            Condition::builder().equals("false").build(),
+        ))
+        .max_results(2)
+        .send()
+        .await
+        .unwrap();
+    let two = current.finding_ids().to_vec();
+    assert_eq!(two.len(), 2);
+    go.archive_findings()
+        .detector_id(&det_o)
+        .set_finding_ids(Some(two))
+        .send()
+        .await
+        .unwrap();
+    let mut own_archived = 0;
+    let mut pages = go
+        .list_findings()
+        .detector_id(&det_o)
+        .finding_criteria(criteria(
+            "service.archived",
+            Condition::builder().equals("true").build(),
+        ))
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        own_archived += page.unwrap().finding_ids().len();
+    }
+    assert!(own_archived >= 2);
+    // Then it joined: the administrator adds it (an organization account: Enabled at once).
+    let ga = env.gd(ADMIN, region).await;
+    let det_a = ga.list_detectors().send().await.unwrap().detector_ids()[0].clone();
+    crate::support::create_member(&env, &ga, &det_a, OUTSIDER).await;
+    // The administrator's own rule: low-severity findings.
+    ga.create_filter()
+        .detector_id(&det_a)
+        .name("suppress-low")
+        .action(FilterAction::Archive)
+        .finding_criteria(criteria(
+            "severity",
+            Condition::builder().less_than(4).build(),
+        ))
+        .send()
+        .await
+        .unwrap();
+    // A NOOP filter hides nothing and is not listed.
+    ga.create_filter()
+        .detector_id(&det_a)
+        .name("saved-view")
+        .action(FilterAction::Noop)
+        .finding_criteria(criteria(
+            "severity",
+            Condition::builder().greater_than_or_equal(7).build(),
+        ))
+        .send()
+        .await
+        .unwrap();
+    let low_archived = findings::read(
+        &env.user(ADMIN).await,
+        &findings::filter("status = \"archived\"\nseverity = [\"low\"]"),
+    )
+    .await
+    .into_iter()
+    .filter(|f| f.region == region)
+    .count() as i64;
+    assert!(low_archived > 0, "the seed archives some low findings");
+
+    // As the management account (an auditor's view): the members are read through the role.
+    let session = crate::support::session(&env, 1).await;
+    let rep = build(session, &read_args(), 10, &Silent, &Stop::default())
+        .await
+        .unwrap()
+        .report;
+    let s = &rep.archived.suppression;
+    assert!(s.unchecked.is_empty(), "{:?}", s.unchecked);
+    assert_eq!(s.administrator_regions, 2);
+    // Members: two in each region, the outsider in one.
+    assert_eq!(s.member_cells, 5);
+    let names: Vec<(&str, &str, &str)> = s
+        .rules
+        .iter()
+        .map(|r| (r.owner.label(), r.account.as_str(), r.name.as_str()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("administrator", ADMIN, "suppress-low"),
+            ("member", OUTSIDER, "hide-probes")
+        ]
+    );
+    assert_eq!(s.rules[0].criteria, "severity < 4");
+    assert_eq!(s.rules[0].archived(), Some(low_archived));
+    assert_eq!(
+        s.rules[1].criteria,
+        "type = Recon:EC2/PortProbeUnprotectedPort"
+    );
+    // The member's archive: exactly what its own detector holds archived.
+    let outsider = s
+        .member_archives
+        .iter()
+        .find(|a| a.account == OUTSIDER)
+        .expect("the outsider's archive is listed");
+    assert_eq!(outsider.archived, own_archived as i64);
+    assert_eq!(outsider.region, region);
+    // Every renderer says it.
+    for format in [Format::Markdown, Format::Html, Format::Table, Format::Csv] {
+        let text = report::render(&rep, format).unwrap();
+        assert!(
+            text.contains("hide-probes") && text.contains("suppress-low"),
+            "{format:?}"
+        );
+        assert!(text.contains(OUTSIDER), "{format:?}");
+    }
+
+    // The administrator's own credentials cannot enter the members: each such cell is named.
+    let rep = build_report(findings::factory_of(&env, ADMIN).await, &read_args(), 10)
+        .await
+        .unwrap();
+    let s = &rep.archived.suppression;
+    assert_eq!(s.unchecked.len(), 5, "{:?}", s.unchecked);
+    assert!(s.unchecked.iter().all(|u| u.account != ADMIN));
+    assert!(
+        s.summary().contains("5 could not be checked"),
+        "{}",
+        s.summary()
+    );
+    assert_eq!(s.rules.len(), 1, "the administrator's rule is still read");
+}
