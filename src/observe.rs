@@ -476,11 +476,17 @@ pub async fn read_detector(gd: &Client) -> Result<Option<DetectorState>, AwsErro
             .features()
             .iter()
             .filter_map(|f| {
-                Some((
-                    f.name()?.as_str().to_string(),
-                    f.status().is_some_and(|s| s.as_str() == "ENABLED"),
+                let name = f.name()?.as_str();
+                let extra = f.additional_configuration().iter().filter_map(|a| {
+                    Some((a.name()?.as_str(), is_on(a.status().map(|s| s.as_str()))))
+                });
+                Some(plan_entries(
+                    name,
+                    is_on(f.status().map(|s| s.as_str())),
+                    extra,
                 ))
             })
+            .flatten()
             .collect(),
     }))
 }
@@ -565,16 +571,38 @@ async fn read_member_features(
                 .features()
                 .iter()
                 .filter_map(|f| {
-                    Some((
-                        f.name()?.as_str().to_string(),
-                        f.status().is_some_and(|s| s.as_str() == "ENABLED"),
+                    let name = f.name()?.as_str();
+                    let extra = f.additional_configuration().iter().filter_map(|a| {
+                        Some((a.name()?.as_str(), is_on(a.status().map(|s| s.as_str()))))
+                    });
+                    Some(plan_entries(
+                        name,
+                        is_on(f.status().map(|s| s.as_str())),
+                        extra,
                     ))
                 })
+                .flatten()
                 .collect();
             record.features = Some(features);
         }
     }
     Ok(())
+}
+
+fn is_on(status: Option<&str>) -> bool {
+    status == Some("ENABLED")
+}
+
+/// A feature and its additional configurations as map entries: `RUNTIME_MONITORING` and
+/// `RUNTIME_MONITORING.EKS_ADDON_MANAGEMENT` (the agent management GuardDuty does for it).
+fn plan_entries<'a>(
+    feature: &str,
+    on: bool,
+    additional: impl Iterator<Item = (&'a str, bool)>,
+) -> Vec<(String, bool)> {
+    let mut out = vec![(feature.to_string(), on)];
+    out.extend(additional.map(|(a, on)| (format!("{feature}.{a}"), on)));
+    out
 }
 
 async fn describe_org_config(gd: &Client, detector: &str) -> Result<OrgConfigState, AwsError> {

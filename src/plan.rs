@@ -253,6 +253,12 @@ pub enum Notice {
     },
     /// A suspended organization account, skipped.
     SuspendedAccount { account: String },
+    /// Protection plans GuardDuty does not offer in the region (its detectors do not report
+    /// them): left out there, not a failure.
+    FeaturesUnavailable {
+        region: String,
+        features: Vec<Feature>,
+    },
     /// GuardDuty could not verify the member's email although it is the one we were given:
     /// inviting again would fail the same way, so the member is left for a person to check.
     EmailVerificationFailed {
@@ -267,7 +273,9 @@ impl Notice {
     pub fn is_problem(&self) -> bool {
         !matches!(
             self,
-            Notice::RegionNotEnabled { .. } | Notice::SuspendedAccount { .. }
+            Notice::RegionNotEnabled { .. }
+                | Notice::SuspendedAccount { .. }
+                | Notice::FeaturesUnavailable { .. }
         )
     }
 
@@ -281,6 +289,7 @@ impl Notice {
             Notice::ObserveFailed { .. } => "could not read",
             Notice::SuspendedAccount { .. } => "suspended account",
             Notice::EmailVerificationFailed { .. } => "email verification failed",
+            Notice::FeaturesUnavailable { .. } => "plan not available in region",
         }
     }
 }
@@ -409,6 +418,27 @@ pub fn plan_rollout(desired: &Desired, observed: &Observation) -> Plan {
     let mut plan = Plan::default();
     let mut no_access = NoAccess::default();
     for (region, ro) in &observed.regions {
+        // Plans the region does not offer are left out of its desired state.
+        let regional;
+        let desired = match unavailable(desired, ro) {
+            Some(features) => {
+                regional = Desired {
+                    features: desired
+                        .features
+                        .iter()
+                        .filter(|f| !features.contains(f))
+                        .copied()
+                        .collect(),
+                    ..desired.clone()
+                };
+                plan.notices.push(Notice::FeaturesUnavailable {
+                    region: region.clone(),
+                    features,
+                });
+                &regional
+            }
+            None => desired,
+        };
         match desired.mode {
             Mode::Invitation => invitation_region(&mut plan, &mut no_access, desired, region, ro),
             Mode::Organizations => {
@@ -417,6 +447,23 @@ pub fn plan_rollout(desired: &Desired, observed: &Observation) -> Plan {
         }
     }
     finish(plan, no_access)
+}
+
+/// The desired features a region does not offer, as its administrator's detector shows: GuardDuty
+/// reports every plan a region has on a detector, enabled or not, so one it leaves out is not
+/// available there. None when all are offered or the detector was not read.
+fn unavailable(desired: &Desired, ro: &RegionObservation) -> Option<Vec<Feature>> {
+    let Seen::Read(admin) = &ro.admin else {
+        return None;
+    };
+    let reported = &admin.detector.as_ref()?.features;
+    let missing: Vec<Feature> = desired
+        .features
+        .iter()
+        .filter(|f| !reported.is_empty() && !reported.contains_key(f.as_str()))
+        .copied()
+        .collect();
+    (!missing.is_empty()).then_some(missing)
 }
 
 fn finish(mut plan: Plan, no_access: NoAccess) -> Plan {

@@ -30,6 +30,13 @@ pub struct Drift {
     pub added: Vec<Change>,
     /// In the baseline, not audited now.
     pub removed: Vec<Change>,
+    /// A protection plan on in the baseline and off now, in a cell still covered (`before`
+    /// and `after` name the plan: `S3_DATA_EVENTS on` -> `S3_DATA_EVENTS off`).
+    #[serde(default)]
+    pub plans_off: Vec<Change>,
+    /// A plan's auto-enable changed in a region (the administrator's row; `NEW` -> `NONE`).
+    #[serde(default)]
+    pub auto_enable: Vec<Change>,
 }
 
 impl Drift {
@@ -41,14 +48,19 @@ impl Drift {
             ("gained", &self.gained),
             ("new", &self.added),
             ("gone", &self.removed),
+            ("plan off", &self.plans_off),
+            ("auto-enable", &self.auto_enable),
         ]
         .into_iter()
         .flat_map(|(label, list)| list.iter().map(move |c| (label, c)))
     }
 
-    /// Whether coverage regressed: something lost, or something new that is not covered.
+    /// Whether coverage regressed: something lost, something new that is not covered, a plan
+    /// turned off, or auto-enable of a plan turned off.
     pub fn regressed(&self) -> bool {
         !self.lost.is_empty()
+            || !self.plans_off.is_empty()
+            || self.auto_enable.iter().any(|c| c.after.ends_with(" NONE"))
             || self
                 .added
                 .iter()
@@ -130,6 +142,39 @@ pub fn compare(baseline: &Audit, now: &Audit) -> Drift {
     for (k, b) in &before {
         if !after.contains_key(k) {
             d.removed.push(change(k, state(b), "absent".into()));
+        }
+    }
+    for (k, n) in &after {
+        let Some(b) = before.get(k) else { continue };
+        if !(b.covered && n.covered) {
+            continue;
+        }
+        for (plan, on) in &b.features {
+            if *on && n.features.get(plan) == Some(&false) {
+                d.plans_off
+                    .push(change(k, format!("{plan} on"), format!("{plan} off")));
+            }
+        }
+    }
+    let org = |a: &Audit| -> BTreeMap<(String, String), String> {
+        a.organization
+            .iter()
+            .flat_map(|o| {
+                o.features_auto_enable
+                    .iter()
+                    .map(|(p, v)| ((o.region.clone(), p.clone()), v.clone()))
+            })
+            .collect()
+    };
+    let (was, is) = (org(baseline), org(now));
+    for ((region, plan), v) in &is {
+        if let Some(old) = was.get(&(region.clone(), plan.clone())).filter(|o| *o != v) {
+            d.auto_enable.push(Change {
+                account: now.administrator.clone(),
+                region: region.clone(),
+                before: format!("{plan} {old}"),
+                after: format!("{plan} {v}"),
+            });
         }
     }
     d

@@ -127,6 +127,7 @@ pub fn render(a: &Audit) -> String {
     matrix(&mut out, a, &off);
     gaps(&mut out, a);
     per_region(&mut out, a, &off);
+    plans(&mut out, a);
     if !a.skipped.is_empty() {
         let _ = writeln!(out, "<h2>Left out</h2><ul>");
         for sk in &a.skipped {
@@ -138,6 +139,35 @@ pub fn render(a: &Audit) -> String {
     cells(&mut out, a);
     let _ = writeln!(out, "</body></html>");
     out
+}
+
+/// Regions x plans: accounts with the plan on / offered it, and auto-enable.
+fn plans(out: &mut String, a: &Audit) {
+    let (head, rows) = super::plans_render::organization_rows(a);
+    let _ = writeln!(
+        out,
+        "<h2>Protection plans</h2><p>Accounts with the plan on / accounts offered it; N, A, - :          auto-enable for new accounts (new, all, none); – : not offered in the region.</p>         <table id=\"plans\"><thead><tr>"
+    );
+    for h in &head {
+        let _ = write!(out, "<th>{}</th>", esc(h));
+    }
+    let _ = writeln!(out, "</tr></thead><tbody>");
+    for r in &rows {
+        let _ = write!(out, "<tr>");
+        for c in r {
+            let _ = write!(out, "<td>{}</td>", esc(c));
+        }
+        let _ = writeln!(out, "</tr>");
+    }
+    let _ = writeln!(out, "</tbody></table>");
+    let wanted: Vec<_> = a.plans.summary.iter().filter(|r| r.wanted).collect();
+    if !wanted.is_empty() {
+        let _ = writeln!(out, "<ul class=\"plan-gaps\">");
+        for r in wanted {
+            let _ = writeln!(out, "<li>{}: {} gap(s)</li>", esc(&r.plan), r.gaps);
+        }
+        let _ = writeln!(out, "</ul>");
+    }
 }
 
 fn matrix(out: &mut String, a: &Audit, off: &dyn Fn(&str) -> bool) {

@@ -6,6 +6,8 @@
 //! | module | owns |
 //! | --- | --- |
 //! | [`model`] | the results type: matrix, organization per region, coverage, gaps |
+//! | [`plans`] | the protection-plans view: plans per cell, per region, auto-enable, plan gaps |
+//! | [`plans_render`] | the plans grids for the terminal, Markdown and HTML |
 //! | [`fixes`] | the grouped commands that close the gaps |
 //! | [`drift`] | the baseline file and the comparison with it |
 //! | [`render`] | the renderers: terminal matrix, JSON, CSV, Markdown |
@@ -15,6 +17,8 @@ pub mod drift;
 pub mod fixes;
 pub mod html;
 pub mod model;
+pub mod plans;
+pub mod plans_render;
 pub mod render;
 #[cfg(test)]
 mod tests;
@@ -45,7 +49,7 @@ impl Audit {
     /// The exit outcome under `fail_on`. A stopped audit is partial.
     pub fn outcome(&self, fail_on: FailOn, interrupted: bool) -> Outcome {
         let found = match fail_on {
-            FailOn::Gaps => self.summary.gaps > 0,
+            FailOn::Gaps => self.summary.gaps > 0 || !self.plans.gaps.is_empty(),
             FailOn::Drift => self.drift.as_ref().is_some_and(|d| d.regressed()),
             FailOn::Never => false,
         };

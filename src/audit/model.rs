@@ -167,6 +167,9 @@ pub struct RegionOrg {
     /// autoEnableOrganizationMembers (NEW, ALL, NONE) when our administrator is delegated here.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_enable: Option<String>,
+    /// Per protection plan: NEW | ALL | NONE (same condition as `auto_enable`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub features_auto_enable: BTreeMap<String, String>,
     /// Why the administrator's side could not be read here.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -249,6 +252,9 @@ pub struct Audit {
     /// Every account x region, sorted by account then region.
     pub cells: Vec<Cell>,
     pub fixes: Vec<Fix>,
+    /// Protection plans: per plan and region, auto-enable, and gaps of the plans asked for.
+    #[serde(default)]
+    pub plans: super::plans::Plans,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drift: Option<super::drift::Drift>,
 }
@@ -300,6 +306,7 @@ pub fn build(
     cells.sort_by(|a, b| (&a.account, &a.region).cmp(&(&b.account, &b.region)));
     let summary = summarize(&cells);
     let fixes = super::fixes::fixes(desired, &cells);
+    let plans = super::plans::build(&cells, &organization, &desired.features);
     let mut skipped = skipped;
     skipped.sort_by(|a, b| a.account.cmp(&b.account));
     Audit {
@@ -314,6 +321,7 @@ pub fn build(
         summary,
         cells,
         fixes,
+        plans,
         drift: None,
     }
 }
@@ -358,6 +366,7 @@ fn region_org(region: &str, admin: &str, seen: Option<&Seen<AdminSide>>) -> Regi
         region: region.to_string(),
         delegated_admins: vec![],
         auto_enable: None,
+        features_auto_enable: BTreeMap::new(),
         reason: None,
     };
     match seen {
@@ -371,6 +380,11 @@ fn region_org(region: &str, admin: &str, seen: Option<&Seen<AdminSide>>) -> Regi
             d.sort();
             org.delegated_admins = d;
             org.auto_enable = side.org_config.as_ref().map(|c| c.auto_enable.clone());
+            org.features_auto_enable = side
+                .org_config
+                .as_ref()
+                .map(|c| c.features.clone())
+                .unwrap_or_default();
         }
         Some(Seen::RegionDisabled) => {
             org.reason = Some(format!("region not enabled for the administrator {admin}"))

@@ -17,6 +17,7 @@ use tabled::settings::{Padding, Style};
 
 use super::drift::Drift;
 use super::model::{Audit, Cell, Coverage, DetectorStatus, Relationship};
+use super::plans_render::View;
 
 /// An output format; `--format` parses straight into it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -32,11 +33,29 @@ pub enum Format {
 }
 
 pub fn render(audit: &Audit, format: Format) -> String {
+    render_with_plans(audit, format, None)
+}
+
+/// [`render`], with the protection-plans grid `plans` asks for (`--plans`): the table shows it
+/// only when asked; Markdown shows the organization grid unless another is asked for; JSON
+/// always holds the whole plans model; HTML always shows the organization grid.
+pub fn render_with_plans(audit: &Audit, format: Format, plans: Option<&View>) -> String {
     match format {
-        Format::Table => table(audit),
+        Format::Table => {
+            let mut out = table(audit);
+            if let Some(v) = plans {
+                out.push_str(&super::plans_render::table(audit, v));
+            }
+            out
+        }
         Format::Json => json(audit),
         Format::Csv => csv(audit),
-        Format::Markdown => markdown(audit),
+        Format::Markdown => {
+            let mut out = markdown(audit);
+            let v = plans.cloned().unwrap_or(View::Organization);
+            out.push_str(&super::plans_render::markdown(audit, &v, md));
+            out
+        }
         Format::Html => html(audit),
     }
 }

@@ -20,6 +20,14 @@ pub struct AuditArgs {
     pub regions: RegionArgs,
     #[command(flatten)]
     pub run: ConcurrencyArg,
+    /// Protection plans the organization should have on (comma-separated, as for rollout):
+    /// a covered cell where one is off is a plan gap, and fails the audit like a gap.
+    #[arg(long, value_delimiter = ',', value_name = "PLANS")]
+    pub features: Vec<String>,
+    /// Show the protection plans: `all` (regions x plans, the default), a region (accounts x
+    /// plans there) or an account id (regions x plans of that account).
+    #[arg(long, value_name = "all|REGION|ACCOUNT", num_args = 0..=1, default_missing_value = "all", help_heading = "Output")]
+    pub plans: Option<String>,
     #[arg(long, value_enum, default_value = "table", help_heading = "Output")]
     pub format: crate::audit::render::Format,
     #[command(flatten)]
@@ -33,6 +41,9 @@ impl AuditArgs {
             concurrency: self.run.limits()?.concurrency,
             journal: None,
         };
-        crate::settings::Settings::new(self.accounts.input(), self.regions.resolve()?, run)
+        let mut s =
+            crate::settings::Settings::new(self.accounts.input(), self.regions.resolve()?, run)?;
+        s.desired.features = crate::settings::parse_features(&self.features)?;
+        Ok(s)
     }
 }

@@ -2,7 +2,8 @@
 //! rendered output to stdout or written atomically to `--output`, and the exit outcome.
 
 use super::{edge, Ctx};
-use crate::audit::render::render;
+use crate::audit::plans_render::View;
+use crate::audit::render::render_with_plans;
 use crate::audit::FailOn;
 use crate::cli::audit::AuditArgs;
 use crate::outcome::Outcome;
@@ -18,6 +19,12 @@ pub async fn run(ctx: &Ctx, args: &AuditArgs) -> anyhow::Result<Outcome> {
         anyhow::bail!("--fail-on drift needs --baseline FILE");
     }
     let settings = args.settings()?;
+    let plans = args
+        .plans
+        .as_deref()
+        .map(|v| View::parse(v, &settings.desired.regions))
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
     let session = ctx.session().await?;
     let detected = super::rollout::detect_mode(&session, &settings).await;
     let (desired, source, run_settings) = settings.resolve(&session.caller, detected)?;
@@ -35,8 +42,10 @@ pub async fn run(ctx: &Ctx, args: &AuditArgs) -> anyhow::Result<Outcome> {
     if let Some(b) = &baseline {
         audit.drift = Some(crate::audit::drift::compare(b, &audit));
     }
-    ctx.printer
-        .write(args.output.file(), &render(&audit, format))?;
+    ctx.printer.write(
+        args.output.file(),
+        &render_with_plans(&audit, format, plans.as_ref()),
+    )?;
     if interrupted {
         ctx.printer.note(
             "interrupted: the cells not read are marked `not read (stopped)`; nothing was changed",

@@ -173,6 +173,18 @@ pub fn notices(notices: &[Notice]) -> String {
                 format!("{}: {}", error.operation, with_hint(error)),
             )),
             Notice::SuspendedAccount { account } => rows.push(row(account, "*", "skipped".into())),
+            Notice::FeaturesUnavailable { region, features } => rows.push(row(
+                "*",
+                region,
+                format!(
+                    "{} not offered by GuardDuty here: left out",
+                    features
+                        .iter()
+                        .map(|f| f.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )),
             Notice::EmailVerificationFailed {
                 account,
                 region,

@@ -66,6 +66,10 @@ pub struct OrgSpec {
     /// IAM settings (`[iam]`).
     #[serde(default)]
     pub iam: IamSpec,
+    /// Protection plans GuardDuty does not offer in some regions: feature -> regions
+    /// (`[unavailable_features]`, e.g. `RDS_LOGIN_EVENTS = ["ap-east-1"]`).
+    #[serde(default)]
+    pub unavailable_features: BTreeMap<String, Vec<String>>,
 }
 
 /// `[iam]`: whether the sandbox evaluates identity policies and SCPs, and what each
@@ -237,6 +241,7 @@ impl Default for OrgSpec {
             faults: FaultConfig::default(),
             findings: vec![],
             iam: IamSpec::default(),
+            unavailable_features: BTreeMap::new(),
         }
     }
 }
@@ -324,6 +329,7 @@ pub fn build_world(spec: &OrgSpec) -> Result<World, String> {
         added += 1;
     }
     seed_user_policies(&mut world, &spec.iam)?;
+    seed_unavailable_features(&mut world, spec)?;
     seed_organization(&mut world, spec)?;
     for d in &spec.detectors {
         seed_detectors(&mut world, d)?;
@@ -626,8 +632,32 @@ fn seed_detectors(world: &mut World, spec: &DetectorSpec) -> Result<(), String> 
             }
             let id = world.new_hex_id();
             let detector = new_detector(id, enabled, spec);
-            world.cell_mut(account, &region).detector = Some(detector);
+            world.set_detector(account, &region, detector);
             detectors::add_service_linked_role(world, account);
+        }
+    }
+    Ok(())
+}
+
+/// `[unavailable_features]`: before any detector exists, so none holds such a feature.
+fn seed_unavailable_features(world: &mut World, spec: &OrgSpec) -> Result<(), String> {
+    for (feature, regions) in &spec.unavailable_features {
+        if !configurable(feature) {
+            return Err(format!(
+                "unavailable_features: unknown feature {feature:?} (a protection plan of GuardDuty's service model)"
+            ));
+        }
+        for region in regions {
+            if !world.regions.contains(region) {
+                return Err(format!(
+                    "unavailable_features.{feature}: unknown region {region:?}"
+                ));
+            }
+            world
+                .unavailable_features
+                .entry(region.clone())
+                .or_default()
+                .insert(feature.clone());
         }
     }
     Ok(())

@@ -364,6 +364,9 @@ pub struct World {
     /// When set, every authorization decision is recorded here (tests ask which actions a
     /// principal used). Off by default: a long-running sandbox would grow it without end.
     pub decisions: Option<std::cell::RefCell<Vec<Decided>>>,
+    /// Region -> GuardDuty features (protection plans) not offered there (org file
+    /// `[unavailable_features]`); everything is available elsewhere.
+    pub unavailable_features: BTreeMap<String, BTreeSet<String>>,
 }
 
 /// One authorization decision, as recorded when [`World::decisions`] is on.
@@ -415,6 +418,7 @@ impl World {
             rng,
             enforce_policies: true,
             decisions: None,
+            unavailable_features: BTreeMap::new(),
         };
         world.add_account(management);
         world
@@ -470,6 +474,23 @@ impl World {
         self.cells
             .entry((account.to_string(), region.to_string()))
             .or_default()
+    }
+
+    /// Give `account` the detector `d` in `region`, without the features the region does not
+    /// offer: GuardDuty reports only the plans a region has.
+    pub fn set_detector(&mut self, account: &str, region: &str, mut d: Detector) {
+        if let Some(gone) = self.unavailable_features.get(region) {
+            d.features.retain(|name, _| !gone.contains(name));
+        }
+        self.cell_mut(account, region).detector = Some(d);
+    }
+
+    /// Whether GuardDuty offers `feature` in `region`.
+    pub fn feature_available(&self, region: &str, feature: &str) -> bool {
+        !self
+            .unavailable_features
+            .get(region)
+            .is_some_and(|gone| gone.contains(feature))
     }
 
     /// The GuardDuty cell of (account, region), if it was ever touched.

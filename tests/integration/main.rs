@@ -18,6 +18,7 @@ mod gd_statistics; // GuardDuty GetFindingsStatistics: maxResults cut, orderBy, 
 mod layers; // no module imports a layer above it: the data flows one way
 mod least_privilege; // the shipped policies under the sandbox's evaluation: every command, every action, auditor, guard SCP
 mod one_product; // one edge and one model: regions, limits, errors, Ctrl-C, exact counts, coverage
+mod plans; // protection plans: rollout where offered, the audit's plans view, auto-enable, plan gaps, drift
 mod policies; // policies apply across accounts (idempotent, versions, failures), orchestrator coverage
 mod readme; // the README runs as written: its sh blocks against its sandbox, CI's command, build times, layout
 mod report; // gdorg report: many members x regions, formats, escaping (HTML in headless Chromium), CSV formulas

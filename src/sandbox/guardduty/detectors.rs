@@ -138,6 +138,17 @@ pub fn parse_features(
     Ok(out)
 }
 
+/// Refuse a request that names a feature `region` does not offer. (The wording is the
+/// sandbox's own: the exact text of GuardDuty's refusal is not documented.)
+pub fn check_available(world: &World, region: &str, req: &FeatureRequest) -> Result<(), ApiError> {
+    match req.keys().find(|name| !world.feature_available(region, name)) {
+        None => Ok(()),
+        Some(name) => Err(ApiError::bad_request(format!(
+            "The request is rejected because the feature {name} is not available in the {region} Region."
+        ))),
+    }
+}
+
 /// Translate the deprecated `dataSources` input into the features it stands for.
 fn legacy_data_sources(value: Option<&Value>) -> Result<FeatureRequest, ApiError> {
     let mut out = FeatureRequest::new();
@@ -253,7 +264,7 @@ pub fn ensure_detector(world: &mut World, account: &str, region: &str) -> String
     add_service_linked_role(world, account);
     let id = world.new_hex_id();
     let detector = new_detector(id.clone(), true, Utc::now());
-    world.cell_mut(account, region).detector = Some(detector);
+    world.set_detector(account, region, detector);
     id
 }
 
@@ -354,6 +365,7 @@ fn create(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, Ap
     let enable = opt_bool(req, "enable")?.ok_or_else(|| ApiError::invalid_param("enable"))?;
     let frequency = frequency(req)?;
     let features = requested_features(req)?;
+    check_available(world, &caller.region, &features)?;
     let tags = tags(req)?;
     if world.detector(&caller.account, &caller.region).is_some() {
         return Err(ApiError::bad_request(
@@ -369,7 +381,7 @@ fn create(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, Ap
     }
     apply_features(&mut detector, &features, now);
     detector.tags = tags;
-    world.cell_mut(&caller.account, &caller.region).detector = Some(detector);
+    world.set_detector(&caller.account, &caller.region, detector);
     Ok(json!({"detectorId": id}))
 }
 
@@ -471,6 +483,7 @@ fn update(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, Ap
     let enable = opt_bool(req, "enable")?;
     let frequency = frequency(req)?;
     let features = requested_features(req)?;
+    check_available(world, &caller.region, &features)?;
     let now = Utc::now();
     let d = owned(world, caller, req)?;
     if let Some(e) = enable {

@@ -188,7 +188,7 @@ fn ensure_detector(
         return d.enabled;
     }
     let id = world.new_hex_id();
-    world.cell_mut(account, region).detector = Some(new_detector(id, true, now));
+    world.set_detector(account, region, new_detector(id, true, now));
     super::detectors::add_service_linked_role(world, account);
     true
 }

@@ -1,0 +1,221 @@
+//! Protection plans across the organization, as a user runs them: `rollout --features` in a
+//! region that does not offer one of them, the audit's plans view (organization, region,
+//! account), auto-enable per plan, plan gaps and their exit code, drift when a plan goes off.
+
+use guardduty_org::sandbox::org_file::OrgSpec;
+
+use crate::support::{gdorg, Env};
+
+const REGIONS: &str = "eu-west-1,us-east-1";
+const ADMIN: &str = "200000000001";
+const PLANS: &str = "S3_DATA_EVENTS,RDS_LOGIN_EVENTS,RUNTIME_MONITORING";
+
+/// A delegated administrator (the first member account) with detectors in both regions,
+/// three other members, and RDS Protection not offered in us-east-1.
+async fn env() -> (Env, String) {
+    let admin = OrgSpec::generated_id(1);
+    assert_eq!(admin, ADMIN);
+    let text = format!(
+        r#"
+member_accounts = 4
+service_access = ["guardduty.amazonaws.com"]
+
+[guardduty]
+admin = "{admin}"
+regions = ["eu-west-1", "us-east-1"]
+
+[[detectors]]
+accounts = ["{admin}"]
+regions = ["eu-west-1", "us-east-1"]
+
+[unavailable_features]
+RDS_LOGIN_EVENTS = ["us-east-1"]
+"#
+    );
+    (Env::with_spec(OrgSpec::parse(&text).unwrap()).await, admin)
+}
+
+/// gdorg as the management account, acting through the delegated administrator.
+async fn run(env: &Env, args: &[&str]) -> std::process::Output {
+    let mut args = args.to_vec();
+    args.extend(["--admin-account", ADMIN]);
+    gdorg(env, &env.management, &args).output().await.unwrap()
+}
+
+fn text(o: &std::process::Output) -> String {
+    format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn mutating(env: &Env) -> Vec<String> {
+    env.sandbox
+        .calls()
+        .snapshot()
+        .into_iter()
+        .filter(|c| c.is_mutating())
+        .map(|c| format!("{} {} {}", c.operation, c.account, c.region))
+        .collect()
+}
+
+#[tokio::test]
+async fn plans_roll_out_where_offered_and_the_audit_shows_them_with_gaps_and_drift() {
+    let (env, admin) = env().await;
+    let rollout = ["rollout", "--regions", REGIONS, "--features", PLANS];
+    let out = run(&env, &rollout).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        text(&out).contains("RDS_LOGIN_EVENTS not offered by GuardDuty here"),
+        "{}",
+        text(&out)
+    );
+    // Again: nothing to do, not even for the plan us-east-1 lacks.
+    env.sandbox.calls().clear();
+    let out = run(&env, &rollout).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(mutating(&env), Vec::<String>::new());
+
+    // The audit, asked for the same plans: no plan gap; RDS n/a in us-east-1 only.
+    let dir = tempfile::tempdir().unwrap();
+    let baseline = dir.path().join("audit.json");
+    let audit = [
+        "audit",
+        "--regions",
+        REGIONS,
+        "--features",
+        PLANS,
+        "--format",
+        "json",
+        "--output",
+    ];
+    let mut args = audit.to_vec();
+    args.push(baseline.to_str().unwrap());
+    let out = run(&env, &args).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let a: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&baseline).unwrap()).unwrap();
+    let plans = &a["plans"];
+    assert_eq!(plans["gaps"], serde_json::json!([]));
+    let region = |r: &str| {
+        plans["regions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["region"] == r)
+            .unwrap()
+            .clone()
+    };
+    let (eu, us) = (region("eu-west-1"), region("us-east-1"));
+    // Five accounts (administrator and four members) in each region.
+    assert_eq!(eu["counts"]["RDS_LOGIN_EVENTS"]["on"], 5);
+    assert_eq!(us["counts"]["RDS_LOGIN_EVENTS"]["not_available"], 5);
+    assert_eq!(us["counts"]["S3_DATA_EVENTS"]["on"], 5);
+    // Agent management is reported beside its plan.
+    assert!(plans["plans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p == "RUNTIME_MONITORING.EKS_ADDON_MANAGEMENT"));
+    // New accounts get the plans: auto-enable per plan, per region.
+    assert_eq!(eu["auto_enable"]["S3_DATA_EVENTS"], "NEW");
+    assert_eq!(eu["auto_enable"]["RDS_LOGIN_EVENTS"], "NEW");
+    assert!(us["auto_enable"].get("RDS_LOGIN_EVENTS").is_none(), "{us}");
+
+    // A member's S3 Protection goes off (the administrator turns it off for it).
+    let member = OrgSpec::generated_id(2);
+    let gd = env.gd(&admin, "eu-west-1").await;
+    let det = gd.list_detectors().send().await.unwrap().detector_ids()[0].clone();
+    gd.update_member_detectors()
+        .detector_id(det)
+        .account_ids(&member)
+        .features(
+            aws_sdk_guardduty::types::MemberFeaturesConfiguration::builder()
+                .name(aws_sdk_guardduty::types::OrgFeature::S3DataEvents)
+                .status(aws_sdk_guardduty::types::FeatureStatus::Disabled)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let out = run(
+        &env,
+        &[
+            "audit",
+            "--regions",
+            REGIONS,
+            "--features",
+            PLANS,
+            "--baseline",
+            baseline.to_str().unwrap(),
+            "--plans",
+            "eu-west-1",
+        ],
+    )
+    .await;
+    // A plan gap fails the audit like a coverage gap (exit 3), and is drift against the baseline.
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    let t = text(&out);
+    assert!(
+        t.contains(&format!(
+            "S3_DATA_EVENTS: 1 gap(s): {member} eu-west-1 (off)"
+        )),
+        "{t}"
+    );
+    assert!(
+        t.contains("S3_DATA_EVENTS on") && t.contains("S3_DATA_EVENTS off"),
+        "{t}"
+    );
+    // The region view: one row per account, the member's S3 column off.
+    let view = t
+        .split("Protection plans in eu-west-1")
+        .nth(1)
+        .expect("the eu-west-1 plans view");
+    let row = view
+        .lines()
+        .find(|l| l.contains(&member))
+        .expect("the member has a row in the eu-west-1 view");
+    assert!(row.contains('○'), "{row}");
+    // The account view: regions x plans of one account, RDS not offered in us-east-1.
+    let out = run(&env, &["audit", "--regions", REGIONS, "--plans", &member]).await;
+    let t = text(&out);
+    let us_row = t
+        .lines()
+        .find(|l| l.contains("us-east-1") && l.contains('●'))
+        .expect("a us-east-1 row in the account view");
+    assert!(us_row.contains('–'), "{us_row}");
+    // Not a region of the audit, not an account: refused before any call.
+    env.sandbox.calls().clear();
+    let out = run(
+        &env,
+        &["audit", "--regions", REGIONS, "--plans", "ap-south-1"],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("--plans \"ap-south-1\""),
+        "{}",
+        text(&out)
+    );
+    assert!(env.sandbox.calls().snapshot().is_empty());
+}
+
+#[tokio::test]
+async fn runtime_monitoring_and_eks_runtime_monitoring_are_refused_together() {
+    let (env, _) = env().await;
+    for cmd in ["rollout", "audit", "plan"] {
+        let out = run(
+            &env,
+            &[
+                cmd,
+                "--features",
+                "RUNTIME_MONITORING,EKS_RUNTIME_MONITORING",
+            ],
+        )
+        .await;
+        assert_eq!(out.status.code(), Some(1), "{cmd}: {}", text(&out));
+        assert!(text(&out).contains("exclude"), "{cmd}: {}", text(&out));
+    }
+    assert!(env.sandbox.calls().snapshot().is_empty());
+}
