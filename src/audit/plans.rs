@@ -72,7 +72,7 @@ pub struct Counts {
 }
 
 impl Counts {
-    fn add(&mut self, s: PlanState) {
+    pub fn add(&mut self, s: PlanState) {
         match s {
             PlanState::On => self.on += 1,
             PlanState::Off => self.off += 1,

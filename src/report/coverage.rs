@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+use crate::audit::plans::{self, Counts};
 use crate::audit::{Audit, DetectorStatus};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -15,6 +16,20 @@ pub struct Coverage {
     /// Cells monitored, out of those counted (regions an account has not enabled are not).
     pub monitored: usize,
     pub counted: usize,
+    /// What the monitored cells were watching: each protection plan's state over them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub plans: Vec<PlanWatch>,
+}
+
+/// Column headings of [`Coverage::plan_rows`]: monitored cells per plan state.
+pub const PLAN_COLUMNS: [&str; 5] = ["Protection plan", "On", "Off", "Not read", "Not offered"];
+
+/// One protection plan over the monitored cells.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PlanWatch {
+    pub plan: String,
+    /// Monitored cells by the plan's state there.
+    pub counts: Counts,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -64,7 +79,26 @@ impl Coverage {
             })
         }));
         rows.sort();
+        let plans = audit
+            .plans
+            .plans
+            .iter()
+            .filter(|p| !p.contains('.'))
+            .map(|p| {
+                let mut counts = Counts::default();
+                for c in audit.cells.iter().filter(|c| c.covered) {
+                    if let Some(s) = plans::state(c, p) {
+                        counts.add(s);
+                    }
+                }
+                PlanWatch {
+                    plan: p.clone(),
+                    counts,
+                }
+            })
+            .collect();
         Coverage {
+            plans,
             source: format!(
                 "gdorg audit of the organization ({} mode, administrator {}): every account x region",
                 audit.mode, audit.administrator
@@ -89,6 +123,23 @@ impl Coverage {
             .binary_search_by(|r| (r.region.as_str(), r.account.as_str()).cmp(&(region, account)))
             .ok()
             .map(|i| &self.rows[i])
+    }
+
+    /// The protection plans of the monitored cells as table rows (see [`PLAN_COLUMNS`]).
+    pub fn plan_rows(&self) -> Vec<[String; 5]> {
+        self.plans
+            .iter()
+            .map(|p| {
+                let c = &p.counts;
+                [
+                    p.plan.clone(),
+                    c.on.to_string(),
+                    c.off.to_string(),
+                    c.unknown.to_string(),
+                    c.not_available.to_string(),
+                ]
+            })
+            .collect()
     }
 
     /// Cells counted but not monitored: their findings counts are not the whole story.

@@ -9,6 +9,7 @@
 use base64::Engine as _;
 use sha2::Digest as _;
 
+use super::coverage::PLAN_COLUMNS;
 use super::model::{Cell, Report};
 use crate::findings::record::FindingRecord;
 use crate::findings::severity::Band;
@@ -394,6 +395,21 @@ fn coverage(h: &mut Html, r: &Report) {
                 r.coverage.monitored, r.coverage.counted
             ))
             .raw("</strong>: findings counts of the others are not complete (nobody was watching).</p>\n");
+    }
+    if !r.coverage.plans.is_empty() {
+        h.raw("<h3>What the monitored cells were watching</h3>\n<table id=\"plans\"><thead><tr>");
+        for c in PLAN_COLUMNS {
+            h.raw("<th>").text(c).raw("</th>");
+        }
+        h.raw("</tr></thead><tbody>\n");
+        for row in r.coverage.plan_rows() {
+            h.raw("<tr>").td(&row[0]);
+            for n in &row[1..] {
+                h.td_num(n);
+            }
+            h.raw("</tr>\n");
+        }
+        h.raw("</tbody></table>\n");
     }
     filter_box(h, "coverage");
     h.raw("<table id=\"coverage\" class=\"sortable\"><thead><tr><th>Region</th><th>Account</th><th>Status</th></tr></thead><tbody>\n");

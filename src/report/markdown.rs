@@ -3,6 +3,7 @@
 
 use std::fmt::Write;
 
+use super::coverage::PLAN_COLUMNS;
 use super::model::Report;
 use crate::findings::record::FindingRecord;
 use crate::findings::severity::Band;
@@ -79,6 +80,14 @@ pub fn render(r: &Report) -> String {
             "**{} of {} account x region cells monitored**: findings counts of the others are not complete (nobody was watching).\n",
             r.coverage.monitored, r.coverage.counted
         );
+    }
+    if !r.coverage.plans.is_empty() {
+        let _ = writeln!(o, "What the monitored cells were watching:\n");
+        head(&mut o, &PLAN_COLUMNS);
+        for p in r.coverage.plan_rows() {
+            row(&mut o, &p);
+        }
+        o.push('\n');
     }
     head(&mut o, &["Region", "Account", "Status"]);
     for c in &r.coverage.rows {

@@ -142,6 +142,13 @@ pub(crate) mod fixture {
             ],
             monitored: 1,
             counted: 2,
+            plans: vec![super::coverage::PlanWatch {
+                plan: "S3_DATA_EVENTS".into(),
+                counts: crate::audit::plans::Counts {
+                    on: 1,
+                    ..Default::default()
+                },
+            }],
         };
         let mut r = agg.finish(scope, coverage, vec!["ap-south-1: AccessDenied".into()]);
         r.archived.suppression = suppression();

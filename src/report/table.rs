@@ -44,6 +44,21 @@ pub fn render(r: &Report) -> String {
         t.accounts.len(),
         r.scope.regions.len(),
     );
+    if !r.coverage.plans.is_empty() {
+        let on: Vec<String> = r
+            .coverage
+            .plans
+            .iter()
+            .map(|p| {
+                let c = &p.counts;
+                format!("{} {}/{}", p.plan, c.on, c.on + c.off + c.unknown)
+            })
+            .collect();
+        out.push_str(&format!(
+            "Protection plans on, of the monitored cells offering them: {}\n\n",
+            on.join(", ")
+        ));
+    }
     let unwatched: Vec<_> = r.coverage.not_monitored().collect();
     if !unwatched.is_empty() {
         out.push_str(&format!(

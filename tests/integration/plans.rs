@@ -219,3 +219,71 @@ async fn runtime_monitoring_and_eks_runtime_monitoring_are_refused_together() {
     }
     assert!(env.sandbox.calls().snapshot().is_empty());
 }
+
+/// After a rollout with every plan on, an auditor reading GuardDuty through boto3 (as
+/// third-party checkers do) finds every plan enabled in every region, and every member
+/// centrally managed. Skipped where python3 has no boto3.
+#[tokio::test]
+async fn a_boto3_auditor_finds_every_plan_enabled_after_rollout() {
+    let has_boto3 = std::process::Command::new("python3")
+        .args(["-c", "import boto3"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_boto3 {
+        eprintln!("skipped: python3 with boto3 is not installed");
+        return;
+    }
+    let env = Env::new(2).await;
+    // Every plan of the service model but the one RUNTIME_MONITORING includes.
+    let all: Vec<&str> = guardduty_org::settings::Feature::all()
+        .map(|f| f.as_str())
+        .filter(|f| *f != "EKS_RUNTIME_MONITORING")
+        .collect();
+    let plans = all.join(",");
+    let out = gdorg(
+        &env,
+        &env.management,
+        &[
+            "rollout",
+            "--mode",
+            "invitation",
+            "--regions",
+            REGIONS,
+            "--features",
+            &plans,
+        ],
+    )
+    .output()
+    .await
+    .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/integration/tools/guardduty_plans_check.py"
+    );
+    let mut accounts = env.members();
+    accounts.push(env.management.clone());
+    for account in accounts {
+        let keys = env.sandbox.keys_of(&account).unwrap();
+        let role = if account == env.management {
+            "administrator"
+        } else {
+            "member"
+        };
+        // Async: the sandbox answers on this test's runtime.
+        let out = tokio::process::Command::new("python3")
+            .args([script, &env.sandbox.endpoint(), REGIONS, &plans, role])
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", std::env::temp_dir())
+            .env("AWS_ACCESS_KEY_ID", &keys.access_key_id)
+            .env("AWS_SECRET_ACCESS_KEY", &keys.secret_access_key)
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .output()
+            .await
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+        let problems: Vec<String> = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(problems.is_empty(), "{account}: {problems:?}");
+    }
+}

@@ -355,6 +355,19 @@ async fn the_archive_section_lists_every_rule_and_member_archive_with_its_owner(
         .await
         .unwrap()
         .report;
+    // What the monitored cells were watching: every plan's state over exactly those cells.
+    let s3 = rep
+        .coverage
+        .plans
+        .iter()
+        .find(|p| p.plan == "S3_DATA_EVENTS")
+        .expect("the report summarises the protection plans");
+    let c = s3.counts;
+    assert_eq!(
+        c.on + c.off + c.unknown + c.not_available,
+        rep.coverage.monitored
+    );
+    assert!(rep.coverage.monitored > 0);
     let s = &rep.archived.suppression;
     assert!(s.unchecked.is_empty(), "{:?}", s.unchecked);
     assert_eq!(s.administrator_regions, 2);
