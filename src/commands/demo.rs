@@ -26,6 +26,15 @@ const DEMO_ORG: &str = include_str!("../../examples/demo-org.toml");
 /// Regions the demo's findings are generated in.
 const FINDINGS_REGIONS: [&str; 2] = ["eu-west-1", "us-east-1"];
 
+/// The protection plans the demo rolls out and audits.
+const DEMO_PLANS: [crate::settings::Feature; 5] = [
+    crate::settings::Feature::S3DataEvents,
+    crate::settings::Feature::EksAuditLogs,
+    crate::settings::Feature::EbsMalwareProtection,
+    crate::settings::Feature::RdsLoginEvents,
+    crate::settings::Feature::RuntimeMonitoring,
+];
+
 pub async fn run(ctx: &Ctx, args: &DemoArgs) -> anyhow::Result<Outcome> {
     let mut spec =
         OrgSpec::parse(DEMO_ORG).map_err(|e| anyhow::anyhow!("examples/demo-org.toml: {e}"))?;
@@ -158,7 +167,7 @@ async fn show_rollout(ctx: &Ctx, session: Arc<Session>) -> anyhow::Result<()> {
         .map(String::from)
         .collect();
     let mut desired = Desired::new(Mode::Invitation, &session.caller, regions);
-    desired.features = [crate::settings::Feature::S3DataEvents].into();
+    desired.features = DEMO_PLANS.into();
     let settings = RunSettings::default();
     for command in [
         Command::Plan,
@@ -191,7 +200,8 @@ async fn show_audit(ctx: &Ctx, session: Arc<Session>, when: &str) -> anyhow::Res
     let regions = crate::regions::default_enabled()
         .map(String::from)
         .collect();
-    let desired = Desired::new(Mode::Invitation, &session.caller, regions);
+    let mut desired = Desired::new(Mode::Invitation, &session.caller, regions);
+    desired.features = DEMO_PLANS.into();
     let (audit, _) = crate::audit::run(
         session,
         desired,
@@ -202,8 +212,10 @@ async fn show_audit(ctx: &Ctx, session: Arc<Session>, when: &str) -> anyhow::Res
     )
     .await?;
     ctx.printer.data(&format!(
-        "\n== gdorg audit, {when} ==\n{}",
-        crate::audit::render::table(&audit)
+        "\n== gdorg audit --features {} --plans, {when} ==\n{}{}",
+        DEMO_PLANS.map(|f| f.as_str()).join(","),
+        crate::audit::render::table(&audit),
+        crate::audit::plans_render::table(&audit, &crate::audit::plans_render::View::Organization)
     ))?;
     Ok(())
 }

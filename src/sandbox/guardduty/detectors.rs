@@ -138,8 +138,9 @@ pub fn parse_features(
     Ok(out)
 }
 
-/// Refuse a request that names a feature `region` does not offer. (The wording is the
-/// sandbox's own: the exact text of GuardDuty's refusal is not documented.)
+/// Refuse a change to a feature `region` does not offer. (Modelled: how GuardDuty answers
+/// such a request, and in what words, is not documented; the sandbox refuses changes and
+/// leaves such plans out of new detectors.)
 pub fn check_available(world: &World, region: &str, req: &FeatureRequest) -> Result<(), ApiError> {
     match req.keys().find(|name| !world.feature_available(region, name)) {
         None => Ok(()),
@@ -364,8 +365,10 @@ pub fn create_service_linked_role(world: &mut World, caller: &Caller) -> Result<
 fn create(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, ApiError> {
     let enable = opt_bool(req, "enable")?.ok_or_else(|| ApiError::invalid_param("enable"))?;
     let frequency = frequency(req)?;
+    // Plans the region does not offer are left out of the new detector rather than refused:
+    // the detector reports only what the region has (see `World::set_detector`). Changing
+    // one on an existing detector is refused (`update`).
     let features = requested_features(req)?;
-    check_available(world, &caller.region, &features)?;
     let tags = tags(req)?;
     if world.detector(&caller.account, &caller.region).is_some() {
         return Err(ApiError::bad_request(
