@@ -87,6 +87,7 @@ pub async fn run(
         Scope {
             members: true,
             every_region: true,
+            destinations: true,
         },
         concurrency,
         reporter,
