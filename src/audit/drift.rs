@@ -132,5 +132,8 @@ pub fn compare(baseline: &Audit, now: &Audit) -> Drift {
             d.removed.push(change(k, state(b), "absent".into()));
         }
     }
+    let (lost, gained) = super::export::drift(&now.administrator, &baseline.export, &now.export);
+    d.lost.extend(lost);
+    d.gained.extend(gained);
     d
 }

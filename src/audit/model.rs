@@ -203,6 +203,13 @@ pub struct Summary {
     pub per_region: BTreeMap<String, Coverage>,
     pub per_account: BTreeMap<String, Coverage>,
     pub gaps: usize,
+    /// Regions whose findings export is a gap (only when the audit expected one).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub export_gaps: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// A command that closes a group of gaps.
@@ -220,7 +227,7 @@ pub struct Fix {
 impl Fix {
     /// Whether `command` is a gdorg command line (else a sentence).
     pub fn runnable(&self) -> bool {
-        matches!(self.kind.as_str(), "rollout" | "take_over")
+        matches!(self.kind.as_str(), "rollout" | "take_over" | "export")
     }
 }
 
@@ -249,6 +256,9 @@ pub struct Audit {
     /// Every account x region, sorted by account then region.
     pub cells: Vec<Cell>,
     pub fixes: Vec<Fix>,
+    /// The administrator's findings export per region, where it was read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub export: Vec<super::export::RegionExport>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drift: Option<super::drift::Drift>,
 }
@@ -298,8 +308,11 @@ pub fn build(
         }
     }
     cells.sort_by(|a, b| (&a.account, &a.region).cmp(&(&b.account, &b.region)));
-    let summary = summarize(&cells);
-    let fixes = super::fixes::fixes(desired, &cells);
+    let mut summary = summarize(&cells);
+    let export = super::export::build(desired, obs);
+    summary.export_gaps = super::export::gaps(&export);
+    let mut fixes = super::fixes::fixes(desired, &cells);
+    fixes.extend(super::export::fixes(desired, &export));
     let mut skipped = skipped;
     skipped.sort_by(|a, b| a.account.cmp(&b.account));
     Audit {
@@ -314,6 +327,7 @@ pub fn build(
         summary,
         cells,
         fixes,
+        export,
         drift: None,
     }
 }
