@@ -121,8 +121,11 @@ fn no_such_destination(id: &str) -> ApiError {
     ))
 }
 
-/// `destinationProperties` members: (destinationArn, kmsKeyArn), each checked when present.
-fn properties(req: &Request) -> Result<Option<(Option<String>, Option<String>)>, ApiError> {
+/// The members of a `destinationProperties`: (destinationArn, kmsKeyArn), each optional.
+type Properties = (Option<String>, Option<String>);
+
+/// `destinationProperties`, its members checked when present.
+fn properties(req: &Request) -> Result<Option<Properties>, ApiError> {
     let props = match req.body.get("destinationProperties") {
         None | Some(Value::Null) => return Ok(None),
         Some(Value::Object(p)) => p,
