@@ -169,7 +169,7 @@ fn stuck_spec() -> OrgSpec {
 async fn the_audit_reports_each_region_and_a_destination_that_cannot_publish_is_a_gap() {
     let env = Env::with_spec(stuck_spec()).await;
     let mgmt = env.management.clone();
-    let audit = |extra: &[&str]| {
+    let audit_as = |format: &'static str, extra: &[&str]| {
         let mut args = vec![
             "audit",
             "--mode",
@@ -177,11 +177,12 @@ async fn the_audit_reports_each_region_and_a_destination_that_cannot_publish_is_
             "--regions",
             "eu-west-1,us-east-1",
             "--format",
-            "json",
+            format,
         ];
         args.extend_from_slice(extra);
         support::gdorg(&env, &mgmt, &args)
     };
+    let audit = |extra: &[&str]| audit_as("json", extra);
 
     // Not asked for: both regions reported, no gap, exit 0.
     let out = audit(&[]).output().await.unwrap();
@@ -237,10 +238,7 @@ async fn the_audit_reports_each_region_and_a_destination_that_cannot_publish_is_
     );
 
     // The table says the same to a person.
-    let out = audit(&[&flags[..], &["--format", "table"]].concat())
-        .output()
-        .await
-        .unwrap();
+    let out = audit_as("table", &flags).output().await.unwrap();
     let table = String::from_utf8_lossy(&out.stdout);
     assert!(
         table.contains("findings export of the administrator per region"),
