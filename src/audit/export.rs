@@ -206,6 +206,7 @@ pub fn gaps(exports: &[RegionExport]) -> usize {
 fn detail(e: &RegionExport) -> String {
     let mut d = match (&e.bucket_arn, &e.kms_key_arn) {
         (Some(b), Some(k)) => format!("{b} (key {k})"),
+        _ if e.status == NONE => "no publishing destination".to_string(),
         _ => String::new(),
     };
     if let Some(since) = &e.failing_since {
