@@ -418,3 +418,98 @@ async fn the_org_file_seeds_destinations_including_one_that_cannot_publish() {
         assert!(err.contains(needle), "{err}");
     }
 }
+
+/// Describe, Update and Delete authorise on the destination's ARN, Create and List on the
+/// detector's (the Service Authorization Reference's resource types): a policy naming one
+/// destination reaches that one only.
+#[tokio::test]
+async fn identity_policies_scope_to_the_detector_and_the_destination() {
+    let env = Env::new(0).await;
+    let mgmt = env.management.clone();
+    let det = detector(&env, &mgmt, REGION, true).await;
+    let gd = support::gd(&env.mgmt, REGION);
+    let mine = create(&gd, &det, BUCKET).await;
+    let other = create(&gd, &det, "arn:aws:s3:::other-bucket").await;
+    let base = format!("arn:aws:guardduty:{REGION}:{mgmt}:detector/{det}");
+    let iam = aws_sdk_iam::Client::new(&env.user(&mgmt).await);
+    iam.create_user()
+        .user_name("exporter")
+        .send()
+        .await
+        .unwrap();
+    let doc = serde_json::json!({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "guardduty:ListPublishingDestinations", "Resource": base},
+        {"Effect": "Allow",
+         "Action": ["guardduty:DescribePublishingDestination", "guardduty:UpdatePublishingDestination"],
+         "Resource": format!("{base}/publishingDestination/{mine}")}]});
+    iam.put_user_policy()
+        .user_name("exporter")
+        .policy_name("only")
+        .policy_document(doc.to_string())
+        .send()
+        .await
+        .unwrap();
+    let k = iam
+        .create_access_key()
+        .user_name("exporter")
+        .send()
+        .await
+        .unwrap();
+    let k = k.access_key().unwrap();
+    let keys = guardduty_org::sandbox::Keys {
+        access_key_id: k.access_key_id().into(),
+        secret_access_key: k.secret_access_key().into(),
+    };
+    let cfg = support::config(&env.sandbox, &keys, None, REGION).await;
+    let scoped = support::gd(&cfg, REGION);
+
+    let listed = scoped
+        .list_publishing_destinations()
+        .detector_id(&det)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.destinations().len(), 2);
+    scoped
+        .describe_publishing_destination()
+        .detector_id(&det)
+        .destination_id(&mine)
+        .send()
+        .await
+        .unwrap();
+    let e = scoped
+        .describe_publishing_destination()
+        .detector_id(&det)
+        .destination_id(&other)
+        .send()
+        .await
+        .unwrap_err();
+    support::assert_error(
+        &e,
+        "AccessDeniedException",
+        &format!(
+            "guardduty:DescribePublishingDestination on resource: {base}/publishingDestination/{other}"
+        ),
+    );
+    let e = scoped
+        .create_publishing_destination()
+        .detector_id(&det)
+        .destination_type(DestinationType::S3)
+        .destination_properties(props(BUCKET, KEY))
+        .send()
+        .await
+        .unwrap_err();
+    support::assert_error(
+        &e,
+        "AccessDeniedException",
+        &format!("guardduty:CreatePublishingDestination on resource: {base}"),
+    );
+    let e = scoped
+        .delete_publishing_destination()
+        .detector_id(&det)
+        .destination_id(&mine)
+        .send()
+        .await
+        .unwrap_err();
+    support::assert_error(&e, "AccessDeniedException", "DeletePublishingDestination");
+}
