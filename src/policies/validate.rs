@@ -503,7 +503,7 @@ fn principal(c: &mut Checker, p: &Value, allow: bool, has_condition: bool) {
         }
     };
     if open && allow && !has_condition {
-        c.error("trust open to every principal (\"*\") without a Condition: anyone could assume the role");
+        c.error("Allow open to every principal (\"*\") without a Condition: anyone could assume the role, or use the bucket or key");
     }
 }
 
@@ -651,6 +651,14 @@ mod tests {
                 .iter()
                 .any(|m| m.contains("neither Resource nor NotResource")),
             "{no_resource:?}"
+        );
+        let open = errors(
+            st(json!({"Principal": "*", "Action": "kms:GenerateDataKey"})),
+            Kind::Resource,
+        );
+        assert!(
+            open.iter().any(|m| m.contains("open to every principal")),
+            "{open:?}"
         );
         // The same statement is refused as a permissions policy (it names a Principal).
         assert!(!errors(st(json!({})), Kind::Permissions).is_empty());
