@@ -110,6 +110,20 @@ pub struct OrgConfigState {
     pub features: BTreeMap<String, String>,
 }
 
+/// A publishing destination (findings export) of the administrator's detector, as read.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DestinationState {
+    pub id: String,
+    /// `S3`
+    pub destination_type: String,
+    /// PENDING_VERIFICATION | PUBLISHING | UNABLE_TO_PUBLISH_FIX_DESTINATION_PROPERTY | STOPPED
+    pub status: String,
+    pub bucket_arn: String,
+    pub kms_key_arn: String,
+    /// Epoch milliseconds since when GuardDuty cannot publish (None while it can).
+    pub failing_since_ms: Option<i64>,
+}
+
 /// The administrator in one region.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct AdminSide {
@@ -123,6 +137,9 @@ pub struct AdminSide {
     /// caller's account and detector (GuardDuty adds the management account as a member only
     /// once it has a detector of its own).
     pub management: Option<(String, Option<DetectorState>)>,
+    /// The publishing destinations of the administrator's detector, when the run reads them
+    /// (an export is wanted, or an audit). A failed read is kept here, not failing the side.
+    pub destinations: Option<Result<Vec<DestinationState>, AwsError>>,
 }
 
 /// What reading one cell gave.
@@ -168,6 +185,8 @@ pub struct Scope {
     /// Read the members also in regions where the administrator's side could not be read
     /// (the audit reports each account's own state; a rollout could do nothing there).
     pub every_region: bool,
+    /// Read the administrator's publishing destinations (findings export).
+    pub destinations: bool,
 }
 
 impl Scope {
@@ -176,6 +195,7 @@ impl Scope {
         Scope {
             members: desired.mode == Mode::Invitation,
             every_region: false,
+            destinations: desired.export.is_some(),
         }
     }
 
@@ -183,6 +203,8 @@ impl Scope {
         Scope {
             members: desired.delete_detectors,
             every_region: false,
+            // Offboard leaves the administrator's export alone.
+            destinations: false,
         }
     }
 }
@@ -213,6 +235,7 @@ pub async fn observe(
     read_cells(
         &session,
         desired,
+        scope,
         admin_cells,
         &sem,
         reporter,
@@ -232,6 +255,7 @@ pub async fn observe(
     read_cells(
         &session,
         desired,
+        scope,
         member_cells,
         &sem,
         reporter,
@@ -257,6 +281,7 @@ pub async fn observe(
 async fn read_cells(
     session: &Arc<Session>,
     desired: &Desired,
+    scope: Scope,
     todo: Vec<(String, Option<String>)>,
     sem: &Arc<tokio::sync::Semaphore>,
     reporter: &dyn Reporter,
@@ -286,7 +311,10 @@ async fn read_cells(
             let _permit = permit;
             match member {
                 None => {
-                    let seen = read_admin(&session, &admin, mode, &region).await;
+                    let mut seen = read_admin(&session, &admin, mode, &region).await;
+                    if let (true, Seen::Read(side)) = (scope.destinations, &mut seen) {
+                        read_export(&session, &admin, &region, side).await;
+                    }
                     (region, None, Cell::Admin(seen))
                 }
                 Some(m) => {
@@ -386,6 +414,73 @@ async fn read_admin(session: &Session, admin: &str, mode: Mode, region: &str) ->
         }
     }
     Seen::Read(side)
+}
+
+/// Fill in the administrator's publishing destinations (List, then Describe each).
+async fn read_export(session: &Session, admin: &str, region: &str, side: &mut AdminSide) {
+    let Some(det) = &side.detector else {
+        side.destinations = Some(Ok(vec![]));
+        return;
+    };
+    let read = match session.guardduty(admin, region).await {
+        Ok(gd) => list_destinations(&gd, &det.id).await,
+        Err(e) => Err(e),
+    };
+    side.destinations = Some(read);
+}
+
+/// Every publishing destination of `detector`, described.
+pub async fn list_destinations(
+    gd: &Client,
+    detector: &str,
+) -> Result<Vec<DestinationState>, AwsError> {
+    let mut ids = Vec::new();
+    let mut pages = gd
+        .list_publishing_destinations()
+        .detector_id(detector)
+        .max_results(50)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(AwsError::from_sdk("ListPublishingDestinations"))?;
+        ids.extend(
+            page.destinations()
+                .iter()
+                .filter_map(|d| d.destination_id().map(String::from)),
+        );
+    }
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let d = gd
+            .describe_publishing_destination()
+            .detector_id(detector)
+            .destination_id(&id)
+            .send()
+            .await
+            .map_err(AwsError::from_sdk("DescribePublishingDestination"))?;
+        let props = d.destination_properties();
+        out.push(DestinationState {
+            id,
+            destination_type: d
+                .destination_type()
+                .map(|t| t.as_str().to_string())
+                .unwrap_or_default(),
+            status: d
+                .status()
+                .map(|t| t.as_str().to_string())
+                .unwrap_or_default(),
+            bucket_arn: props
+                .and_then(|p| p.destination_arn())
+                .unwrap_or_default()
+                .to_string(),
+            kms_key_arn: props
+                .and_then(|p| p.kms_key_arn())
+                .unwrap_or_default()
+                .to_string(),
+            failing_since_ms: d.publishing_failure_start_timestamp().filter(|t| *t > 0),
+        });
+    }
+    Ok(out)
 }
 
 async fn read_member(

@@ -105,6 +105,21 @@ pub enum Action {
         region: String,
         administrator: String,
     },
+    /// The administrator's findings export in a region that has none.
+    CreatePublishingDestination {
+        administrator: String,
+        region: String,
+        bucket_arn: String,
+        kms_key_arn: String,
+    },
+    /// The administrator's findings export pointed at the desired bucket and key.
+    UpdatePublishingDestination {
+        administrator: String,
+        region: String,
+        destination_id: String,
+        bucket_arn: String,
+        kms_key_arn: String,
+    },
 }
 
 impl Action {
@@ -126,6 +141,8 @@ impl Action {
             Action::DeleteMembers { .. } => "delete members",
             Action::DeleteDetector { .. } => "delete detector",
             Action::DisableOrgAdmin { .. } => "disable org admin",
+            Action::CreatePublishingDestination { .. } => "create findings export",
+            Action::UpdatePublishingDestination { .. } => "update findings export",
         }
     }
 
@@ -146,6 +163,8 @@ impl Action {
             Action::DeleteMembers { .. } => "DeleteMembers",
             Action::DeleteDetector { .. } => "DeleteDetector",
             Action::DisableOrgAdmin { .. } => "DisableOrganizationAdminAccount",
+            Action::CreatePublishingDestination { .. } => "CreatePublishingDestination",
+            Action::UpdatePublishingDestination { .. } => "UpdatePublishingDestination",
         }
     }
 
@@ -165,7 +184,9 @@ impl Action {
             | Action::DisassociateMembers { region, .. }
             | Action::DeleteMembers { region, .. }
             | Action::DeleteDetector { region, .. }
-            | Action::DisableOrgAdmin { region, .. } => region,
+            | Action::DisableOrgAdmin { region, .. }
+            | Action::CreatePublishingDestination { region, .. }
+            | Action::UpdatePublishingDestination { region, .. } => region,
         }
     }
 
@@ -186,7 +207,9 @@ impl Action {
             | Action::UpdateMemberDetectors { administrator, .. }
             | Action::DisassociateMembers { administrator, .. }
             | Action::DeleteMembers { administrator, .. }
-            | Action::DisableOrgAdmin { administrator, .. } => administrator,
+            | Action::DisableOrgAdmin { administrator, .. }
+            | Action::CreatePublishingDestination { administrator, .. }
+            | Action::UpdatePublishingDestination { administrator, .. } => administrator,
         }
     }
 
@@ -266,6 +289,13 @@ pub enum Notice {
         region: String,
         email: String,
     },
+    /// The administrator exports to the desired bucket and key, but GuardDuty reports that it
+    /// cannot publish there (or stopped): the bucket or key policy needs a person.
+    ExportNotPublishing {
+        account: String,
+        region: String,
+        status: String,
+    },
 }
 
 impl Notice {
@@ -290,6 +320,7 @@ impl Notice {
             Notice::SuspendedAccount { .. } => "suspended account",
             Notice::EmailVerificationFailed { .. } => "email verification failed",
             Notice::FeaturesUnavailable { .. } => "plan not available in region",
+            Notice::ExportNotPublishing { .. } => "findings export not publishing",
         }
     }
 }
@@ -486,6 +517,70 @@ fn batches<T: Clone>(
         .collect()
 }
 
+/// The step that makes the administrator's detector export findings to the desired bucket
+/// and key in `region` (after `after`, its detector's step), if one is needed: a destination
+/// already there is updated rather than a second one made.
+fn export_step(
+    plan: &mut Plan,
+    desired: &Desired,
+    region: &str,
+    admin: &crate::observe::AdminSide,
+    after: &[usize],
+) {
+    let Some(want) = &desired.export else {
+        return;
+    };
+    let account = desired.administrator.clone();
+    let found = match &admin.destinations {
+        None => return,
+        Some(Err(e)) => {
+            plan.notices.push(Notice::ObserveFailed {
+                account,
+                region: region.into(),
+                error: e.clone(),
+            });
+            return;
+        }
+        Some(Ok(found)) => found,
+    };
+    let s3: Vec<_> = found
+        .iter()
+        .filter(|d| d.destination_type == "S3")
+        .collect();
+    let same = s3
+        .iter()
+        .find(|d| d.bucket_arn == want.bucket_arn && d.kms_key_arn == want.kms_key_arn);
+    let action = match (same, s3.first()) {
+        (Some(d), _) => {
+            if matches!(
+                d.status.as_str(),
+                "UNABLE_TO_PUBLISH_FIX_DESTINATION_PROPERTY" | "STOPPED"
+            ) {
+                plan.notices.push(Notice::ExportNotPublishing {
+                    account,
+                    region: region.into(),
+                    status: d.status.clone(),
+                });
+            }
+            return;
+        }
+        (None, Some(d)) => Action::UpdatePublishingDestination {
+            administrator: account,
+            region: region.into(),
+            destination_id: d.id.clone(),
+            bucket_arn: want.bucket_arn.clone(),
+            kms_key_arn: want.kms_key_arn.clone(),
+        },
+        (None, None) => Action::CreatePublishingDestination {
+            administrator: account,
+            region: region.into(),
+            bucket_arn: want.bucket_arn.clone(),
+            kms_key_arn: want.kms_key_arn.clone(),
+        },
+    };
+    plan.push(action, after.to_vec());
+}
+
 fn invitation_region(
     plan: &mut Plan,
     no_access: &mut NoAccess,
@@ -499,6 +594,8 @@ fn invitation_region(
     let admin_id = desired.administrator.as_str();
     let admin_step = detector_action(admin_id, region, admin.detector.as_ref(), desired)
         .map(|a| plan.push(a, vec![]));
+    let admin_after: Vec<usize> = admin_step.into_iter().collect();
+    export_step(plan, desired, region, admin, &admin_after);
     let mut to_reset: Vec<String> = Vec::new();
     let mut to_create: Vec<MemberAccount> = Vec::new();
     let mut to_invite: Vec<String> = Vec::new();
@@ -595,7 +692,6 @@ fn invitation_region(
         }
         to_accept.push((m.id.clone(), own));
     }
-    let admin_after: Vec<usize> = admin_step.into_iter().collect();
     let resets = batches(plan, &to_reset, &admin_after, |accounts| {
         Action::ResetMembers {
             administrator: admin_id.into(),
@@ -673,6 +769,7 @@ fn organizations_region(
         .map(|a| plan.push(a, vec![]))
         .into_iter()
         .collect();
+    export_step(plan, desired, region, admin, &after);
     let delegated = admin
         .delegated
         .iter()
@@ -870,7 +967,8 @@ pub fn problem_accounts(plan: &Plan) -> BTreeSet<String> {
             | Notice::OtherAdministrator { account, .. }
             | Notice::AdministersMembers { account, .. }
             | Notice::ObserveFailed { account, .. }
-            | Notice::EmailVerificationFailed { account, .. } => Some(account.clone()),
+            | Notice::EmailVerificationFailed { account, .. }
+            | Notice::ExportNotPublishing { account, .. } => Some(account.clone()),
             _ => None,
         })
         .collect()

@@ -177,5 +177,8 @@ pub fn compare(baseline: &Audit, now: &Audit) -> Drift {
             });
         }
     }
+    let (lost, gained) = super::export::drift(&now.administrator, &baseline.export, &now.export);
+    d.lost.extend(lost);
+    d.gained.extend(gained);
     d
 }

@@ -126,6 +126,7 @@ pub fn render(a: &Audit) -> String {
     );
     matrix(&mut out, a, &off);
     gaps(&mut out, a);
+    out.push_str(&super::export::html(&a.export, &esc));
     per_region(&mut out, a, &off);
     plans(&mut out, a);
     if !a.skipped.is_empty() {
@@ -262,7 +263,7 @@ fn tooltip(c: &Cell) -> String {
 
 fn gaps(out: &mut String, a: &Audit) {
     let _ = writeln!(out, "<h2>Gaps ({})</h2>", a.summary.gaps);
-    if a.summary.gaps == 0 {
+    if a.summary.gaps + a.summary.export_gaps == 0 {
         let _ = writeln!(
             out,
             "<p>None: GuardDuty is on and linked everywhere it can be.</p>"

@@ -10,10 +10,12 @@
 //! | [`plans_render`] | the plans grids for the terminal, Markdown and HTML |
 //! | [`fixes`] | the grouped commands that close the gaps |
 //! | [`drift`] | the baseline file and the comparison with it |
+//! | [`export`] | the administrator's findings export per region: gaps or notes, fixes, drift, sections |
 //! | [`render`] | the renderers: terminal matrix, JSON, CSV, Markdown |
 //! | [`html`] | the self-contained HTML: sticky matrix, grouped gaps, fixes |
 
 pub mod drift;
+pub mod export;
 pub mod fixes;
 pub mod html;
 pub mod model;
@@ -49,7 +51,9 @@ impl Audit {
     /// The exit outcome under `fail_on`. A stopped audit is partial.
     pub fn outcome(&self, fail_on: FailOn, interrupted: bool) -> Outcome {
         let found = match fail_on {
-            FailOn::Gaps => self.summary.gaps > 0 || !self.plans.gaps.is_empty(),
+            FailOn::Gaps => {
+                self.summary.gaps + self.summary.export_gaps > 0 || !self.plans.gaps.is_empty()
+            }
             FailOn::Drift => self.drift.as_ref().is_some_and(|d| d.regressed()),
             FailOn::Never => false,
         };
@@ -91,6 +95,7 @@ pub async fn run(
         Scope {
             members: true,
             every_region: true,
+            destinations: true,
         },
         concurrency,
         reporter,

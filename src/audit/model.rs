@@ -206,6 +206,13 @@ pub struct Summary {
     pub per_region: BTreeMap<String, Coverage>,
     pub per_account: BTreeMap<String, Coverage>,
     pub gaps: usize,
+    /// Regions whose findings export is a gap (only when the audit expected one).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub export_gaps: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// A command that closes a group of gaps.
@@ -223,7 +230,7 @@ pub struct Fix {
 impl Fix {
     /// Whether `command` is a gdorg command line (else a sentence).
     pub fn runnable(&self) -> bool {
-        matches!(self.kind.as_str(), "rollout" | "take_over")
+        matches!(self.kind.as_str(), "rollout" | "take_over" | "export")
     }
 }
 
@@ -255,6 +262,9 @@ pub struct Audit {
     /// Protection plans: per plan and region, auto-enable, and gaps of the plans asked for.
     #[serde(default)]
     pub plans: super::plans::Plans,
+    /// The administrator's findings export per region, where it was read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub export: Vec<super::export::RegionExport>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drift: Option<super::drift::Drift>,
 }
@@ -304,8 +314,11 @@ pub fn build(
         }
     }
     cells.sort_by(|a, b| (&a.account, &a.region).cmp(&(&b.account, &b.region)));
-    let summary = summarize(&cells);
-    let fixes = super::fixes::fixes(desired, &cells);
+    let mut summary = summarize(&cells);
+    let export = super::export::build(desired, obs);
+    summary.export_gaps = super::export::gaps(&export);
+    let mut fixes = super::fixes::fixes(desired, &cells);
+    fixes.extend(super::export::fixes(desired, &export));
     let plans = super::plans::build(&cells, &organization, &desired.features);
     let mut skipped = skipped;
     skipped.sort_by(|a, b| a.account.cmp(&b.account));
@@ -322,6 +335,7 @@ pub fn build(
         cells,
         fixes,
         plans,
+        export,
         drift: None,
     }
 }

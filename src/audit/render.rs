@@ -150,14 +150,17 @@ pub fn table(a: &Audit) -> String {
         .join(" ");
     let _ = writeln!(out, "regions: {regions}");
     out.push_str(&organization_text(a));
+    out.push_str(&super::export::text(&a.export));
     if !a.skipped.is_empty() {
         let _ = writeln!(out, "\nleft out:");
         for sk in &a.skipped {
             let _ = writeln!(out, "  {} ({})", sk.account, sk.reason);
         }
     }
-    if s.gaps > 0 {
-        out.push_str(&gaps_text(a));
+    if s.gaps > 0 || s.export_gaps > 0 {
+        if s.gaps > 0 {
+            out.push_str(&gaps_text(a));
+        }
         let _ = writeln!(out, "\nto fix:");
         for f in &a.fixes {
             let _ = writeln!(out, "  {}", f.command);
@@ -385,7 +388,7 @@ fn csv_field(s: &str) -> String {
 
 pub fn csv(a: &Audit) -> String {
     let mut out = String::from(
-        "account,region,covered,detector,relationship,other_administrator,frequency,features_enabled,reason\n",
+        "account,region,covered,detector,relationship,other_administrator,frequency,features_enabled,reason,export,export_destination\n",
     );
     for c in &a.cells {
         let row = [
@@ -399,6 +402,8 @@ pub fn csv(a: &Audit) -> String {
             features_on(c),
             c.reason.clone().unwrap_or_default(),
         ];
+        let [export, destination] = super::export::csv_columns(a, &c.account, &c.region);
+        let row: Vec<String> = row.into_iter().chain([export, destination]).collect();
         let line: Vec<String> = row.iter().map(|f| csv_field(f)).collect();
         out.push_str(&line.join(","));
         out.push('\n');
@@ -467,8 +472,9 @@ pub fn markdown(a: &Audit) -> String {
             pct(*c)
         );
     }
+    out.push_str(&super::export::markdown(&a.export, &md));
     let _ = writeln!(out, "\n## Gaps\n");
-    if s.gaps == 0 {
+    if s.gaps + s.export_gaps == 0 {
         let _ = writeln!(out, "None.");
     } else {
         let _ = writeln!(

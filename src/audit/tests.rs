@@ -372,3 +372,84 @@ fn html_matrix_of_50_accounts_by_32_regions_stays_compact() {
     assert!(matrix.contains("<th title=\"us-east-1\">use1</th>"));
     assert!(html.len() < 1_000_000, "{} bytes", html.len());
 }
+
+#[test]
+fn export_is_a_gap_only_when_expected_and_its_fix_depends_on_the_cause() {
+    use crate::observe::DestinationState;
+    use crate::settings::ExportTarget;
+    let bucket = "arn:aws:s3:::findings";
+    let key = "arn:aws:kms:us-east-1:111111111111:key/k";
+    let mut o = observation();
+    let set = |o: &mut Observation, region: &str, found: Vec<DestinationState>| {
+        if let Seen::Read(a) = &mut o.regions.get_mut(region).unwrap().admin {
+            a.destinations = Some(Ok(found));
+        }
+    };
+    set(&mut o, "us-east-1", vec![]);
+    set(
+        &mut o,
+        "eu-west-1",
+        vec![DestinationState {
+            id: "x".into(),
+            destination_type: "S3".into(),
+            status: "UNABLE_TO_PUBLISH_FIX_DESTINATION_PROPERTY".into(),
+            bucket_arn: bucket.into(),
+            kms_key_arn: key.into(),
+            failing_since_ms: Some(1_767_225_600_000),
+        }],
+    );
+    // Not asked: reported, no gap.
+    let a = build(&desired(), &o, vec![], "t".into());
+    assert_eq!(a.export.len(), 2);
+    assert_eq!(a.summary.export_gaps, 0);
+    assert!(a.export.iter().all(|e| e.problem.is_some() && !e.gap));
+    // Asked: both regions are gaps; the missing one gets a rollout, the stuck one policies.
+    let mut d = desired();
+    d.export = Some(ExportTarget {
+        bucket_arn: bucket.into(),
+        kms_key_arn: key.into(),
+    });
+    let a = build(&d, &o, vec![], "t".into());
+    assert_eq!(a.summary.export_gaps, 2);
+    assert_eq!(
+        a.outcome(super::FailOn::Gaps, false),
+        crate::outcome::Outcome::Findings
+    );
+    let eu = a.export.iter().find(|e| e.region == "eu-west-1").unwrap();
+    assert_eq!(eu.status, "UNABLE_TO_PUBLISH_FIX_DESTINATION_PROPERTY");
+    assert_eq!(eu.failing_since.as_deref(), Some("2026-01-01T00:00:00Z"));
+    let export_fix = a.fixes.iter().find(|f| f.kind == "export").unwrap();
+    assert_eq!(export_fix.regions, vec!["us-east-1"]);
+    assert!(export_fix.command.ends_with(&format!(
+        "--regions us-east-1 --export-bucket {bucket} --export-kms-key {key}"
+    )));
+    let policy_fix = a.fixes.iter().find(|f| f.kind == "export_policy").unwrap();
+    assert_eq!(policy_fix.regions, vec!["eu-west-1"]);
+    // Every renderer shows the section.
+    for f in [Format::Table, Format::Markdown, Format::Html] {
+        // Markdown escapes the underscores.
+        let out = render::render(&a, f).replace('\\', "");
+        assert!(
+            out.contains("UNABLE_TO_PUBLISH_FIX_DESTINATION_PROPERTY"),
+            "{f:?}"
+        );
+    }
+    let csv = render::render(&a, Format::Csv);
+    assert!(csv.contains(&format!(
+        "{ADMIN},eu-west-1,true,enabled,administrator,,SIX_HOURS,S3_DATA_EVENTS,,UNABLE_TO_PUBLISH_FIX_DESTINATION_PROPERTY,"
+    )));
+    let json: serde_json::Value = serde_json::from_str(&render::render(&a, Format::Json)).unwrap();
+    assert_eq!(json["summary"]["export_gaps"], 2);
+    assert_eq!(json["export"][1]["status"], "none");
+    // Drift: a region that published and no longer does is lost.
+    let mut before = a.clone();
+    before.export[0].status = "PUBLISHING".into();
+    before.export[0].problem = None;
+    let d = super::drift::compare(&before, &a);
+    assert_eq!(d.lost.len(), 1);
+    assert_eq!(d.lost[0].region, "eu-west-1");
+    assert_eq!(
+        d.lost[0].after,
+        "findings export UNABLE_TO_PUBLISH_FIX_DESTINATION_PROPERTY"
+    );
+}

@@ -14,6 +14,11 @@ pub struct AuditArgs {
     /// Exit 3 on: gaps (any gap), drift (a regression against --baseline) or never.
     #[arg(long, value_enum, default_value = "gaps")]
     pub fail_on: crate::audit::FailOn,
+    /// The findings export to expect (`--export-bucket`, `--export-kms-key`, as for the
+    /// rollout): a region of the administrator without it, or whose destination cannot
+    /// publish, is then a gap (otherwise it is only reported).
+    #[command(flatten)]
+    pub export: super::rollout::ExportArgs,
     #[command(flatten)]
     pub accounts: AccountArgs,
     #[command(flatten)]
@@ -44,6 +49,7 @@ impl AuditArgs {
         let mut s =
             crate::settings::Settings::new(self.accounts.input(), self.regions.resolve()?, run)?;
         s.desired.features = crate::settings::parse_features(&self.features)?;
+        s.desired.export = self.export.target()?;
         Ok(s)
     }
 }

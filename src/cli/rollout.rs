@@ -6,6 +6,36 @@ use clap::Args;
 
 use super::{AccountArgs, ConcurrencyArg, RegionArgs};
 
+/// The findings export: a publishing destination on the administrator's detector in every
+/// region of the run (created, or updated where it differs).
+#[derive(Debug, Args, Clone, Default)]
+pub struct ExportArgs {
+    /// Export findings to this S3 bucket (or folder): arn:<partition>:s3:::bucket[/prefix/].
+    /// Findings of every region may go to one bucket in a commercial region; the bucket policy
+    /// must let GuardDuty write (`gdorg policies render export-bucket-policy`). Needs
+    /// --export-kms-key.
+    #[arg(long, value_name = "ARN", help_heading = "Findings export")]
+    pub export_bucket: Option<String>,
+    /// The KMS key GuardDuty encrypts exported findings with:
+    /// arn:<partition>:kms:<region>:<account>:key/<id>, in the same region as the bucket (AWS
+    /// requires it; gdorg does not check it). Its key policy must let GuardDuty use it
+    /// (`gdorg policies render export-kms-key-policy`).
+    #[arg(long, value_name = "ARN", help_heading = "Findings export")]
+    pub export_kms_key: Option<String>,
+}
+
+impl ExportArgs {
+    /// Both flags or neither, each a well-formed ARN.
+    pub fn target(
+        &self,
+    ) -> Result<Option<crate::settings::ExportTarget>, crate::settings::SettingsError> {
+        crate::settings::ExportTarget::from_flags(
+            self.export_bucket.as_deref(),
+            self.export_kms_key.as_deref(),
+        )
+    }
+}
+
 /// Which accounts and regions, and the GuardDuty settings they should have.
 #[derive(Debug, Args, Clone)]
 pub struct TargetArgs {
@@ -28,6 +58,8 @@ pub struct TargetArgs {
     /// Send invitation emails (off by default: one email per member per region otherwise).
     #[arg(long)]
     pub email_notification: bool,
+    #[command(flatten)]
+    pub export: ExportArgs,
     #[command(flatten)]
     pub accounts: AccountArgs,
     #[command(flatten)]
@@ -53,7 +85,9 @@ pub struct OffboardArgs {
     /// Only show the plan; change nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Also delete the member detectors (this destroys their findings).
+    /// Also delete the member detectors (this destroys their findings). The administrator's
+    /// detector and its findings export (publishing destinations) are never touched: stop the
+    /// export with `aws guardduty delete-publishing-destination` if it should go too.
     #[arg(long)]
     pub delete_detectors: bool,
     #[command(flatten)]
@@ -82,6 +116,7 @@ impl TargetArgs {
         s.desired.take_over = self.take_over;
         s.desired.email_notification = self.email_notification;
         s.desired.delete_detectors = delete_detectors;
+        s.desired.export = self.export.target()?;
         Ok(s)
     }
 }

@@ -772,3 +772,126 @@ fn an_administrator_of_other_members_is_reported_not_invited() {
     );
     assert!(p.notices[0].is_problem());
 }
+
+// ---- findings export ----
+
+const BUCKET: &str = "arn:aws:s3:::findings/org/";
+const KEY: &str = "arn:aws:kms:us-east-1:999999999999:key/k1";
+
+fn exporting(mode: Mode) -> Desired {
+    let mut d = desired(mode, 0);
+    d.export = Some(crate::settings::ExportTarget {
+        bucket_arn: BUCKET.into(),
+        kms_key_arn: KEY.into(),
+    });
+    d
+}
+
+fn destination(bucket: &str, key: &str, status: &str) -> crate::observe::DestinationState {
+    crate::observe::DestinationState {
+        id: "dest-1".into(),
+        destination_type: "S3".into(),
+        status: status.into(),
+        bucket_arn: bucket.into(),
+        kms_key_arn: key.into(),
+        failing_since_ms: None,
+    }
+}
+
+fn admin_exporting(found: Vec<crate::observe::DestinationState>) -> AdminSide {
+    AdminSide {
+        destinations: Some(Ok(found)),
+        ..admin_with(&[])
+    }
+}
+
+#[test]
+fn export_is_created_after_the_administrator_detector_in_both_modes() {
+    for mode in [Mode::Invitation, Mode::Organizations] {
+        let d = exporting(mode);
+        let admin = AdminSide {
+            detector: None,
+            destinations: Some(Ok(vec![])),
+            ..AdminSide::default()
+        };
+        let p = plan_rollout(&d, &obs(Seen::Read(admin), vec![]));
+        let create = p
+            .steps
+            .iter()
+            .find(|s| s.action.kind() == "create findings export")
+            .unwrap_or_else(|| panic!("{mode:?}: {p:?}"));
+        assert_eq!(create.after, vec![0], "{mode:?}");
+        assert_eq!(p.steps[0].action.kind(), "create detector");
+        assert_eq!(
+            create.action,
+            Action::CreatePublishingDestination {
+                administrator: ADMIN.into(),
+                region: R.into(),
+                bucket_arn: BUCKET.into(),
+                kms_key_arn: KEY.into(),
+            }
+        );
+    }
+}
+
+#[test]
+fn export_already_there_plans_nothing_and_another_key_is_updated() {
+    let d = exporting(Mode::Invitation);
+    let same = admin_exporting(vec![destination(BUCKET, KEY, "PUBLISHING")]);
+    assert!(plan_rollout(&d, &obs(Seen::Read(same), vec![])).is_empty());
+    let other_key = "arn:aws:kms:us-east-1:999999999999:key/old";
+    let old = admin_exporting(vec![destination(BUCKET, other_key, "PUBLISHING")]);
+    let p = plan_rollout(&d, &obs(Seen::Read(old), vec![]));
+    assert_eq!(
+        p.steps.iter().map(|s| &s.action).collect::<Vec<_>>(),
+        vec![&Action::UpdatePublishingDestination {
+            administrator: ADMIN.into(),
+            region: R.into(),
+            destination_id: "dest-1".into(),
+            bucket_arn: BUCKET.into(),
+            kms_key_arn: KEY.into(),
+        }]
+    );
+}
+
+#[test]
+fn export_that_cannot_publish_is_a_notice_and_a_failed_read_is_reported() {
+    let d = exporting(Mode::Organizations);
+    let stuck = admin_exporting(vec![destination(
+        BUCKET,
+        KEY,
+        "UNABLE_TO_PUBLISH_FIX_DESTINATION_PROPERTY",
+    )]);
+    let p = plan_rollout(&d, &obs(Seen::Read(stuck), vec![]));
+    assert!(!p
+        .steps
+        .iter()
+        .any(|s| s.action.operation().contains("PublishingDestination")));
+    assert!(p.notices.iter().any(|n| matches!(n,
+        Notice::ExportNotPublishing { status, .. } if status == "UNABLE_TO_PUBLISH_FIX_DESTINATION_PROPERTY")));
+    let unread = AdminSide {
+        destinations: Some(Err(err("AccessDeniedException"))),
+        ..admin_with(&[])
+    };
+    let p = plan_rollout(&d, &obs(Seen::Read(unread), vec![]));
+    assert!(p
+        .notices
+        .iter()
+        .any(|n| matches!(n, Notice::ObserveFailed { .. })));
+    assert!(!p
+        .steps
+        .iter()
+        .any(|s| s.action.operation().contains("PublishingDestination")));
+}
+
+#[test]
+fn no_export_asked_touches_no_destination() {
+    let d = desired(Mode::Invitation, 0);
+    let other = admin_exporting(vec![destination(
+        BUCKET,
+        "arn:aws:kms:us-east-1:999999999999:key/x",
+        "STOPPED",
+    )]);
+    let p = plan_rollout(&d, &obs(Seen::Read(other), vec![]));
+    assert!(p.is_empty() && p.notices.is_empty(), "{p:?}");
+}

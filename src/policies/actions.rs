@@ -1,4 +1,5 @@
-//! The IAM actions of the four services gdorg uses (guardduty, organizations, sts, iam): the
+//! The IAM actions of the services gdorg's policies name (guardduty, organizations, sts, iam,
+//! and s3 / kms for the findings-export resource policies): the
 //! static list `validate` checks action names against, and the mapping from SDK method names
 //! (`list_detectors`) to actions (`guardduty:ListDetectors`).
 //!
@@ -19,7 +20,7 @@ pub struct Service {
     pub permission_only: &'static [&'static str],
 }
 
-/// The four services, by prefix.
+/// The services, by prefix.
 pub const SERVICES: &[Service] = &[
     Service {
         prefix: "guardduty",
@@ -44,6 +45,18 @@ pub const SERVICES: &[Service] = &[
         operations: IAM_OPERATIONS,
         // Handing a role to a service is authorised on the role, not an API of its own.
         permission_only: &["PassRole"],
+    },
+    // gdorg calls neither S3 nor KMS: only the actions its findings-export bucket and key
+    // policies name (GuardDuty's, from the GuardDuty "Exporting findings" guide) are listed.
+    Service {
+        prefix: "s3",
+        operations: &["GetBucketLocation", "PutObject"],
+        permission_only: &[],
+    },
+    Service {
+        prefix: "kms",
+        operations: &["GenerateDataKey"],
+        permission_only: &[],
     },
 ];
 

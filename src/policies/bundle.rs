@@ -192,12 +192,19 @@ pub fn preflight(set: &TemplateSet, vars: &Vars) -> Result<Vec<(String, Issue)>,
     Ok(warnings)
 }
 
-/// The grammar a document asks for (`validate FILE`): trust when a statement names a Principal.
+/// The grammar a document asks for (`validate FILE`): trust when a statement names a Principal,
+/// resource policy when one names a Principal and a Resource.
 pub fn kind_of(doc: &Value) -> Kind {
-    let any_principal = validate::statements(doc)
+    let statements = validate::statements(doc);
+    let any_principal = statements
         .iter()
         .any(|s| s.get("Principal").is_some() || s.get("NotPrincipal").is_some());
-    if any_principal {
+    let any_resource = statements
+        .iter()
+        .any(|s| s.get("Resource").is_some() || s.get("NotResource").is_some());
+    if any_principal && any_resource {
+        Kind::Resource
+    } else if any_principal {
         Kind::Trust
     } else {
         Kind::Permissions

@@ -38,6 +38,9 @@ pub enum Kind {
     Trust,
     /// A service control policy (Organizations): no Principal, at most 5,120 characters.
     Scp,
+    /// A resource-based policy (S3 bucket, KMS key): each statement names a Principal and a
+    /// Resource.
+    Resource,
 }
 
 /// Where a template is meant to live.
@@ -51,6 +54,9 @@ pub enum Placement {
     /// In Organizations, attached to the root (or OUs, accounts); `gdorg policies scp apply`
     /// installs it.
     Organization,
+    /// On the findings-export bucket or KMS key: you add its statements to that resource's
+    /// policy (`gdorg policies render` prints them; `apply` does not install them).
+    Resource,
 }
 
 /// One template of the catalog.
@@ -139,6 +145,24 @@ pub const TEMPLATES: &[Template] = &[
         description: "read-only: audit and report from the administrator account, no change anywhere",
         text: include_str!("../../policies/auditor.json"),
     },
+    Template {
+        name: "export-bucket-policy",
+        file: "export-bucket-policy.json",
+        kind: Kind::Resource,
+        placement: Placement::Resource,
+        managed_policy_name: None,
+        description: "bucket policy of the findings export: GuardDuty may locate the bucket and put findings, encrypted with the export key only, over TLS only",
+        text: include_str!("../../policies/export-bucket-policy.json"),
+    },
+    Template {
+        name: "export-kms-key-policy",
+        file: "export-kms-key-policy.json",
+        kind: Kind::Resource,
+        placement: Placement::Resource,
+        managed_policy_name: None,
+        description: "key policy statement of the findings export: GuardDuty may generate data keys for the administrator's detectors",
+        text: include_str!("../../policies/export-kms-key-policy.json"),
+    },
 ];
 
 /// The template called `name`.
@@ -198,6 +222,20 @@ pub const VARIABLES: &[Variable] = &[
         default: None,
         optional: true,
         example: "gdorg-example-external-id",
+    },
+    Variable {
+        name: "export_bucket_arn",
+        description: "the findings-export bucket, arn:PARTITION:s3:::BUCKET (no prefix: the policy covers every folder)",
+        default: None,
+        optional: false,
+        example: "arn:aws:s3:::example-guardduty-findings",
+    },
+    Variable {
+        name: "export_kms_key_arn",
+        description: "the KMS key exported findings are encrypted with, arn:PARTITION:kms:REGION:ACCOUNT:key/ID (in the bucket's region)",
+        default: None,
+        optional: false,
+        example: "arn:aws:kms:us-east-1:111111111111:key/0a1b2c3d-1111-2222-3333-444455556666",
     },
 ];
 
@@ -441,5 +479,49 @@ mod tests {
             doc["Statement"][0]["Principal"]["AWS"],
             "arn:aws:iam::123456789012:root"
         );
+    }
+
+    #[test]
+    fn export_policies_let_guardduty_write_only_encrypted_with_the_key_over_tls() {
+        let bucket = rendered("export-bucket-policy");
+        let text = bucket.to_string();
+        let key = "arn:aws:kms:us-east-1:111111111111:key/0a1b2c3d-1111-2222-3333-444455556666";
+        for needle in [
+            "\"aws:SecureTransport\":\"false\"",
+            "\"s3:x-amz-server-side-encryption\":\"aws:kms\"",
+            &format!("\"s3:x-amz-server-side-encryption-aws-kms-key-id\":\"{key}\""),
+            "\"aws:SourceAccount\":\"111111111111\"",
+            "\"aws:SourceArn\":\"arn:aws:guardduty:*:111111111111:detector/*\"",
+            "\"arn:aws:s3:::example-guardduty-findings/*\"",
+        ] {
+            assert!(text.contains(needle), "{needle} in {text}");
+        }
+        assert_eq!(
+            allowed_actions(&bucket),
+            vec!["s3:PutObject", "s3:GetBucketLocation"]
+        );
+        let kms = rendered("export-kms-key-policy");
+        assert_eq!(allowed_actions(&kms), vec!["kms:GenerateDataKey"]);
+        assert!(kms.to_string().contains(key));
+        // Neither is part of what apply installs.
+        for name in ["export-bucket-policy", "export-kms-key-policy"] {
+            assert_eq!(template(name).unwrap().placement, Placement::Resource);
+        }
+        // A folder, a wildcard or an alias is refused before it reaches a policy.
+        for (var, bad) in [
+            ("export_bucket_arn", "arn:aws:s3:::bucket/folder"),
+            ("export_bucket_arn", "arn:aws:s3:::*"),
+            (
+                "export_kms_key_arn",
+                "arn:aws:kms:us-east-1:111111111111:alias/x",
+            ),
+            (
+                "export_kms_key_arn",
+                "arn:aws:kms:us-east-1:111111111111:key/*",
+            ),
+        ] {
+            let mut vars = render::Vars::default();
+            assert!(vars.set(var, bad).is_err(), "{var}={bad}");
+        }
     }
 }

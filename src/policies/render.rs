@@ -161,6 +161,45 @@ fn check_value(name: &str, value: &str) -> Result<(), String> {
                 Err("not an external id (2-1224 of letters, digits and +=,.@:/_-)".into())
             }
         }
+        "export_bucket_arn" => {
+            // A bucket, not a folder: the templates append `/*` themselves.
+            let bucket = value
+                .strip_prefix("arn:")
+                .and_then(|r| r.split_once(":s3:::"))
+                .filter(|(p, _)| matches!(*p, "aws" | "aws-cn" | "aws-us-gov"))
+                .map(|(_, b)| b);
+            match bucket {
+                Some(b)
+                    if (3..=63).contains(&b.len())
+                        && b.chars().all(|c| {
+                            c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-'
+                        }) =>
+                {
+                    Ok(())
+                }
+                _ => Err(format!(
+                    "`{value}` is not a bucket ARN (arn:PARTITION:s3:::BUCKET, without a folder)"
+                )),
+            }
+        }
+        "export_kms_key_arn" => {
+            let parts: Vec<&str> = value.splitn(6, ':').collect();
+            let ok = matches!(parts.as_slice(), ["arn", p, "kms", region, account, key]
+            if matches!(*p, "aws" | "aws-cn" | "aws-us-gov")
+                && !region.is_empty()
+                && account.len() == 12
+                && account.chars().all(|c| c.is_ascii_digit())
+                && key.strip_prefix("key/").is_some_and(|id| {
+                    !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                }));
+            if ok {
+                Ok(())
+            } else {
+                Err(format!(
+                    "`{value}` is not a KMS key ARN (arn:PARTITION:kms:REGION:ACCOUNT:key/ID)"
+                ))
+            }
+        }
         _ => Ok(()),
     }
 }

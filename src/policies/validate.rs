@@ -89,6 +89,9 @@ const MANAGED_POLICY_MAX: usize = 6144;
 const TRUST_POLICY_MAX: usize = 2048;
 /// Organizations' limit on a service control policy.
 pub const SCP_MAX: usize = 5120;
+/// The smaller of the two resource policies gdorg ships: an S3 bucket policy (20 KB; a KMS key
+/// policy may hold 32 KB).
+pub const RESOURCE_POLICY_MAX: usize = 20_480;
 
 const STATEMENT_KEYS: &[&str] = &[
     "Sid",
@@ -241,6 +244,7 @@ pub fn validate(doc: &Value, kind: Kind) -> Vec<Issue> {
         Kind::Permissions => MANAGED_POLICY_MAX,
         Kind::Trust => TRUST_POLICY_MAX,
         Kind::Scp => SCP_MAX,
+        Kind::Resource => RESOURCE_POLICY_MAX,
     };
     if size > max {
         let who = if kind == Kind::Scp {
@@ -313,6 +317,28 @@ fn statement(c: &mut Checker, st: &Map<String, Value>, kind: Kind) {
                 }
             }
         }
+        Kind::Resource => {
+            if !has_principal {
+                c.error("a resource policy statement needs a Principal (who is granted or denied)");
+            }
+            if st.contains_key("NotPrincipal") && allow {
+                c.error("Allow with NotPrincipal grants every other principal");
+            }
+            if let Some(p) = st.get("Principal") {
+                principal(c, p, allow, st.contains_key("Condition"));
+            }
+            match (st.get("Resource"), st.get("NotResource")) {
+                (Some(_), Some(_)) => c.error("has both Resource and NotResource"),
+                (None, None) => c.error("has neither Resource nor NotResource"),
+                (Some(r), None) => resource_list(c, "Resource", r, allow, st),
+                (None, Some(r)) => {
+                    resource_list(c, "NotResource", r, allow, st);
+                    if allow {
+                        c.error("Allow with NotResource grants on every other resource");
+                    }
+                }
+            }
+        }
         Kind::Trust => {
             if has_resource {
                 c.error("a trust policy names no Resource (the role is the resource)");
@@ -366,7 +392,7 @@ fn action_list(c: &mut Checker, name: &str, v: &Value, allow: bool) {
         };
         let Some(svc) = actions::service(prefix) else {
             c.error(format!(
-                "{name} `{a}`: service `{prefix}` is not one gdorg uses (guardduty, organizations, sts, iam)"
+                "{name} `{a}`: service `{prefix}` is not one gdorg uses (guardduty, organizations, sts, iam, s3, kms)"
             ));
             continue;
         };
@@ -477,7 +503,7 @@ fn principal(c: &mut Checker, p: &Value, allow: bool, has_condition: bool) {
         }
     };
     if open && allow && !has_condition {
-        c.error("trust open to every principal (\"*\") without a Condition: anyone could assume the role");
+        c.error("Allow open to every principal (\"*\") without a Condition: anyone could assume the role, or use the bucket or key");
     }
 }
 
@@ -602,10 +628,48 @@ mod tests {
     }
 
     #[test]
+    fn resource_policies_name_a_principal_and_a_resource() {
+        let st = |extra: Value| {
+            let mut st = json!({"Effect": "Allow", "Action": "s3:PutObject",
+                "Principal": {"Service": "guardduty.amazonaws.com"},
+                "Resource": "arn:aws:s3:::findings/*"});
+            for (k, v) in extra.as_object().unwrap() {
+                st[k] = v.clone();
+            }
+            st.as_object_mut().unwrap().retain(|_, v| !v.is_null());
+            json!({"Version": "2012-10-17", "Statement": [st]})
+        };
+        assert!(validate(&st(json!({})), Kind::Resource).is_empty());
+        let no_principal = errors(st(json!({"Principal": null})), Kind::Resource);
+        assert!(
+            no_principal.iter().any(|m| m.contains("needs a Principal")),
+            "{no_principal:?}"
+        );
+        let no_resource = errors(st(json!({"Resource": null})), Kind::Resource);
+        assert!(
+            no_resource
+                .iter()
+                .any(|m| m.contains("neither Resource nor NotResource")),
+            "{no_resource:?}"
+        );
+        let open = errors(
+            st(json!({"Principal": "*", "Action": "kms:GenerateDataKey"})),
+            Kind::Resource,
+        );
+        assert!(
+            open.iter().any(|m| m.contains("open to every principal")),
+            "{open:?}"
+        );
+        // The same statement is refused as a permissions policy (it names a Principal).
+        assert!(!errors(st(json!({})), Kind::Permissions).is_empty());
+    }
+
+    #[test]
     fn action_names_are_checked_against_the_services() {
         let e = errors(
             perm(json!({"Effect": "Allow", "Resource": "*", "Action": [
-                "guardduty:ListDetector", "s3:GetObject", "ListDetectors", "guardduty:Nothing*"]})),
+                "guardduty:ListDetector", "ec2:RunInstances", "s3:GetObject", "ListDetectors",
+                "guardduty:Nothing*"]})),
             Kind::Permissions,
         );
         assert!(
@@ -615,7 +679,13 @@ mod tests {
         );
         assert!(
             e.iter()
-                .any(|m| m.contains("service `s3` is not one gdorg uses")),
+                .any(|m| m.contains("service `ec2` is not one gdorg uses")),
+            "{e:?}"
+        );
+        // s3 is known for the export policies' actions only.
+        assert!(
+            e.iter()
+                .any(|m| m.contains("`s3:GetObject` is not a s3 action")),
             "{e:?}"
         );
         assert!(

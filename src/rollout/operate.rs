@@ -6,9 +6,10 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 use aws_sdk_guardduty::types::{
-    AccountDetail, AutoEnableMembers, DetectorFeature, DetectorFeatureConfiguration, FeatureStatus,
-    FindingPublishingFrequency, MemberFeaturesConfiguration, OrgFeature, OrgFeatureStatus,
-    OrganizationFeatureConfiguration, UnprocessedAccount,
+    AccountDetail, AutoEnableMembers, DestinationProperties, DestinationType, DetectorFeature,
+    DetectorFeatureConfiguration, FeatureStatus, FindingPublishingFrequency,
+    MemberFeaturesConfiguration, OrgFeature, OrgFeatureStatus, OrganizationFeatureConfiguration,
+    UnprocessedAccount,
 };
 use aws_sdk_guardduty::Client;
 use futures::future::BoxFuture;
@@ -309,6 +310,41 @@ impl Operator {
                     .map_err(AwsError::from_sdk("DeleteMembers"))?;
                 Ok(out.unprocessed_accounts().to_vec())
             }
+            Action::CreatePublishingDestination {
+                administrator,
+                bucket_arn,
+                kms_key_arn,
+                ..
+            } => {
+                let gd = self.session.guardduty(administrator, region).await?;
+                let id = self.detector(administrator, region, "CreatePublishingDestination")?;
+                gd.create_publishing_destination()
+                    .detector_id(id)
+                    .destination_type(DestinationType::S3)
+                    .destination_properties(destination(bucket_arn, kms_key_arn))
+                    .send()
+                    .await
+                    .map_err(AwsError::from_sdk("CreatePublishingDestination"))?;
+                Ok(vec![])
+            }
+            Action::UpdatePublishingDestination {
+                administrator,
+                destination_id,
+                bucket_arn,
+                kms_key_arn,
+                ..
+            } => {
+                let gd = self.session.guardduty(administrator, region).await?;
+                let id = self.detector(administrator, region, "UpdatePublishingDestination")?;
+                gd.update_publishing_destination()
+                    .detector_id(id)
+                    .destination_id(destination_id)
+                    .destination_properties(destination(bucket_arn, kms_key_arn))
+                    .send()
+                    .await
+                    .map_err(AwsError::from_sdk("UpdatePublishingDestination"))?;
+                Ok(vec![])
+            }
             Action::DeleteDetector { account, .. } => {
                 let gd = self.session.guardduty(account, region).await?;
                 let id = self.detector(account, region, "DeleteDetector")?;
@@ -417,6 +453,13 @@ fn feature_configs(features: &[Feature]) -> Option<Vec<DetectorFeatureConfigurat
             })
             .collect()
     })
+}
+
+fn destination(bucket_arn: &str, kms_key_arn: &str) -> DestinationProperties {
+    DestinationProperties::builder()
+        .destination_arn(bucket_arn)
+        .kms_key_arn(kms_key_arn)
+        .build()
 }
 
 fn publishing(f: Frequency) -> FindingPublishingFrequency {

@@ -198,6 +198,19 @@ pub fn notices(notices: &[Notice]) -> String {
                      (the next run then re-creates the member with it)"
                 ),
             )),
+            Notice::ExportNotPublishing {
+                account,
+                region,
+                status,
+            } => rows.push(row(
+                account,
+                region,
+                format!(
+                    "{status}: GuardDuty cannot write to the bucket with the key; check the \
+                     bucket and key policies (`gdorg policies render export-bucket-policy`, \
+                     `export-kms-key-policy`)"
+                ),
+            )),
         }
     }
     for (account, regions) in disabled {

@@ -211,8 +211,9 @@ pub fn authorize(
 
 // ---- what each service's operations ask for ------------------------------------------------
 
-/// A GuardDuty request: `guardduty:<Operation>` on the detector or filter it names when the
-/// operation authorises on one (Service Authorization Reference), else on `*`.
+/// A GuardDuty request: `guardduty:<Operation>` on the detector, filter or publishing
+/// destination (`filter` carries either name) the operation authorises on (Service
+/// Authorization Reference), else on `*`.
 pub fn guardduty_request(
     caller: &Caller,
     op: &str,
@@ -227,6 +228,16 @@ pub fn guardduty_request(
         ("CreateFilter" | "GetFilter" | "UpdateFilter" | "DeleteFilter", Some(d), Some(f)) => {
             format!("{base}:detector/{d}/filter/{f}")
         }
+        ("CreatePublishingDestination" | "ListPublishingDestinations", Some(d), _) => {
+            format!("{base}:detector/{d}")
+        }
+        (
+            "DescribePublishingDestination"
+            | "UpdatePublishingDestination"
+            | "DeletePublishingDestination",
+            Some(d),
+            Some(x),
+        ) => format!("{base}:detector/{d}/publishingDestination/{x}"),
         _ => "*".to_string(),
     };
     Request::new(format!("guardduty:{op}"), resource)

@@ -58,6 +58,9 @@ pub struct OrgSpec {
     /// Pre-existing GuardDuty memberships (and pending invitations).
     #[serde(default)]
     pub memberships: Vec<MembershipSpec>,
+    /// Pre-existing publishing destinations (findings export) on seeded detectors.
+    #[serde(default)]
+    pub destinations: Vec<DestinationSpec>,
     #[serde(default)]
     pub faults: FaultConfig,
     /// Findings to seed (`[[findings]]` blocks, see `guardduty::seed`).
@@ -182,6 +185,28 @@ pub struct MembershipSpec {
     pub status: String,
 }
 
+/// A publishing destination on the detectors of some accounts in some regions.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DestinationSpec {
+    pub accounts: Vec<String>,
+    /// Default: every region where each account has a seeded detector.
+    #[serde(default)]
+    pub regions: Option<Vec<String>>,
+    /// `arn:aws:s3:::bucket[/prefix/]`
+    pub bucket_arn: String,
+    /// `arn:aws:kms:<region>:<account>:key/<id>`
+    pub kms_key_arn: String,
+    /// PUBLISHING (default), PENDING_VERIFICATION, UNABLE_TO_PUBLISH_FIX_DESTINATION_PROPERTY
+    /// or STOPPED.
+    #[serde(default = "default_destination_status")]
+    pub status: String,
+}
+
+fn default_destination_status() -> String {
+    "PUBLISHING".into()
+}
+
 /// Relationships a seeded membership may have.
 pub const RELATIONSHIPS: &[&str] = &[
     "Enabled",
@@ -238,6 +263,7 @@ impl Default for OrgSpec {
             guardduty: None,
             detectors: vec![],
             memberships: vec![],
+            destinations: vec![],
             faults: FaultConfig::default(),
             findings: vec![],
             iam: IamSpec::default(),
@@ -340,6 +366,10 @@ pub fn build_world(spec: &OrgSpec) -> Result<World, String> {
     check_single_administrator(&world)?;
     // Findings last: they go to the detectors seeded above, or get an enabled one.
     seed_findings(&mut world, &spec.findings, spec.seed)?;
+    // Destinations after the findings: ids drawn here leave the findings' ids as they were.
+    for d in &spec.destinations {
+        seed_destinations(&mut world, d)?;
+    }
     Ok(world)
 }
 
@@ -673,6 +703,70 @@ fn new_detector(id: String, enabled: bool, spec: &DetectorSpec) -> Detector {
         }
     }
     d
+}
+
+fn seed_destinations(world: &mut World, spec: &DestinationSpec) -> Result<(), String> {
+    use super::guardduty::destinations::{is_bucket_arn, is_key_arn, STATUSES};
+    let what = "destinations";
+    if !is_bucket_arn(&spec.bucket_arn) {
+        return Err(format!(
+            "{what}: bucket_arn {:?} is not arn:<partition>:s3:::<bucket>[/<prefix>]",
+            spec.bucket_arn
+        ));
+    }
+    if !is_key_arn(&spec.kms_key_arn) {
+        return Err(format!(
+            "{what}: kms_key_arn {:?} is not arn:<partition>:kms:<region>:<account>:key/<id>",
+            spec.kms_key_arn
+        ));
+    }
+    if !STATUSES.contains(&spec.status.as_str()) {
+        return Err(format!(
+            "{what}: status {:?} is not one of {STATUSES:?}",
+            spec.status
+        ));
+    }
+    for account in &spec.accounts {
+        known(world, what, account)?;
+        let regions: Vec<String> = match &spec.regions {
+            Some(r) => regions_of(world, what, Some(r), &[account.as_str()])?,
+            None => world
+                .regions
+                .iter()
+                .filter(|r| world.detector(account, r).is_some())
+                .cloned()
+                .collect(),
+        };
+        for region in regions {
+            let id = world.new_hex_id();
+            // A destination that cannot publish has been failing for a day.
+            let failing_since = (spec.status == "UNABLE_TO_PUBLISH_FIX_DESTINATION_PROPERTY")
+                .then(|| Utc::now() - chrono::Duration::days(1));
+            let detector = world
+                .cell_mut(account, &region)
+                .detector
+                .as_mut()
+                .ok_or_else(|| {
+                    format!(
+                        "{what}: account {account} has no detector in {region}; add it to [[detectors]]"
+                    )
+                })?;
+            detector.destinations.insert(
+                id.clone(),
+                super::state::PublishingDestination {
+                    id,
+                    destination_type: "S3".into(),
+                    destination_arn: spec.bucket_arn.clone(),
+                    kms_key_arn: spec.kms_key_arn.clone(),
+                    status: spec.status.clone(),
+                    failing_since,
+                    tags: BTreeMap::new(),
+                    client_token: None,
+                },
+            );
+        }
+    }
+    Ok(())
 }
 
 fn seed_memberships(world: &mut World, spec: &MembershipSpec) -> Result<(), String> {

@@ -175,7 +175,11 @@ fn dispatch(
             let created_filter = (route.op == "CreateFilter")
                 .then(|| body.get("name").and_then(|v| v.as_str()).map(String::from))
                 .flatten();
-            let filter = route.filter_name.clone().or(created_filter);
+            let filter = route
+                .filter_name
+                .clone()
+                .or(created_filter)
+                .or(route.destination_id.clone());
             let request = authz::guardduty_request(
                 caller,
                 route.op,

@@ -253,6 +253,27 @@ pub struct Detector {
     pub tags: BTreeMap<String, String>,
     pub created: DateTime<Utc>,
     pub updated: DateTime<Utc>,
+    /// Publishing destinations (findings export) by id: they belong to the detector and go
+    /// with it.
+    pub destinations: BTreeMap<String, PublishingDestination>,
+}
+
+/// Where a detector exports its findings (an S3 bucket, encrypted with a KMS key).
+#[derive(Debug, Clone)]
+pub struct PublishingDestination {
+    pub id: String,
+    /// `S3`, the only type GuardDuty has.
+    pub destination_type: String,
+    pub destination_arn: String,
+    pub kms_key_arn: String,
+    /// PENDING_VERIFICATION | PUBLISHING | UNABLE_TO_PUBLISH_FIX_DESTINATION_PROPERTY | STOPPED
+    pub status: String,
+    /// When GuardDuty first failed to publish (while it cannot).
+    pub failing_since: Option<DateTime<Utc>>,
+    pub tags: BTreeMap<String, String>,
+    /// The `clientToken` of the CreatePublishingDestination that made it (a retry with the
+    /// same token gets this destination back instead of a second one).
+    pub client_token: Option<String>,
 }
 
 #[derive(Debug, Clone)]

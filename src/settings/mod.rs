@@ -6,8 +6,10 @@
 //! | module | owns |
 //! | --- | --- |
 //! | [`accounts`] | the member account list from a CSV file and `--account` flags |
+//! | [`export`] | the findings export (bucket and KMS key) of `--export-bucket` / `--export-kms-key` |
 
 pub mod accounts;
+pub mod export;
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -15,6 +17,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 
 pub use accounts::{AccountList, AccountsError, MemberAccount};
+pub use export::ExportTarget;
 
 /// How members join the administrator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -239,6 +242,8 @@ pub struct Desired {
     pub email_notification: bool,
     /// Offboard: also delete member detectors (destroys their findings).
     pub delete_detectors: bool,
+    /// The administrator's findings export in every region, when asked for.
+    pub export: Option<ExportTarget>,
 }
 
 impl Desired {
@@ -255,6 +260,7 @@ impl Desired {
             take_over: false,
             email_notification: false,
             delete_detectors: false,
+            export: None,
         }
     }
 }

@@ -16,6 +16,9 @@ use crate::support::{self, Env};
 
 const REGION: &str = "us-east-1";
 const ROLE: &str = "GdorgExecutionRole";
+const EXPORT_BUCKET: &str = "arn:aws:s3:::org-guardduty-findings/gdorg/";
+const EXPORT_KEY_1: &str = "arn:aws:kms:us-east-1:111111111111:key/first";
+const EXPORT_KEY_2: &str = "arn:aws:kms:us-east-1:111111111111:key/second";
 
 /// A shipped template rendered for an organization whose administrator is `admin`.
 fn rendered(name: &str, admin: &str) -> Value {
@@ -155,6 +158,21 @@ fn scenario(dir: &std::path::Path, members: &[(String, String)]) -> Vec<Vec<Stri
             "S3_DATA_EVENTS,EKS_AUDIT_LOGS",
             "--frequency",
             "FIFTEEN_MINUTES",
+        ]),
+        // The findings export: created, then updated to another key (list, describe, update).
+        s(&[
+            "rollout",
+            "--export-bucket",
+            EXPORT_BUCKET,
+            "--export-kms-key",
+            EXPORT_KEY_1,
+        ]),
+        s(&[
+            "rollout",
+            "--export-bucket",
+            EXPORT_BUCKET,
+            "--export-kms-key",
+            EXPORT_KEY_2,
         ]),
         s(&["sample-findings"]),
         s(&["findings", "list"]),

@@ -6,8 +6,10 @@ mod support;
 
 mod audit; // gdorg audit: every status, coverage, fixes, drift, read-only, formats, exit codes
 mod cli_habits; // completions, man pages, gdorg.toml and its precedence (flag > env > config > built-in)
+mod export_dest; // rollout --export-bucket/--export-kms-key in both modes, idempotent; the audit's export gaps; the AWS CLI
 mod exports; // findings export --format ocsf|parquet: OCSF required attributes, Parquet read back, Ctrl-C
 mod findings; // gdorg findings: filters, collection, statistics, filters sync, archive through the administrator only
+mod gd_destinations; // GuardDuty publishing destinations: shapes, errors, paging, ownership, org-file seeding
 mod gd_detectors; // GuardDuty detectors, features, ownership
 mod gd_filters; // GuardDuty saved filters and ARCHIVE suppression
 mod gd_findings; // GuardDuty findings: samples, criteria, pagination, statistics, archive

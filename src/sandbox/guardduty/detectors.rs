@@ -232,6 +232,7 @@ pub fn new_detector(id: String, enabled: bool, now: DateTime<Utc>) -> Detector {
         tags: BTreeMap::new(),
         created: now,
         updated: now,
+        destinations: BTreeMap::new(),
     }
 }
 

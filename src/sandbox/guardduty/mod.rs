@@ -3,6 +3,7 @@
 
 pub mod catalog;
 pub mod criteria;
+pub mod destinations;
 pub mod detectors;
 pub mod filters;
 pub mod findings;
@@ -28,6 +29,8 @@ pub struct Route {
     pub op: &'static str,
     pub detector_id: Option<String>,
     pub filter_name: Option<String>,
+    /// The `{destinationId}` label of the publishing-destination routes.
+    pub destination_id: Option<String>,
 }
 
 impl Route {
@@ -40,6 +43,14 @@ impl Route {
             .collect();
         let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
         let m = method.as_str();
+        if let Some((op, detector, destination)) = destinations::route(m, &segs) {
+            return Some(Route {
+                op,
+                detector_id: Some(detector.to_string()),
+                filter_name: None,
+                destination_id: destination.map(String::from),
+            });
+        }
         let (op, detector, filter): (&'static str, Option<&str>, Option<&str>) =
             match (m, segs.as_slice()) {
                 ("GET", ["detector"]) => ("ListDetectors", None, None),
@@ -122,6 +133,7 @@ impl Route {
             op,
             detector_id: detector.map(String::from),
             filter_name: filter.map(String::from),
+            destination_id: None,
         })
     }
 }
@@ -238,6 +250,11 @@ pub fn handle(world: &mut World, caller: &Caller, req: &Request) -> Result<Value
         "CreateFilter" | "ListFilters" | "GetFilter" | "UpdateFilter" | "DeleteFilter" => {
             filters::handle(world, caller, req)
         }
+        "CreatePublishingDestination"
+        | "ListPublishingDestinations"
+        | "DescribePublishingDestination"
+        | "UpdatePublishingDestination"
+        | "DeletePublishingDestination" => destinations::handle(world, caller, req),
         other => Err(ApiError::bad_request(format!(
             "The sandbox does not implement {other}"
         ))),
