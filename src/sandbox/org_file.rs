@@ -15,6 +15,7 @@ use super::faults::FaultConfig;
 use super::guardduty::detectors::{self, configurable, FREQUENCIES};
 use super::guardduty::organization::AUTO_VALUES as AUTO_ENABLE;
 use super::guardduty::seed::{seed_findings, FindingsSeed};
+use super::guardduty::seed_runtime::{self, CoverageSeed, FreeTrialSeed, UsageSeed};
 use super::state::{
     sandbox_user, Account, AccountStatus, AdministratorLink, Detector, Iam, Invitation, Member,
     Role, World, ADMINISTRATOR_ACCESS, DEFAULT_EXECUTION_ROLE, GUARDDUTY_PRINCIPAL, SANDBOX_USER,
@@ -66,6 +67,16 @@ pub struct OrgSpec {
     /// IAM settings (`[iam]`).
     #[serde(default)]
     pub iam: IamSpec,
+    /// Runtime Monitoring coverage: clusters and instances (`[[coverage]]`, see
+    /// `guardduty::seed_runtime`).
+    #[serde(default)]
+    pub coverage: Vec<CoverageSeed>,
+    /// Usage cost over the last 30 days (`[[usage]]`).
+    #[serde(default)]
+    pub usage: Vec<UsageSeed>,
+    /// Free-trial days left (`[[free_trial]]`).
+    #[serde(default)]
+    pub free_trial: Vec<FreeTrialSeed>,
 }
 
 /// `[iam]`: whether the sandbox evaluates identity policies and SCPs, and what each
@@ -237,6 +248,9 @@ impl Default for OrgSpec {
             faults: FaultConfig::default(),
             findings: vec![],
             iam: IamSpec::default(),
+            coverage: vec![],
+            usage: vec![],
+            free_trial: vec![],
         }
     }
 }
@@ -332,6 +346,7 @@ pub fn build_world(spec: &OrgSpec) -> Result<World, String> {
         seed_memberships(&mut world, m)?;
     }
     check_single_administrator(&world)?;
+    seed_runtime::seed(&mut world, &spec.coverage, &spec.usage, &spec.free_trial)?;
     // Findings last: they go to the detectors seeded above, or get an enabled one.
     seed_findings(&mut world, &spec.findings, spec.seed)?;
     Ok(world)

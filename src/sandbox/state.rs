@@ -11,7 +11,9 @@ use chrono::{DateTime, Utc};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use super::guardduty::coverage::CoveredResource;
 use super::guardduty::findings_store::FindingStore;
+use super::guardduty::usage::UsageRecord;
 
 /// The GuardDuty service principal, as Organizations knows it.
 pub const GUARDDUTY_PRINCIPAL: &str = "guardduty.amazonaws.com";
@@ -332,6 +334,13 @@ pub struct Cell {
     pub administrator: Option<AdministratorLink>,
     pub filters: BTreeMap<String, SavedFilter>,
     pub findings: FindingStore,
+    /// Runtime Monitoring coverage: this account's clusters and instances in this region.
+    pub coverage: Vec<CoveredResource>,
+    /// What this account's GuardDuty cost in this region over the last 30 days.
+    pub usage: Vec<UsageRecord>,
+    /// Free-trial end per usage feature, when set by the org file; otherwise a feature's
+    /// trial runs 30 days from when it was enabled.
+    pub trial_ends: BTreeMap<String, DateTime<Utc>>,
 }
 
 /// GuardDuty's organization settings of one region.

@@ -8,6 +8,7 @@ mod audit; // gdorg audit: every status, coverage, fixes, drift, read-only, form
 mod cli_habits; // completions, man pages, gdorg.toml and its precedence (flag > env > config > built-in)
 mod exports; // findings export --format ocsf|parquet: OCSF required attributes, Parquet read back, Ctrl-C
 mod findings; // gdorg findings: filters, collection, statistics, filters sync, archive through the administrator only
+mod gd_coverage; // GuardDuty ListCoverage and GetCoverageStatistics: shapes, filters, pages, who sees what
 mod gd_detectors; // GuardDuty detectors, features, ownership
 mod gd_filters; // GuardDuty saved filters and ARCHIVE suppression
 mod gd_findings; // GuardDuty findings: samples, criteria, pagination, statistics, archive
@@ -15,6 +16,7 @@ mod gd_member_detectors; // GuardDuty Get/UpdateMemberDetectors: the administrat
 mod gd_members; // GuardDuty members, invitations, administrators by invitation
 mod gd_organization; // GuardDuty delegated administrator and organization configuration
 mod gd_statistics; // GuardDuty GetFindingsStatistics: maxResults cut, orderBy, no nextToken loop
+mod gd_usage; // GuardDuty GetUsageStatistics and GetRemainingFreeTrialDays: statistic types, criteria, trials
 mod layers; // no module imports a layer above it: the data flows one way
 mod least_privilege; // the shipped policies under the sandbox's evaluation: every command, every action, auditor, guard SCP
 mod one_product; // one edge and one model: regions, limits, errors, Ctrl-C, exact counts, coverage

@@ -2,17 +2,21 @@
 //! pagination, time formats). One submodule per group of operations.
 
 pub mod catalog;
+pub mod coverage;
 pub mod criteria;
 pub mod detectors;
 pub mod filters;
 pub mod findings;
 pub mod findings_store;
+pub mod free_trial;
 pub mod invitations;
 pub mod member_detectors;
 pub mod members;
 pub mod organization;
 pub mod render;
 pub mod seed;
+pub mod seed_runtime;
+pub mod usage;
 
 use axum::http::Method;
 use chrono::{DateTime, Utc};
@@ -110,6 +114,16 @@ impl Route {
                 }
                 ("POST", ["detector", d, "findings", "feedback"]) => {
                     ("UpdateFindingsFeedback", Some(d), None)
+                }
+                ("POST", ["detector", d, "coverage"]) => ("ListCoverage", Some(d), None),
+                ("POST", ["detector", d, "coverage", "statistics"]) => {
+                    ("GetCoverageStatistics", Some(d), None)
+                }
+                ("POST", ["detector", d, "usage", "statistics"]) => {
+                    ("GetUsageStatistics", Some(d), None)
+                }
+                ("POST", ["detector", d, "freeTrial", "daysRemaining"]) => {
+                    ("GetRemainingFreeTrialDays", Some(d), None)
                 }
                 ("POST", ["detector", d, "filter"]) => ("CreateFilter", Some(d), None),
                 ("GET", ["detector", d, "filter"]) => ("ListFilters", Some(d), None),
@@ -238,6 +252,9 @@ pub fn handle(world: &mut World, caller: &Caller, req: &Request) -> Result<Value
         "CreateFilter" | "ListFilters" | "GetFilter" | "UpdateFilter" | "DeleteFilter" => {
             filters::handle(world, caller, req)
         }
+        "ListCoverage" | "GetCoverageStatistics" => coverage::handle(world, caller, req),
+        "GetUsageStatistics" => usage::handle(world, caller, req),
+        "GetRemainingFreeTrialDays" => free_trial::handle(world, caller, req),
         other => Err(ApiError::bad_request(format!(
             "The sandbox does not implement {other}"
         ))),
