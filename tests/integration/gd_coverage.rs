@@ -31,6 +31,11 @@ pub const VPC_ISSUE: &str = "VPC endpoint creation failed: the VPC has no DNS ho
 /// cluster unhealthy), 1 unhealthy EC2 instance in eu-west-1, 1 of the outsider. Usage and
 /// free-trial days for the cost tests.
 pub fn runtime_org() -> OrgSpec {
+    runtime_org_with("")
+}
+
+/// [`runtime_org`] with more org-file text after it.
+pub fn runtime_org_with(extra: &str) -> OrgSpec {
     OrgSpec::parse(&format!(
         r#"
         member_accounts = 3
@@ -130,6 +135,7 @@ pub fn runtime_org() -> OrgSpec {
         accounts = ["{M2}"]
         features = ["CLOUD_TRAIL", "DNS_LOGS", "FLOW_LOGS"]
         days = 0
+        {extra}
         "#
     ))
     .expect("org file parses")

@@ -6,6 +6,7 @@ mod support;
 
 mod audit; // gdorg audit: every status, coverage, fixes, drift, read-only, formats, exit codes
 mod cli_habits; // completions, man pages, gdorg.toml and its precedence (flag > env > config > built-in)
+mod coverage; // gdorg coverage: unhealthy agents and their issue, filters, formats, a failing region
 mod exports; // findings export --format ocsf|parquet: OCSF required attributes, Parquet read back, Ctrl-C
 mod findings; // gdorg findings: filters, collection, statistics, filters sync, archive through the administrator only
 mod gd_coverage; // GuardDuty ListCoverage and GetCoverageStatistics: shapes, filters, pages, who sees what

@@ -1,0 +1,237 @@
+//! `gdorg coverage` end to end against the sandbox: unhealthy agents reported with GuardDuty's
+//! issue and exit 3, the filters sent to GuardDuty, every format, CSV formulas neutralised, a
+//! region failing mid-run named while the others finish.
+
+use guardduty_org::sandbox::faults::FaultConfig;
+use serde_json::Value;
+
+use crate::gd_coverage::{runtime_org, runtime_org_with, AGENT_ISSUE, M1, M2, OUTSIDER, VPC_ISSUE};
+use crate::support::{gdorg, Env};
+
+const REGIONS: &str = "us-east-1,eu-west-1";
+
+fn text(o: &std::process::Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn unhealthy_agents_are_reported_with_their_issue_and_exit_3() {
+    let env = Env::with_spec(runtime_org()).await;
+    let out = gdorg(&env, &env.management, &["coverage", "--regions", REGIONS])
+        .output()
+        .await
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(3), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("8 resources in 3 accounts: 6 healthy, 2 unhealthy"),
+        "{stdout}"
+    );
+    assert!(stdout.contains(AGENT_ISSUE), "{stdout}");
+    assert!(stdout.contains(VPC_ISSUE), "{stdout}");
+    assert!(
+        stdout.contains(&format!("{M1} us-east-1 EKS batch: {AGENT_ISSUE}")),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(OUTSIDER), "{stdout}");
+    // Both APIs in both regions, nothing else but the reads it needs.
+    let calls = env.sandbox.calls().snapshot();
+    for (op, region) in [
+        ("ListCoverage", "us-east-1"),
+        ("ListCoverage", "eu-west-1"),
+        ("GetCoverageStatistics", "us-east-1"),
+        ("GetCoverageStatistics", "eu-west-1"),
+    ] {
+        assert!(
+            calls
+                .iter()
+                .any(|c| c.operation == op && c.region == region),
+            "{op} {region}"
+        );
+    }
+    assert!(calls
+        .iter()
+        .all(|c| !c.is_mutating() || c.operation == "AssumeRole"));
+
+    let never = gdorg(
+        &env,
+        &env.management,
+        &["coverage", "--regions", REGIONS, "--fail-on", "never"],
+    )
+    .output()
+    .await
+    .unwrap();
+    assert_eq!(never.status.code(), Some(0));
+    // Healthy only: nothing to fail on.
+    let healthy = gdorg(
+        &env,
+        &env.management,
+        &["coverage", "--regions", REGIONS, "--status", "healthy"],
+    )
+    .output()
+    .await
+    .unwrap();
+    let (stdout, _) = text(&healthy);
+    assert_eq!(healthy.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("no unhealthy resources"), "{stdout}");
+}
+
+#[tokio::test]
+async fn filters_and_formats() {
+    let env = Env::with_spec(runtime_org()).await;
+    let out = gdorg(
+        &env,
+        &env.management,
+        &[
+            "coverage",
+            "--regions",
+            REGIONS,
+            "--resource-type",
+            "ec2",
+            "--format",
+            "json",
+        ],
+    )
+    .output()
+    .await
+    .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    let v: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["filter"], "EC2");
+    let rs = v["resources"].as_array().unwrap();
+    assert_eq!(rs.len(), 4, "{stdout}");
+    assert!(rs.iter().all(|r| r["kind"] == "ec2"));
+    assert!(rs.iter().all(|r| r["account"] == M2));
+    assert_eq!(v["totals"]["unhealthy"], 1);
+    assert_eq!(v["regions"]["us-east-1"]["status"], "read");
+    assert_eq!(v["regions"]["us-east-1"]["by_type"]["EC2"], 3);
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("unhealthy.csv");
+    let out = gdorg(
+        &env,
+        &env.management,
+        &[
+            "coverage",
+            "--regions",
+            REGIONS,
+            "--status",
+            "unhealthy",
+            "--format",
+            "csv",
+            "--output",
+            file.to_str().unwrap(),
+        ],
+    )
+    .output()
+    .await
+    .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(out.stdout.is_empty(), "the data went to the file");
+    let csv = std::fs::read_to_string(&file).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 3, "{csv}");
+    assert!(
+        lines[0].starts_with("account,region,type,resource_id"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains("UNHEALTHY") && !csv.contains(",HEALTHY,"),
+        "{csv}"
+    );
+
+    // Bad flags are refused before any call.
+    env.sandbox.calls().clear();
+    for args in [
+        &["coverage", "--resource-type", "lambda"][..],
+        &["coverage", "--status", "sick"],
+        &["coverage", "--admin-account", "12"],
+        &["coverage", "--regions", "mars-north-1"],
+    ] {
+        let out = gdorg(&env, &env.management, args).output().await.unwrap();
+        assert!(!out.status.success(), "{args:?}");
+    }
+    assert!(env.sandbox.calls().snapshot().is_empty());
+}
+
+#[tokio::test]
+async fn csv_neutralises_formulas_in_what_guardduty_reports() {
+    let env = Env::with_spec(runtime_org_with(&format!(
+        r#"
+        [[coverage]]
+        accounts = ["{M1}"]
+        regions = ["us-east-1"]
+        type = "EC2"
+        name = "i-0formula"
+        status = "UNHEALTHY"
+        issue = "=HYPERLINK(\"http://evil.example\")"
+        "#
+    )))
+    .await;
+    let out = gdorg(
+        &env,
+        &env.management,
+        &["coverage", "--regions", "us-east-1", "--format", "csv"],
+    )
+    .output()
+    .await
+    .unwrap();
+    let (stdout, _) = text(&out);
+    assert!(stdout.contains("'=HYPERLINK"), "{stdout}");
+    assert!(
+        !stdout.contains(",=HYPERLINK") && !stdout.contains(",\"=HYPERLINK"),
+        "{stdout}"
+    );
+}
+
+#[tokio::test]
+async fn a_region_failing_mid_run_is_named_and_the_others_finish() {
+    let env = Env::with_spec(runtime_org()).await;
+    env.sandbox.faults().set(FaultConfig {
+        error_rate: 0.99,
+        operations: vec!["ListCoverage".into()],
+        regions: vec!["eu-west-1".into()],
+        seed: 1,
+        ..FaultConfig::default()
+    });
+    let out = gdorg(
+        &env,
+        &env.management,
+        &[
+            "coverage",
+            "--regions",
+            REGIONS,
+            "--max-attempts",
+            "1",
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+        ],
+    )
+    .output()
+    .await
+    .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stdout}\n{stderr}");
+    let v: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["regions"]["eu-west-1"]["status"], "failed");
+    assert!(
+        v["regions"]["eu-west-1"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("ListCoverage"),
+        "{stdout}"
+    );
+    assert_eq!(v["regions"]["us-east-1"]["status"], "read");
+    assert_eq!(v["resources"].as_array().unwrap().len(), 7);
+    assert!(
+        stderr.contains("eu-west-1") && stderr.contains("ListCoverage"),
+        "{stderr}"
+    );
+}
