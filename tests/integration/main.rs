@@ -35,3 +35,4 @@ mod sandbox_org_file; // seeding from the org file, and its errors
 mod sandbox_organizations; // organization, accounts, trusted access, delegated administrators
 mod sandbox_serve; // the `gdorg sandbox serve` binary: environment lines, 1000 accounts, SIGTERM
 mod sandbox_sts; // AssumeRole (trust, external id, expiry, chaining), GetCallerIdentity
+mod usage; // gdorg usage: totals, top accounts, free trials, formats, a failing region
