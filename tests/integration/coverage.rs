@@ -235,3 +235,144 @@ async fn a_region_failing_mid_run_is_named_and_the_others_finish() {
         "{stderr}"
     );
 }
+
+/// The AWS CLI (botocore's own serializers and parsers) reads coverage, usage and free-trial
+/// days from `gdorg sandbox serve`. Skips, saying so, when the CLI is not installed.
+#[test]
+fn the_aws_cli_reads_coverage_and_usage_from_sandbox_serve() {
+    use std::process::Command;
+    if Command::new("aws").arg("--version").output().is_err() {
+        println!("SKIPPED: no aws CLI on PATH (pip install awscli)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("org.toml"),
+        crate::gd_coverage::runtime_org_text(""),
+    )
+    .unwrap();
+    let out = crate::support::output_within(
+        Command::new(env!("CARGO_BIN_EXE_gdorg"))
+            .args(["sandbox", "serve", "--detach", "--port", "0"])
+            .args(["--org", "org.toml", "--env-file", "sb.env"])
+            .current_dir(dir.path()),
+        30,
+        "gdorg sandbox serve --detach",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let env_text = std::fs::read_to_string(dir.path().join("sb.env")).unwrap();
+    let vars: std::collections::BTreeMap<String, String> = env_text
+        .lines()
+        .filter_map(|l| l.strip_prefix("export "))
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let pid: u32 = vars["GDORG_SANDBOX_PID"].parse().unwrap();
+    let aws = |args: &[&str]| -> Value {
+        let mut cmd = Command::new("aws");
+        for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("AWS_")) {
+            cmd.env_remove(k);
+        }
+        let out = cmd
+            .args(args)
+            .args(["--output", "json", "--region", "us-east-1"])
+            .env("AWS_ENDPOINT_URL", &vars["AWS_ENDPOINT_URL"])
+            .env("AWS_ACCESS_KEY_ID", &vars["AWS_ACCESS_KEY_ID"])
+            .env("AWS_SECRET_ACCESS_KEY", &vars["AWS_SECRET_ACCESS_KEY"])
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_MAX_ATTEMPTS", "1")
+            .env("AWS_PAGER", "")
+            .output()
+            .expect("aws runs");
+        assert!(
+            out.status.success(),
+            "aws {args:?}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let result = std::panic::catch_unwind(|| {
+        let det = aws(&["guardduty", "list-detectors"])["DetectorIds"][0]
+            .as_str()
+            .unwrap()
+            .to_string();
+        // The CLI pages through nextToken itself (page size 2 makes it).
+        let listed = aws(&[
+            "guardduty",
+            "list-coverage",
+            "--detector-id",
+            &det,
+            "--page-size",
+            "2",
+            "--filter-criteria",
+            r#"{"FilterCriterion":[{"CriterionKey":"COVERAGE_STATUS","FilterCondition":{"Equals":["UNHEALTHY"]}}]}"#,
+        ]);
+        let resources = listed["Resources"].as_array().unwrap();
+        assert_eq!(resources.len(), 1, "{listed}");
+        assert_eq!(resources[0]["ResourceId"], "batch");
+        assert_eq!(resources[0]["Issue"], AGENT_ISSUE);
+        assert_eq!(
+            resources[0]["ResourceDetails"]["EksClusterDetails"]["CompatibleNodes"],
+            3
+        );
+        let all = aws(&[
+            "guardduty",
+            "list-coverage",
+            "--detector-id",
+            &det,
+            "--page-size",
+            "2",
+        ]);
+        assert_eq!(all["Resources"].as_array().unwrap().len(), 7, "{all}");
+        let stats = aws(&[
+            "guardduty",
+            "get-coverage-statistics",
+            "--detector-id",
+            &det,
+            "--statistics-type",
+            "COUNT_BY_RESOURCE_TYPE",
+        ]);
+        assert_eq!(stats["CoverageStatistics"]["CountByResourceType"]["EC2"], 3);
+        let usage = aws(&[
+            "guardduty",
+            "get-usage-statistics",
+            "--detector-id",
+            &det,
+            "--usage-statistic-type",
+            "SUM_BY_ACCOUNT",
+            "--usage-criteria",
+            "{}",
+        ]);
+        let sums = usage["UsageStatistics"]["SumByAccount"].as_array().unwrap();
+        let m1 = sums.iter().find(|s| s["AccountId"] == M1).unwrap();
+        assert_eq!(
+            m1["Total"],
+            serde_json::json!({"Amount": "14.25", "Unit": "USD"})
+        );
+        let trial = aws(&[
+            "guardduty",
+            "get-remaining-free-trial-days",
+            "--detector-id",
+            &det,
+            "--account-ids",
+            M1,
+        ]);
+        let features = trial["Accounts"][0]["Features"].as_array().unwrap();
+        assert!(features
+            .iter()
+            .any(|f| f["Name"] == "S3_DATA_EVENTS" && f["FreeTrialDaysRemaining"] == 5));
+    });
+    crate::support::terminate(pid);
+    assert!(crate::support::wait_until(10, || !crate::support::running(
+        pid
+    )));
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
+}

@@ -36,7 +36,12 @@ pub fn runtime_org() -> OrgSpec {
 
 /// [`runtime_org`] with more org-file text after it.
 pub fn runtime_org_with(extra: &str) -> OrgSpec {
-    OrgSpec::parse(&format!(
+    OrgSpec::parse(&runtime_org_text(extra)).expect("org file parses")
+}
+
+/// The org file of [`runtime_org`], with `extra` after it.
+pub fn runtime_org_text(extra: &str) -> String {
+    format!(
         r#"
         member_accounts = 3
         [[detectors]]
@@ -137,8 +142,7 @@ pub fn runtime_org_with(extra: &str) -> OrgSpec {
         days = 0
         {extra}
         "#
-    ))
-    .expect("org file parses")
+    )
 }
 
 pub async fn det(env: &Env, account: &str, region: &str) -> String {

@@ -24,7 +24,15 @@ async fn totals_top_accounts_and_free_trials() {
     let env = Env::with_spec(runtime_org()).await;
     let (code, stdout, stderr) = run(
         &env,
-        &["usage", "--regions", REGIONS, "--format", "json", "--top", "2"],
+        &[
+            "usage",
+            "--regions",
+            REGIONS,
+            "--format",
+            "json",
+            "--top",
+            "2",
+        ],
     )
     .await;
     assert_eq!(code, Some(0), "{stderr}");
@@ -54,29 +62,51 @@ async fn totals_top_accounts_and_free_trials() {
     assert!(!trials
         .iter()
         .any(|t| t["account"] == M2 && t["feature"] == "CLOUD_TRAIL"));
-    assert!(trials
-        .iter()
-        .any(|t| t["account"] == M2 && t["feature"] == "EC2_RUNTIME_MONITORING" && t["days_left"] == 30));
+    assert!(trials.iter().any(|t| t["account"] == M2
+        && t["feature"] == "EC2_RUNTIME_MONITORING"
+        && t["days_left"] == 30));
 
     // The table says the same in words; Markdown and CSV too.
     let (code, table, _) = run(&env, &["usage", "--regions", REGIONS]).await;
     assert_eq!(code, Some(0));
-    assert!(table.contains("23.25 USD across 3 accounts and 2 regions"), "{table}");
+    assert!(
+        table.contains("23.25 USD across 3 accounts and 2 regions"),
+        "{table}"
+    );
     assert!(table.contains("top accounts by cost"), "{table}");
     assert!(table.contains("us-west-2: no detector"), "{table}");
-    let (_, md, _) = run(&env, &["usage", "--regions", REGIONS, "--format", "markdown"]).await;
+    let (_, md, _) = run(
+        &env,
+        &["usage", "--regions", REGIONS, "--format", "markdown"],
+    )
+    .await;
     assert!(md.starts_with("# GuardDuty usage"), "{md}");
     assert!(md.contains("| 1 | 200000000001 | 14.25 |"), "{md}");
     let (_, csv, _) = run(&env, &["usage", "--regions", REGIONS, "--format", "csv"]).await;
-    assert!(csv.starts_with("section,account,region,feature,usd,days_left\n"), "{csv}");
-    assert!(csv.contains(&format!("account,{M1},us-east-1,,14.25,")), "{csv}");
+    assert!(
+        csv.starts_with("section,account,region,feature,usd,days_left\n"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains(&format!("account,{M1},us-east-1,,14.25,")),
+        "{csv}"
+    );
     assert!(csv.contains("feature,,eu-west-1,FLOW_LOGS,2.00,"), "{csv}");
-    assert!(csv.contains(&format!("trial,{M1},us-east-1,S3_DATA_EVENTS,,5")), "{csv}");
+    assert!(
+        csv.contains(&format!("trial,{M1},us-east-1,S3_DATA_EVENTS,,5")),
+        "{csv}"
+    );
 
     // Only reads.
     let calls = env.sandbox.calls().snapshot();
-    assert!(calls.iter().all(|c| !c.is_mutating() || c.operation == "AssumeRole"));
-    for op in ["GetUsageStatistics", "GetRemainingFreeTrialDays", "ListMembers"] {
+    assert!(calls
+        .iter()
+        .all(|c| !c.is_mutating() || c.operation == "AssumeRole"));
+    for op in [
+        "GetUsageStatistics",
+        "GetRemainingFreeTrialDays",
+        "ListMembers",
+    ] {
         assert!(calls.iter().any(|c| c.operation == op), "{op}");
     }
 }
@@ -93,7 +123,15 @@ async fn a_region_failing_mid_run_is_named_and_the_others_finish() {
     });
     let (code, stdout, stderr) = run(
         &env,
-        &["usage", "--regions", REGIONS, "--format", "json", "--max-attempts", "1"],
+        &[
+            "usage",
+            "--regions",
+            REGIONS,
+            "--format",
+            "json",
+            "--max-attempts",
+            "1",
+        ],
     )
     .await;
     assert_eq!(code, Some(2), "{stdout}\n{stderr}");
@@ -101,7 +139,10 @@ async fn a_region_failing_mid_run_is_named_and_the_others_finish() {
     assert_eq!(v["regions"]["us-east-1"]["status"], "failed");
     assert_eq!(v["regions"]["eu-west-1"]["status"], "read");
     assert_eq!(v["total"], 2.0, "eu-west-1 still counted");
-    assert!(stderr.contains("us-east-1") && stderr.contains("GetRemainingFreeTrialDays"), "{stderr}");
+    assert!(
+        stderr.contains("us-east-1") && stderr.contains("GetRemainingFreeTrialDays"),
+        "{stderr}"
+    );
 
     // Bad flags are refused before any call.
     env.sandbox.calls().clear();
