@@ -156,3 +156,54 @@ async fn a_region_failing_mid_run_is_named_and_the_others_finish() {
     }
     assert!(env.sandbox.calls().snapshot().is_empty());
 }
+
+#[tokio::test]
+async fn plan_counts_the_cells_that_start_a_free_trial() {
+    let env = Env::new(2).await;
+    let regions = "us-east-1,eu-west-1";
+    // A fresh organization: the administrator's two detectors are certain; the members get
+    // theirs from GuardDuty when added.
+    let (code, stdout, stderr) = run(&env, &["plan", "--regions", regions]).await;
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stdout.contains("Free trial: 2 account x region cell(s) will start a 30-day GuardDuty free trial (2 new detector(s), 0 with features newly enabled); and up to 4 more"),
+        "{stdout}"
+    );
+    let (code, _, stderr) = run(&env, &["rollout", "--regions", regions]).await;
+    assert_eq!(code, Some(0), "{stderr}");
+    // Converged: no trial starts.
+    let (_, stdout, _) = run(&env, &["plan", "--regions", regions]).await;
+    assert!(!stdout.contains("Free trial"), "{stdout}");
+    // A plan turned on everywhere: 3 accounts x 2 regions start its trial.
+    let (_, stdout, _) = run(
+        &env,
+        &["plan", "--regions", regions, "--features", "S3_DATA_EVENTS"],
+    )
+    .await;
+    assert!(
+        stdout.contains("Free trial: 6 account x region cell(s) will start a 30-day GuardDuty free trial (0 new detector(s), 6 with features newly enabled)."),
+        "{stdout}"
+    );
+    // After the rollout the trials are running, as `usage` lists them.
+    let (_, _, stderr) = run(
+        &env,
+        &[
+            "rollout",
+            "--regions",
+            regions,
+            "--features",
+            "S3_DATA_EVENTS",
+        ],
+    )
+    .await;
+    let (code, stdout, _) = run(&env, &["usage", "--regions", regions, "--format", "json"]).await;
+    assert_eq!(code, Some(0), "{stderr}");
+    let v: Value = serde_json::from_str(&stdout).unwrap();
+    let s3 = v["free_trials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["feature"] == "S3_DATA_EVENTS" && t["days_left"] == 30)
+        .count();
+    assert_eq!(s3, 6, "{stdout}");
+}
