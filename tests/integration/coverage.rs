@@ -376,3 +376,62 @@ fn the_aws_cli_reads_coverage_and_usage_from_sandbox_serve() {
         std::panic::resume_unwind(e);
     }
 }
+
+/// The demo organization, once rolled out with Runtime Monitoring, shows coverage (an
+/// unhealthy EKS add-on and an unhealthy instance) and cost: what `gdorg demo` can call.
+#[tokio::test]
+async fn the_demo_organization_shows_coverage_and_cost_after_a_runtime_rollout() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/demo-org.toml"
+    ))
+    .unwrap();
+    let spec = guardduty_org::sandbox::org_file::OrgSpec::parse(&text).unwrap();
+    let env = Env::with_spec(spec).await;
+    let regions = "us-east-1,eu-west-1";
+    // Before: nobody runs Runtime Monitoring, so GuardDuty lists nothing.
+    let out = gdorg(&env, &env.management, &["coverage", "--regions", regions])
+        .output()
+        .await
+        .unwrap();
+    let (stdout, _) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains(": 0 resources"), "{stdout}");
+    // The untidy organization leaves some cells partial (exit 2); the rest converge.
+    let out = gdorg(
+        &env,
+        &env.management,
+        &[
+            "rollout",
+            "--mode",
+            "invitation",
+            "--regions",
+            regions,
+            "--features",
+            "RUNTIME_MONITORING,S3_DATA_EVENTS",
+        ],
+    )
+    .output()
+    .await
+    .unwrap();
+    assert!(matches!(out.status.code(), Some(0 | 2)), "{:?}", text(&out));
+    let out = gdorg(&env, &env.management, &["coverage", "--regions", regions])
+        .output()
+        .await
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(3), "{stdout}\n{stderr}");
+    assert!(stdout.contains("2 unhealthy"), "{stdout}");
+    assert!(
+        stdout.contains("batch-jobs") && stdout.contains("i-0deadbeef000001"),
+        "{stdout}"
+    );
+    let out = gdorg(&env, &env.management, &["usage", "--regions", regions])
+        .output()
+        .await
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("S3_DATA_EVENTS"), "{stdout}");
+    assert!(stdout.contains("free trials still running"), "{stdout}");
+}
