@@ -381,12 +381,12 @@ fn the_aws_cli_reads_coverage_and_usage_from_sandbox_serve() {
 /// unhealthy EKS add-on and an unhealthy instance) and cost: what `gdorg demo` can call.
 #[tokio::test]
 async fn the_demo_organization_shows_coverage_and_cost_after_a_runtime_rollout() {
-    let text = std::fs::read_to_string(concat!(
+    let org = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/examples/demo-org.toml"
     ))
     .unwrap();
-    let spec = guardduty_org::sandbox::org_file::OrgSpec::parse(&text).unwrap();
+    let spec = guardduty_org::sandbox::org_file::OrgSpec::parse(&org).unwrap();
     let env = Env::with_spec(spec).await;
     let regions = "us-east-1,eu-west-1";
     // Before: nobody runs Runtime Monitoring, so GuardDuty lists nothing.
