@@ -77,6 +77,9 @@ pub struct OrgSpec {
     /// Free-trial days left (`[[free_trial]]`).
     #[serde(default)]
     pub free_trial: Vec<FreeTrialSeed>,
+    /// Region -> features GuardDuty does not offer there (`[unavailable_features]`).
+    #[serde(default)]
+    pub unavailable_features: BTreeMap<String, Vec<String>>,
 }
 
 /// `[iam]`: whether the sandbox evaluates identity policies and SCPs, and what each
@@ -251,6 +254,7 @@ impl Default for OrgSpec {
             coverage: vec![],
             usage: vec![],
             free_trial: vec![],
+            unavailable_features: BTreeMap::new(),
         }
     }
 }
@@ -347,6 +351,7 @@ pub fn build_world(spec: &OrgSpec) -> Result<World, String> {
     }
     check_single_administrator(&world)?;
     seed_runtime::seed(&mut world, &spec.coverage, &spec.usage, &spec.free_trial)?;
+    seed_runtime::unavailable(&mut world, &spec.unavailable_features)?;
     // Findings last: they go to the detectors seeded above, or get an enabled one.
     seed_findings(&mut world, &spec.findings, spec.seed)?;
     Ok(world)

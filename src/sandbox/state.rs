@@ -373,6 +373,8 @@ pub struct World {
     /// When set, every authorization decision is recorded here (tests ask which actions a
     /// principal used). Off by default: a long-running sandbox would grow it without end.
     pub decisions: Option<std::cell::RefCell<Vec<Decided>>>,
+    /// Region -> GuardDuty features not offered there (see `guardduty::availability`).
+    pub unavailable_features: BTreeMap<String, BTreeSet<String>>,
 }
 
 /// One authorization decision, as recorded when [`World::decisions`] is on.
@@ -424,6 +426,7 @@ impl World {
             rng,
             enforce_policies: true,
             decisions: None,
+            unavailable_features: BTreeMap::new(),
         };
         world.add_account(management);
         world

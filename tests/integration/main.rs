@@ -9,6 +9,7 @@ mod cli_habits; // completions, man pages, gdorg.toml and its precedence (flag >
 mod coverage; // gdorg coverage: unhealthy agents and their issue, filters, formats, a failing region
 mod exports; // findings export --format ocsf|parquet: OCSF required attributes, Parquet read back, Ctrl-C
 mod findings; // gdorg findings: filters, collection, statistics, filters sync, archive through the administrator only
+mod gd_availability; // GuardDuty features a region does not offer: left out there, refused there
 mod gd_coverage; // GuardDuty ListCoverage and GetCoverageStatistics: shapes, filters, pages, who sees what
 mod gd_detectors; // GuardDuty detectors, features, ownership
 mod gd_filters; // GuardDuty saved filters and ARCHIVE suppression

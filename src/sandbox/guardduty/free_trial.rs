@@ -34,10 +34,16 @@ pub fn detector_features(trial_feature: &str) -> Vec<&str> {
     }
 }
 
-/// When `trial_feature` was turned on in `d` (None: it is off).
-fn enabled_since(d: &Detector, trial_feature: &str) -> Option<DateTime<Utc>> {
+/// When `trial_feature` was turned on in `d` (None: it is off, or not offered in `region`).
+fn enabled_since(
+    world: &World,
+    region: &str,
+    d: &Detector,
+    trial_feature: &str,
+) -> Option<DateTime<Utc>> {
     detector_features(trial_feature)
         .into_iter()
+        .filter(|f| super::availability::available(world, region, f))
         .filter_map(|f| d.features.get(f))
         .filter(|s| s.status == "ENABLED")
         .map(|s| s.updated)
@@ -64,7 +70,7 @@ pub fn remaining(
     features()
         .iter()
         .filter_map(|f| {
-            let since = enabled_since(d, f)?;
+            let since = enabled_since(world, region, d, f)?;
             let end = seeded
                 .and_then(|s| s.get(*f).copied())
                 .unwrap_or(since + Duration::days(TRIAL_DAYS));

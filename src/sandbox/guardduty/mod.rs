@@ -1,6 +1,7 @@
 //! GuardDuty (restJson1): routes, and the rules shared by every operation (detector ownership,
 //! pagination, time formats). One submodule per group of operations.
 
+pub mod availability;
 pub mod catalog;
 pub mod coverage;
 pub mod criteria;
@@ -211,8 +212,14 @@ impl Request {
     }
 }
 
-/// Dispatch one GuardDuty call.
+/// Dispatch one GuardDuty call, with the features not offered in the region left out.
 pub fn handle(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, ApiError> {
+    availability::check(world, caller, req)?;
+    let out = dispatch(world, caller, req)?;
+    Ok(availability::hide(world, &caller.region, req.route.op, out))
+}
+
+fn dispatch(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, ApiError> {
     match req.route.op {
         "ListDetectors" | "CreateDetector" | "GetDetector" | "UpdateDetector"
         | "DeleteDetector" => detectors::handle(world, caller, req),

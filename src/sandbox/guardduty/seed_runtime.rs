@@ -1,7 +1,8 @@
 //! The org file's runtime data: `[[coverage]]` (clusters and instances with their agent's
-//! health), `[[usage]]` (what GuardDuty cost over the last 30 days) and `[[free_trial]]` (days
-//! left of a trial). Each block names accounts and regions; regions default to every region
-//! where the account has a detector. Checked here, so a bad block names itself.
+//! health), `[[usage]]` (what GuardDuty cost over the last 30 days), `[[free_trial]]` (days
+//! left of a trial) and `[unavailable_features]` (plans a region does not offer). Each block
+//! names accounts and regions; regions default to every region where the account has a
+//! detector. Checked here, so a bad block names itself.
 
 use chrono::{Duration, Utc};
 use serde::Deserialize;
@@ -188,6 +189,32 @@ pub fn seed(
                     .insert(f.clone(), now + Duration::days(t.days));
             }
         }
+    }
+    Ok(())
+}
+
+/// `[unavailable_features]`: region -> features GuardDuty does not offer there.
+pub fn unavailable(
+    world: &mut World,
+    spec: &std::collections::BTreeMap<String, Vec<String>>,
+) -> Result<(), String> {
+    let what = "unavailable_features";
+    for (region, features) in spec {
+        if !world.regions.contains(region) {
+            return Err(format!("{what}: unknown region {region:?}"));
+        }
+        for f in features {
+            if !super::detectors::configurable(f) {
+                return Err(format!(
+                    "{what}.{region}: {f:?} is not a feature one can turn on"
+                ));
+            }
+        }
+        world
+            .unavailable_features
+            .entry(region.clone())
+            .or_default()
+            .extend(features.iter().cloned());
     }
     Ok(())
 }
