@@ -84,6 +84,14 @@ fn strings(
     }
 }
 
+/// One cost line a request matched.
+struct Line<'w> {
+    account: &'w str,
+    feature: &'w str,
+    resource: Option<&'w str>,
+    usd: f64,
+}
+
 fn total(usd: f64) -> Value {
     json!({"amount": format!("{usd:.2}"), "unit": UNIT})
 }
@@ -144,8 +152,8 @@ fn statistics(world: &mut World, caller: &Caller, req: &Request) -> Result<Value
     }
     let resources = strings(criteria, "resources", |_| true)?;
 
-    // Every matching (account, feature, resource, amount) of the region.
-    let mut lines: Vec<(&str, &str, Option<&str>, f64)> = Vec::new();
+    // Every matching cost line of the region.
+    let mut lines: Vec<Line> = Vec::new();
     for account in &accounts {
         let Some(cell) = world.cell(account, &caller.region) else {
             continue;
@@ -156,15 +164,20 @@ fn statistics(world: &mut World, caller: &Caller, req: &Request) -> Result<Value
                 .as_ref()
                 .is_none_or(|rs| u.resource.as_ref().is_some_and(|r| rs.contains(r)));
             if feature_ok && resource_ok {
-                lines.push((account, &u.feature, u.resource.as_deref(), u.usd));
+                lines.push(Line {
+                    account,
+                    feature: &u.feature,
+                    resource: u.resource.as_deref(),
+                    usd: u.usd,
+                });
             }
         }
     }
-    let sum_by = |key: &dyn Fn(&(&str, &str, Option<&str>, f64)) -> Option<String>| {
+    let sum_by = |key: &dyn Fn(&Line) -> Option<String>| {
         let mut sums: BTreeMap<String, f64> = BTreeMap::new();
         for l in &lines {
             if let Some(k) = key(l) {
-                *sums.entry(k).or_default() += l.3;
+                *sums.entry(k).or_default() += l.usd;
             }
         }
         sums
@@ -172,35 +185,35 @@ fn statistics(world: &mut World, caller: &Caller, req: &Request) -> Result<Value
     let (member, rows): (&str, Vec<Value>) = match kind {
         "SUM_BY_ACCOUNT" => (
             "sumByAccount",
-            sum_by(&|l| Some(l.0.to_string()))
+            sum_by(&|l| Some(l.account.to_string()))
                 .into_iter()
                 .map(|(a, usd)| json!({"accountId": a, "total": total(usd)}))
                 .collect(),
         ),
         "SUM_BY_DATA_SOURCE" => (
             "sumByDataSource",
-            sum_by(&|l| data_source_of(l.1).map(String::from))
+            sum_by(&|l| data_source_of(l.feature).map(String::from))
                 .into_iter()
                 .map(|(d, usd)| json!({"dataSource": d, "total": total(usd)}))
                 .collect(),
         ),
         "SUM_BY_FEATURES" => (
             "sumByFeature",
-            sum_by(&|l| Some(l.1.to_string()))
+            sum_by(&|l| Some(l.feature.to_string()))
                 .into_iter()
                 .map(|(f, usd)| json!({"feature": f, "total": total(usd)}))
                 .collect(),
         ),
         "SUM_BY_RESOURCE" => (
             "sumByResource",
-            sum_by(&|l| l.2.map(String::from))
+            sum_by(&|l| l.resource.map(String::from))
                 .into_iter()
                 .map(|(r, usd)| json!({"resource": r, "total": total(usd)}))
                 .collect(),
         ),
         "TOP_RESOURCES" => (
             "topResources",
-            ranked(sum_by(&|l| l.2.map(String::from)))
+            ranked(sum_by(&|l| l.resource.map(String::from)))
                 .into_iter()
                 .take(MAX_RESULTS)
                 .map(|(r, usd)| json!({"resource": r, "total": total(usd)}))
@@ -209,12 +222,12 @@ fn statistics(world: &mut World, caller: &Caller, req: &Request) -> Result<Value
         _ => {
             // TOP_ACCOUNTS_BY_FEATURE: GuardDuty leaves RDS_LOGIN_EVENTS out of it.
             let mut by_feature: BTreeMap<&str, BTreeMap<String, f64>> = BTreeMap::new();
-            for l in lines.iter().filter(|l| l.1 != "RDS_LOGIN_EVENTS") {
+            for l in lines.iter().filter(|l| l.feature != "RDS_LOGIN_EVENTS") {
                 *by_feature
-                    .entry(l.1)
+                    .entry(l.feature)
                     .or_default()
-                    .entry(l.0.to_string())
-                    .or_default() += l.3;
+                    .entry(l.account.to_string())
+                    .or_default() += l.usd;
             }
             (
                 "topAccountsByFeature",
