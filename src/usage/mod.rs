@@ -15,5 +15,5 @@ pub mod model;
 pub mod read;
 pub mod render;
 
-pub use model::{Trial, Usage, PERIOD, SCHEMA_VERSION};
+pub use model::{TopAccount, Trial, Usage, PERIOD, SCHEMA_VERSION};
 pub use read::{read, Options};

@@ -23,6 +23,13 @@ pub struct Trial {
     pub feature: String,
 }
 
+/// One of the most expensive accounts.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TopAccount {
+    pub account: String,
+    pub usd: f64,
+}
+
 /// How one region went.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
@@ -59,7 +66,7 @@ pub struct Usage {
     pub per_feature: BTreeMap<String, f64>,
     pub total: f64,
     /// The most expensive accounts, most expensive first (ties by account).
-    pub top_accounts: Vec<(String, f64)>,
+    pub top_accounts: Vec<TopAccount>,
     /// Trials with days left, fewest days first.
     pub free_trials: Vec<Trial>,
 }
@@ -123,7 +130,10 @@ impl Usage {
             u.per_account.iter().map(|(a, v)| (a.clone(), *v)).collect();
         top.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         top.truncate(top_n);
-        u.top_accounts = top;
+        u.top_accounts = top
+            .into_iter()
+            .map(|(account, usd)| TopAccount { account, usd })
+            .collect();
         u.free_trials.sort();
         u
     }
@@ -183,7 +193,13 @@ mod tests {
         assert_eq!(u.per_account["a"], 0.3, "rounded: 0.1 + 0.2");
         assert_eq!(u.total, 5.3);
         assert_eq!(u.per_feature["CLOUD_TRAIL"], 5.3);
-        assert_eq!(u.top_accounts, [("b".to_string(), 5.0)]);
+        assert_eq!(
+            u.top_accounts,
+            [TopAccount {
+                account: "b".into(),
+                usd: 5.0
+            }]
+        );
         assert_eq!(u.free_trials[0].days_left, 3, "fewest days first");
         assert_eq!(u.outcome(), Outcome::Success);
     }

@@ -56,7 +56,7 @@ fn sections(u: &Usage) -> Vec<Section> {
         .top_accounts
         .iter()
         .enumerate()
-        .map(|(i, (a, v))| vec![(i + 1).to_string(), a.clone(), usd(*v)])
+        .map(|(i, t)| vec![(i + 1).to_string(), t.account.clone(), usd(t.usd)])
         .collect();
     // Per account and feature: the fewest days left over its regions, and in how many regions
     // a trial runs (JSON and CSV keep every account x region x feature).

@@ -536,4 +536,12 @@ async fn without_runtime_monitoring_an_account_has_no_coverage() {
         .await
         .unwrap();
     assert_eq!(ids(&list_all(&m1, &m1_det, None).await).len(), 2);
+    // A suspended detector monitors nothing.
+    m1.update_detector()
+        .detector_id(&m1_det)
+        .enable(false)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ids(&list_all(&m1, &m1_det, None).await).len(), 0);
 }

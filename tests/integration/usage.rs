@@ -50,7 +50,7 @@ async fn totals_top_accounts_and_free_trials() {
     assert_eq!(v["by_account_region"][M1]["us-east-1"], 14.25);
     assert_eq!(
         v["top_accounts"],
-        serde_json::json!([[M1, 14.25], [M2, 5.75]])
+        serde_json::json!([{"account": M1, "usd": 14.25}, {"account": M2, "usd": 5.75}])
     );
     assert_eq!(v["regions"]["us-west-2"]["status"], "no_detector");
     // Trials: fewest days first; an ended one is not listed.

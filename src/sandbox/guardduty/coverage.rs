@@ -295,9 +295,10 @@ fn sort(req: &Request) -> Result<(Option<&str>, bool), ApiError> {
     Ok((key, desc))
 }
 
-/// Whether the account's detector in `region` runs the agent that covers `r`.
+/// Whether the account's detector in `region` runs the agent that covers `r` (a suspended
+/// detector monitors nothing).
 fn monitored(world: &World, account: &str, region: &str, r: &CoveredResource) -> bool {
-    let Some(d) = world.detector(account, region) else {
+    let Some(d) = world.detector(account, region).filter(|d| d.enabled) else {
         return false;
     };
     let on = |f: &str| d.features.get(f).is_some_and(|s| s.status == "ENABLED");
