@@ -435,3 +435,48 @@ async fn the_demo_organization_shows_coverage_and_cost_after_a_runtime_rollout()
     assert!(stdout.contains("S3_DATA_EVENTS"), "{stdout}");
     assert!(stdout.contains("free trials still running"), "{stdout}");
 }
+
+/// More resources than a page: every page is read (ListCoverage gives 50 at most).
+#[tokio::test]
+async fn every_page_is_read() {
+    let env = Env::with_spec(runtime_org_with(&format!(
+        r#"
+        [[coverage]]
+        accounts = ["{M1}"]
+        regions = ["us-east-1"]
+        type = "EC2"
+        name = "i-0many"
+        count = 120
+        "#
+    )))
+    .await;
+    let out = gdorg(
+        &env,
+        &env.management,
+        &[
+            "coverage",
+            "--regions",
+            "us-east-1",
+            "--resource-type",
+            "ec2",
+            "--format",
+            "json",
+        ],
+    )
+    .output()
+    .await
+    .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let v: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["resources"].as_array().unwrap().len(), 123);
+    assert_eq!(v["regions"]["us-east-1"]["by_type"]["EC2"], 123);
+    let pages = env
+        .sandbox
+        .calls()
+        .snapshot()
+        .iter()
+        .filter(|c| c.operation == "ListCoverage")
+        .count();
+    assert_eq!(pages, 3);
+}

@@ -207,3 +207,58 @@ async fn plan_counts_the_cells_that_start_a_free_trial() {
         .count();
     assert_eq!(s3, 6, "{stdout}");
 }
+
+/// Past 50 accounts: usage pages and free-trial batches of 50 cover every account.
+#[tokio::test]
+async fn sixty_members_are_all_summed_and_asked_about() {
+    let members: Vec<String> = (1..=60)
+        .map(|i| {
+            format!(
+                "\"{}\"",
+                guardduty_org::sandbox::org_file::OrgSpec::generated_id(i)
+            )
+        })
+        .collect();
+    let members = members.join(", ");
+    let spec = guardduty_org::sandbox::org_file::OrgSpec::parse(&format!(
+        r#"
+        member_accounts = 60
+        [[detectors]]
+        accounts = ["{ADMIN}", {members}]
+        regions = ["us-east-1"]
+        [[memberships]]
+        administrator = "{ADMIN}"
+        members = [{members}]
+        regions = ["us-east-1"]
+        status = "Enabled"
+        [[usage]]
+        accounts = ["{ADMIN}", {members}]
+        regions = ["us-east-1"]
+        feature = "DNS_LOGS"
+        usd = 0.5
+        "#
+    ))
+    .unwrap();
+    let env = Env::with_spec(spec).await;
+    let (code, stdout, stderr) = run(
+        &env,
+        &["usage", "--regions", "us-east-1", "--format", "json"],
+    )
+    .await;
+    assert_eq!(code, Some(0), "{stderr}");
+    let v: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["per_account"].as_object().unwrap().len(), 61);
+    assert_eq!(v["total"], 30.5);
+    let trial_accounts: std::collections::BTreeSet<&str> = v["free_trials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["account"].as_str().unwrap())
+        .collect();
+    assert_eq!(trial_accounts.len(), 61);
+    let calls = env.sandbox.calls().snapshot();
+    let n = |op: &str| calls.iter().filter(|c| c.operation == op).count();
+    assert_eq!(n("GetRemainingFreeTrialDays"), 2);
+    // SUM_BY_ACCOUNT in two pages, SUM_BY_FEATURES in one.
+    assert_eq!(n("GetUsageStatistics"), 3);
+}
