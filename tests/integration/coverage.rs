@@ -480,3 +480,76 @@ async fn every_page_is_read() {
         .count();
     assert_eq!(pages, 3);
 }
+
+/// Through a delegated administrator: the management account's gdorg assumes the role into
+/// it and reads its members' coverage and cost.
+#[tokio::test]
+async fn through_the_delegated_administrator() {
+    let admin = "200000000001";
+    let member = "200000000002";
+    let spec = guardduty_org::sandbox::org_file::OrgSpec::parse(&format!(
+        r#"
+        member_accounts = 2
+        [guardduty]
+        admin = "{admin}"
+        regions = ["us-east-1"]
+        [[detectors]]
+        accounts = ["{admin}", "{member}"]
+        regions = ["us-east-1"]
+        features = {{ RUNTIME_MONITORING = "ENABLED" }}
+        [[memberships]]
+        administrator = "{admin}"
+        members = ["{member}"]
+        regions = ["us-east-1"]
+        status = "Enabled"
+        [[coverage]]
+        accounts = ["{member}"]
+        type = "ECS"
+        name = "orders"
+        status = "UNHEALTHY"
+        issue = "Fargate tasks are not reporting."
+        [[usage]]
+        accounts = ["{member}"]
+        feature = "FARGATE_RUNTIME_MONITORING"
+        usd = 6.0
+        "#
+    ))
+    .unwrap();
+    let env = Env::with_spec(spec).await;
+    let out = gdorg(
+        &env,
+        &env.management,
+        &["coverage", "--regions", "us-east-1", "--format", "json"],
+    )
+    .output()
+    .await
+    .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    let v: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["administrator"], admin);
+    assert_eq!(v["resources"][0]["account"], member);
+    assert_eq!(
+        v["resources"][0]["issue"],
+        "Fargate tasks are not reporting."
+    );
+    let out = gdorg(
+        &env,
+        &env.management,
+        &["usage", "--regions", "us-east-1", "--format", "json"],
+    )
+    .output()
+    .await
+    .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let v: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["administrator"], admin);
+    assert_eq!(v["per_account"][member], 6.0);
+    // The calls went to the administrator's detector, as the administrator.
+    let calls = env.sandbox.calls().snapshot();
+    assert!(calls
+        .iter()
+        .filter(|c| c.operation == "ListCoverage" || c.operation == "GetUsageStatistics")
+        .all(|c| c.account == admin));
+}
