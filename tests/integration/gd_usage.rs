@@ -353,6 +353,43 @@ async fn free_trial_days_per_account_and_feature() {
             .and_then(|f| f.free_trial_days_remaining()),
         Some(30)
     );
+    // A trial runs once: ten days on, turning the feature off and on again starts nothing.
+    env.sandbox.world(|w| {
+        let end = w
+            .cell_mut(M1, EAST)
+            .trial_ends
+            .get_mut("LAMBDA_NETWORK_LOGS")
+            .expect("the trial was recorded when the feature was turned on");
+        *end -= chrono::Duration::days(10);
+    });
+    for status in [FeatureStatus::Disabled, FeatureStatus::Enabled] {
+        m1.update_detector()
+            .detector_id(&m1_det)
+            .features(
+                DetectorFeatureConfiguration::builder()
+                    .name(DetectorFeature::LambdaNetworkLogs)
+                    .status(status)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+    let again = m1
+        .get_remaining_free_trial_days()
+        .detector_id(&m1_det)
+        .account_ids(M1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        again.accounts()[0]
+            .features()
+            .iter()
+            .find(|f| f.name() == Some(&FreeTrialFeatureResult::LambdaNetworkLogs))
+            .and_then(|f| f.free_trial_days_remaining()),
+        Some(20)
+    );
     // A member cannot ask for its administrator.
     let refused = m1
         .get_remaining_free_trial_days()

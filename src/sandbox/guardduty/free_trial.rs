@@ -1,8 +1,9 @@
 //! The free trial: GetRemainingFreeTrialDays.
 //!
-//! Every feature of a detector starts a 30-day free trial when it is turned on (the foundational
-//! sources when the detector is created), in each account and region separately. The org file
-//! may set a trial's end instead (`[[free_trial]]`). The answer lists the account's enabled
+//! Every feature of a detector starts a 30-day free trial when it is first turned on (the
+//! foundational sources when the detector is created), in each account and region separately,
+//! once: turning a feature off and on again, or naming it again while on, starts nothing. The
+//! org file may set a trial's end instead (`[[free_trial]]`). The answer lists the account's enabled
 //! features with the days left (0 once the trial is over), under the feature names of the
 //! model's `FreeTrialFeatureResult`, and the deprecated `dataSources` view of the same days.
 
@@ -77,6 +78,56 @@ pub fn remaining(
             Some((*f, days_left(end, now)))
         })
         .collect()
+}
+
+/// After a call that may turn features on (a detector created or updated, members' detectors
+/// updated, members added, which gives them a detector), record the trial of every feature now
+/// on that has none yet, so that later updates do not start it again.
+pub fn record_starts(world: &mut World, caller: &Caller, req: &Request) {
+    let accounts: Vec<String> = match req.route.op {
+        "CreateDetector" | "UpdateDetector" => vec![caller.account.clone()],
+        "UpdateMemberDetectors" => strings(req.body.get("accountIds")),
+        "CreateMembers" => match req.body.get("accountDetails") {
+            Some(Value::Array(items)) => items
+                .iter()
+                .filter_map(|d| d.get("accountId").and_then(Value::as_str))
+                .map(String::from)
+                .collect(),
+            _ => Vec::new(),
+        },
+        _ => return,
+    };
+    let region = caller.region.as_str();
+    for account in accounts {
+        let started: Vec<(&'static str, DateTime<Utc>)> = match world.detector(&account, region) {
+            Some(d) => features()
+                .iter()
+                .filter(|f| {
+                    world
+                        .cell(&account, region)
+                        .is_none_or(|c| !c.trial_ends.contains_key(**f))
+                })
+                .filter_map(|f| enabled_since(world, region, d, f).map(|t| (*f, t)))
+                .collect(),
+            None => continue,
+        };
+        let cell = world.cell_mut(&account, region);
+        for (f, since) in started {
+            cell.trial_ends
+                .insert(f.to_string(), since + Duration::days(TRIAL_DAYS));
+        }
+    }
+}
+
+fn strings(v: Option<&Value>) -> Vec<String> {
+    match v {
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(String::from)
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
 pub fn handle(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, ApiError> {

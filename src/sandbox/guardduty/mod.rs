@@ -212,10 +212,12 @@ impl Request {
     }
 }
 
-/// Dispatch one GuardDuty call, with the features not offered in the region left out.
+/// Dispatch one GuardDuty call, with the features not offered in the region left out, and
+/// the free trials the call started recorded.
 pub fn handle(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, ApiError> {
     availability::check(world, caller, req)?;
     let out = dispatch(world, caller, req)?;
+    free_trial::record_starts(world, caller, req);
     Ok(availability::hide(world, &caller.region, req.route.op, out))
 }
 
