@@ -553,3 +553,60 @@ async fn through_the_delegated_administrator() {
         .filter(|c| c.operation == "ListCoverage" || c.operation == "GetUsageStatistics")
         .all(|c| c.account == admin));
 }
+
+/// Ctrl-C during a read: the regions read are written, whole, the others marked `not read`,
+/// and the exit is partial.
+#[tokio::test]
+async fn ctrl_c_writes_what_was_read_and_marks_the_rest() {
+    let env = Env::with_spec(runtime_org_with(
+        "[faults]\nlatency_ms = 150\noperations = [\"ListDetectors\"]",
+    ))
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("coverage.json");
+    let mut child = gdorg(
+        &env,
+        &env.management,
+        &[
+            "coverage",
+            "--concurrency",
+            "1",
+            "--format",
+            "json",
+            "--fail-on",
+            "never",
+            "--output",
+            file.to_str().unwrap(),
+        ],
+    )
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .unwrap();
+    crate::support::wait_for_calls(&env, "ListDetectors", 2, 60).await;
+    crate::support::interrupt(&child);
+    let status = tokio::time::timeout(std::time::Duration::from_secs(60), child.wait())
+        .await
+        .expect("gdorg stops soon after Ctrl-C")
+        .unwrap();
+    let mut stderr = String::new();
+    use tokio::io::AsyncReadExt;
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .await
+        .unwrap();
+    assert_eq!(status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let statuses: Vec<&str> = v["regions"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|s| s["status"].as_str().unwrap())
+        .collect();
+    let not_read = statuses.iter().filter(|s| **s == "not_read").count();
+    assert!(not_read > 0 && not_read < statuses.len(), "{statuses:?}");
+}
