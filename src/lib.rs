@@ -19,6 +19,8 @@
 //! | 7 | [`audit`] | the coverage model of the organization, drift, renderers |
 //! | 7 | [`findings`] | findings across the organization: filters, collection, counts, archive through the administrator |
 //! | 7 | [`policies`] | IAM policy templates: render, validate, apply in every account |
+//! | 7 | [`coverage`] | runtime coverage through the administrator: clusters and instances, agent health |
+//! | 7 | [`usage`] | GuardDuty's cost through the administrator: totals, top accounts, free trials |
 //! | 8 | [`report`] | the consolidated findings report: one model (findings + the audit's coverage), renderers |
 //! | 9 | [`printer`] | all output: data to stdout or atomic files, notes and progress to stderr |
 //! | 10 | [`cli`] | the clap definitions; doc comments are the help text |
@@ -34,6 +36,7 @@ pub mod aws;
 pub mod cli;
 pub mod commands;
 pub mod control;
+pub mod coverage;
 pub mod execute;
 pub mod findings;
 pub mod fsutil;
@@ -48,3 +51,4 @@ pub mod report;
 pub mod rollout;
 pub mod sandbox;
 pub mod settings;
+pub mod usage;

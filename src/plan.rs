@@ -12,6 +12,8 @@ use crate::aws::AwsError;
 use crate::observe::{DetectorState, Observation, RegionObservation, Seen};
 use crate::settings::{Desired, Feature, Frequency, MemberAccount, Mode};
 
+pub mod trials;
+
 /// GuardDuty's limit of accounts per CreateMembers / InviteMembers / ... call.
 pub const BATCH: usize = crate::aws::ACCOUNTS_PER_CALL;
 

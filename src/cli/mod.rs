@@ -10,6 +10,8 @@
 //! | [`common`] | flags several commands share: regions, concurrency, output file, accounts |
 //! | [`rollout`] | `plan`, `rollout`, `offboard` |
 //! | [`audit`] | `audit` |
+//! | [`coverage`] | `coverage` |
+//! | [`usage`] | `usage` |
 //! | [`findings`] | `findings ...`, `filters sync`, `sample-findings`, `report` |
 //! | [`policies`] | `policies ...` |
 //! | [`sandbox`] | `demo`, `sandbox serve` |
@@ -19,11 +21,13 @@
 pub mod audit;
 pub mod common;
 pub mod config;
+pub mod coverage;
 pub mod findings;
 pub mod meta;
 pub mod policies;
 pub mod rollout;
 pub mod sandbox;
+pub mod usage;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -122,6 +126,13 @@ pub enum Command {
     /// Check, read-only, that GuardDuty is on and linked in every account x region; list the
     /// gaps with the commands that fix them. Exit 0 full coverage, 3 gaps (see --fail-on).
     Audit(audit::AuditArgs),
+    /// Runtime coverage: the EKS clusters, ECS clusters and EC2 instances GuardDuty's agent
+    /// covers in every account x region, and the unhealthy ones with GuardDuty's issue. Exit 0
+    /// all healthy, 3 unhealthy resources (see --fail-on), 2 a region could not be read.
+    Coverage(coverage::CoverageArgs),
+    /// What GuardDuty cost over the last 30 days per account, region and feature, the top
+    /// accounts, and the free trials still running.
+    Usage(usage::UsageArgs),
     /// IAM policy templates gdorg needs: list, show, render, validate, apply.
     #[command(subcommand)]
     Policies(policies::PoliciesCommand),

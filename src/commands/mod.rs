@@ -6,6 +6,8 @@
 //! | --- | --- |
 //! | [`rollout`] | `plan`, `rollout`, `offboard` |
 //! | [`audit`] | `audit` |
+//! | [`coverage`] | `coverage` |
+//! | [`usage`] | `usage` |
 //! | [`findings`] | `findings list|export|count|archive|unarchive|feedback` |
 //! | [`filters`] | `filters sync` |
 //! | [`sample`] | `sample-findings` |
@@ -17,6 +19,7 @@
 //! | [`meta`] | `completions`, `man`, `config show` |
 
 pub mod audit;
+pub mod coverage;
 pub mod demo;
 pub mod filters;
 pub mod findings;
@@ -27,6 +30,7 @@ pub mod report;
 pub mod rollout;
 pub mod sample;
 pub mod sandbox;
+pub mod usage;
 
 use std::sync::Arc;
 
@@ -88,6 +92,25 @@ pub fn edge(e: AwsError, doing: &str) -> anyhow::Error {
     }
 }
 
+/// Write CSV `rows` (header first) to stdout or, atomically, to `file`, every cell through the
+/// formula-neutralising writer the findings outputs use.
+pub fn write_csv(
+    ctx: &Ctx,
+    file: Option<&std::path::Path>,
+    rows: Vec<Vec<String>>,
+) -> anyhow::Result<()> {
+    let mut sink = ctx.printer.sink(file)?;
+    {
+        let mut w = crate::report::csv::SafeWriter::new(&mut sink);
+        for r in rows {
+            w.row(r)?;
+        }
+        w.flush()?;
+    }
+    sink.finish()?;
+    Ok(())
+}
+
 /// Run a parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<Outcome> {
     let ctx = Ctx::new(cli.global);
@@ -117,6 +140,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::SampleFindings(args) => sample::run(&ctx, &args).await,
         Command::Report(args) => report::run(&ctx, &args).await,
         Command::Audit(args) => audit::run(&ctx, &args).await,
+        Command::Coverage(args) => coverage::run(&ctx, &args).await,
+        Command::Usage(args) => usage::run(&ctx, &args).await,
         Command::Policies(cmd) => policies::run(&ctx, cmd).await,
         Command::Completions(args) => meta::completions(&ctx, &args),
         Command::Man(args) => meta::man(&ctx, &args),

@@ -9,7 +9,7 @@ use tabled::settings::object::Columns;
 use tabled::settings::{Style, Width};
 use tabled::{Table, Tabled};
 
-use super::Report;
+use super::{Command, Report};
 use crate::execute::Status;
 use crate::plan::Notice;
 
@@ -113,10 +113,39 @@ pub fn plan(report: &Report) -> String {
             .collect();
         let _ = writeln!(out, "{}", table(rows));
     }
+    if let Some(line) = trials_line(report) {
+        let _ = writeln!(out, "{line}");
+    }
     if !report.plan.notices.is_empty() {
         let _ = writeln!(out, "{}", notices(&report.plan.notices));
     }
     out
+}
+
+/// How many account x region cells the plan starts a 30-day free trial in (None: none).
+fn trials_line(report: &Report) -> Option<String> {
+    if !matches!(report.command, Command::Plan | Command::Rollout { .. }) {
+        return None;
+    }
+    let t = crate::plan::trials::trials(&report.plan, report.desired.mode);
+    if t.is_empty() {
+        return None;
+    }
+    let mut line = format!(
+        "Free trial: {} account x region cell(s) will start a 30-day GuardDuty free trial ({} new detector(s), {} with features newly enabled)",
+        t.certain(),
+        t.new_detectors.len(),
+        t.new_features.len()
+    );
+    if !t.added_members.is_empty() {
+        let _ = write!(
+            line,
+            "; and up to {} more: members added without a detector, which GuardDuty turns on",
+            t.added_members.len()
+        );
+    }
+    line.push('.');
+    Some(line)
 }
 
 /// The notices, one row each, sorted; regions not enabled are summarised per account.

@@ -15,6 +15,7 @@ use super::faults::FaultConfig;
 use super::guardduty::detectors::{self, configurable, FREQUENCIES};
 use super::guardduty::organization::AUTO_VALUES as AUTO_ENABLE;
 use super::guardduty::seed::{seed_findings, FindingsSeed};
+use super::guardduty::seed_runtime::{self, CoverageSeed, FreeTrialSeed, UsageSeed};
 use super::state::{
     sandbox_user, Account, AccountStatus, AdministratorLink, Detector, Iam, Invitation, Member,
     Role, World, ADMINISTRATOR_ACCESS, DEFAULT_EXECUTION_ROLE, GUARDDUTY_PRINCIPAL, SANDBOX_USER,
@@ -69,8 +70,17 @@ pub struct OrgSpec {
     /// IAM settings (`[iam]`).
     #[serde(default)]
     pub iam: IamSpec,
-    /// Protection plans GuardDuty does not offer in some regions: feature -> regions
-    /// (`[unavailable_features]`, e.g. `RDS_LOGIN_EVENTS = ["ap-east-1"]`).
+    /// Runtime Monitoring coverage: clusters and instances (`[[coverage]]`, see
+    /// `guardduty::seed_runtime`).
+    #[serde(default)]
+    pub coverage: Vec<CoverageSeed>,
+    /// Usage cost over the last 30 days (`[[usage]]`).
+    #[serde(default)]
+    pub usage: Vec<UsageSeed>,
+    /// Free-trial days left (`[[free_trial]]`).
+    #[serde(default)]
+    pub free_trial: Vec<FreeTrialSeed>,
+    /// Region -> features GuardDuty does not offer there (`[unavailable_features]`).
     #[serde(default)]
     pub unavailable_features: BTreeMap<String, Vec<String>>,
 }
@@ -267,6 +277,9 @@ impl Default for OrgSpec {
             faults: FaultConfig::default(),
             findings: vec![],
             iam: IamSpec::default(),
+            coverage: vec![],
+            usage: vec![],
+            free_trial: vec![],
             unavailable_features: BTreeMap::new(),
         }
     }
@@ -355,7 +368,8 @@ pub fn build_world(spec: &OrgSpec) -> Result<World, String> {
         added += 1;
     }
     seed_user_policies(&mut world, &spec.iam)?;
-    seed_unavailable_features(&mut world, spec)?;
+    // Before any detector: a detector never holds a plan its region does not offer.
+    seed_runtime::unavailable(&mut world, &spec.unavailable_features)?;
     seed_organization(&mut world, spec)?;
     for d in &spec.detectors {
         seed_detectors(&mut world, d)?;
@@ -364,6 +378,7 @@ pub fn build_world(spec: &OrgSpec) -> Result<World, String> {
         seed_memberships(&mut world, m)?;
     }
     check_single_administrator(&world)?;
+    seed_runtime::seed(&mut world, &spec.coverage, &spec.usage, &spec.free_trial)?;
     // Findings last: they go to the detectors seeded above, or get an enabled one.
     seed_findings(&mut world, &spec.findings, spec.seed)?;
     // Destinations after the findings: ids drawn here leave the findings' ids as they were.
@@ -664,30 +679,6 @@ fn seed_detectors(world: &mut World, spec: &DetectorSpec) -> Result<(), String> 
             let detector = new_detector(id, enabled, spec);
             world.set_detector(account, &region, detector);
             detectors::add_service_linked_role(world, account);
-        }
-    }
-    Ok(())
-}
-
-/// `[unavailable_features]`: before any detector exists, so none holds such a feature.
-fn seed_unavailable_features(world: &mut World, spec: &OrgSpec) -> Result<(), String> {
-    for (feature, regions) in &spec.unavailable_features {
-        if !configurable(feature) {
-            return Err(format!(
-                "unavailable_features: unknown feature {feature:?} (a protection plan of GuardDuty's service model)"
-            ));
-        }
-        for region in regions {
-            if !world.regions.contains(region) {
-                return Err(format!(
-                    "unavailable_features.{feature}: unknown region {region:?}"
-                ));
-            }
-            world
-                .unavailable_features
-                .entry(region.clone())
-                .or_default()
-                .insert(feature.clone());
         }
     }
     Ok(())

@@ -11,7 +11,9 @@ use chrono::{DateTime, Utc};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use super::guardduty::coverage::CoveredResource;
 use super::guardduty::findings_store::FindingStore;
+use super::guardduty::usage::UsageRecord;
 
 /// The GuardDuty service principal, as Organizations knows it.
 pub const GUARDDUTY_PRINCIPAL: &str = "guardduty.amazonaws.com";
@@ -353,6 +355,13 @@ pub struct Cell {
     pub administrator: Option<AdministratorLink>,
     pub filters: BTreeMap<String, SavedFilter>,
     pub findings: FindingStore,
+    /// Runtime Monitoring coverage: this account's clusters and instances in this region.
+    pub coverage: Vec<CoveredResource>,
+    /// What this account's GuardDuty cost in this region over the last 30 days.
+    pub usage: Vec<UsageRecord>,
+    /// Free-trial end per usage feature, when set by the org file; otherwise a feature's
+    /// trial runs 30 days from when it was enabled.
+    pub trial_ends: BTreeMap<String, DateTime<Utc>>,
 }
 
 /// GuardDuty's organization settings of one region.
@@ -385,8 +394,7 @@ pub struct World {
     /// When set, every authorization decision is recorded here (tests ask which actions a
     /// principal used). Off by default: a long-running sandbox would grow it without end.
     pub decisions: Option<std::cell::RefCell<Vec<Decided>>>,
-    /// Region -> GuardDuty features (protection plans) not offered there (org file
-    /// `[unavailable_features]`); everything is available elsewhere.
+    /// Region -> GuardDuty features not offered there (see `guardduty::availability`).
     pub unavailable_features: BTreeMap<String, BTreeSet<String>>,
 }
 
@@ -504,14 +512,6 @@ impl World {
             d.features.retain(|name, _| !gone.contains(name));
         }
         self.cell_mut(account, region).detector = Some(d);
-    }
-
-    /// Whether GuardDuty offers `feature` in `region`.
-    pub fn feature_available(&self, region: &str, feature: &str) -> bool {
-        !self
-            .unavailable_features
-            .get(region)
-            .is_some_and(|gone| gone.contains(feature))
     }
 
     /// The GuardDuty cell of (account, region), if it was ever touched.

@@ -22,6 +22,8 @@ const LAYERS: &[(&str, u8)] = &[
     ("audit", 7),
     ("findings", 7),
     ("policies", 7),
+    ("coverage", 7),
+    ("usage", 7),
     ("report", 8),
     ("printer", 9),
     ("cli", 10),

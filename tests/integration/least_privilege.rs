@@ -205,6 +205,8 @@ fn scenario(dir: &std::path::Path, members: &[(String, String)]) -> Vec<Vec<Stri
             &v2,
         ]),
         s(&["report"]),
+        s(&["coverage"]),
+        s(&["usage"]),
         s(&["audit", "--fail-on", "never"]),
         s(&["policies", "apply"]),
         s(&["offboard", "--delete-detectors"]),
@@ -387,6 +389,8 @@ async fn the_auditor_reads_everything_and_changes_nothing() {
         &["findings", "list"],
         &["findings", "count"],
         &["report"],
+        &["coverage"],
+        &["usage"],
     ] {
         let out = gdorg_as(&env.sandbox, &auditor, args)
             .output()
@@ -399,7 +403,13 @@ async fn the_auditor_reads_everything_and_changes_nothing() {
         .filter(|c| {
             !matches!(
                 c.iter().take(2).map(String::as_str).collect::<Vec<_>>()[..],
-                ["findings", "list"] | ["findings", "count"] | ["report"] | ["audit", _] | ["plan"]
+                ["findings", "list"]
+                    | ["findings", "count"]
+                    | ["report"]
+                    | ["audit", _]
+                    | ["plan"]
+                    | ["coverage"]
+                    | ["usage"]
             )
         })
         .collect();

@@ -6,9 +6,12 @@ mod support;
 
 mod audit; // gdorg audit: every status, coverage, fixes, drift, read-only, formats, exit codes
 mod cli_habits; // completions, man pages, gdorg.toml and its precedence (flag > env > config > built-in)
+mod coverage; // gdorg coverage: unhealthy agents and their issue, filters, formats, a failing region
 mod export_dest; // rollout --export-bucket/--export-kms-key in both modes, idempotent; the audit's export gaps; the AWS CLI
 mod exports; // findings export --format ocsf|parquet: OCSF required attributes, Parquet read back, Ctrl-C
 mod findings; // gdorg findings: filters, collection, statistics, filters sync, archive through the administrator only
+mod gd_availability; // GuardDuty features a region does not offer: left out there, refused there
+mod gd_coverage; // GuardDuty ListCoverage and GetCoverageStatistics: shapes, filters, pages, who sees what
 mod gd_destinations; // GuardDuty publishing destinations: shapes, errors, paging, ownership, org-file seeding
 mod gd_detectors; // GuardDuty detectors, features, ownership
 mod gd_filters; // GuardDuty saved filters and ARCHIVE suppression
@@ -17,6 +20,7 @@ mod gd_member_detectors; // GuardDuty Get/UpdateMemberDetectors: the administrat
 mod gd_members; // GuardDuty members, invitations, administrators by invitation
 mod gd_organization; // GuardDuty delegated administrator and organization configuration
 mod gd_statistics; // GuardDuty GetFindingsStatistics: maxResults cut, orderBy, no nextToken loop
+mod gd_usage; // GuardDuty GetUsageStatistics and GetRemainingFreeTrialDays: statistic types, criteria, trials
 mod layers; // no module imports a layer above it: the data flows one way
 mod least_privilege; // the shipped policies under the sandbox's evaluation: every command, every action, auditor, guard SCP
 mod one_product; // one edge and one model: regions, limits, errors, Ctrl-C, exact counts, coverage
@@ -35,3 +39,4 @@ mod sandbox_org_file; // seeding from the org file, and its errors
 mod sandbox_organizations; // organization, accounts, trusted access, delegated administrators
 mod sandbox_serve; // the `gdorg sandbox serve` binary: environment lines, 1000 accounts, SIGTERM
 mod sandbox_sts; // AssumeRole (trust, external id, expiry, chaining), GetCallerIdentity
+mod usage; // gdorg usage: totals, top accounts, free trials, formats, a failing region

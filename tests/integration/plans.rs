@@ -29,7 +29,7 @@ accounts = ["{admin}"]
 regions = ["eu-west-1", "us-east-1"]
 
 [unavailable_features]
-RDS_LOGIN_EVENTS = ["us-east-1"]
+"us-east-1" = ["RDS_LOGIN_EVENTS"]
 "#
     );
     (Env::with_spec(OrgSpec::parse(&text).unwrap()).await, admin)

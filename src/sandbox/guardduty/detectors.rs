@@ -138,18 +138,6 @@ pub fn parse_features(
     Ok(out)
 }
 
-/// Refuse a change to a feature `region` does not offer. (Modelled: how GuardDuty answers
-/// such a request, and in what words, is not documented; the sandbox refuses changes and
-/// leaves such plans out of new detectors.)
-pub fn check_available(world: &World, region: &str, req: &FeatureRequest) -> Result<(), ApiError> {
-    match req.keys().find(|name| !world.feature_available(region, name)) {
-        None => Ok(()),
-        Some(name) => Err(ApiError::bad_request(format!(
-            "The request is rejected because the feature {name} is not available in the {region} Region."
-        ))),
-    }
-}
-
 /// Translate the deprecated `dataSources` input into the features it stands for.
 fn legacy_data_sources(value: Option<&Value>) -> Result<FeatureRequest, ApiError> {
     let mut out = FeatureRequest::new();
@@ -367,8 +355,8 @@ fn create(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, Ap
     let enable = opt_bool(req, "enable")?.ok_or_else(|| ApiError::invalid_param("enable"))?;
     let frequency = frequency(req)?;
     // Plans the region does not offer are left out of the new detector rather than refused:
-    // the detector reports only what the region has (see `World::set_detector`). Changing
-    // one on an existing detector is refused (`update`).
+    // the detector reports only what the region has (see `World::set_detector`). Turning one
+    // on in an existing detector is refused (`availability::check`).
     let features = requested_features(req)?;
     let tags = tags(req)?;
     if world.detector(&caller.account, &caller.region).is_some() {
@@ -487,7 +475,6 @@ fn update(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, Ap
     let enable = opt_bool(req, "enable")?;
     let frequency = frequency(req)?;
     let features = requested_features(req)?;
-    check_available(world, &caller.region, &features)?;
     let now = Utc::now();
     let d = owned(world, caller, req)?;
     if let Some(e) = enable {

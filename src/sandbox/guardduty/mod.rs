@@ -1,19 +1,24 @@
 //! GuardDuty (restJson1): routes, and the rules shared by every operation (detector ownership,
 //! pagination, time formats). One submodule per group of operations.
 
+pub mod availability;
 pub mod catalog;
+pub mod coverage;
 pub mod criteria;
 pub mod destinations;
 pub mod detectors;
 pub mod filters;
 pub mod findings;
 pub mod findings_store;
+pub mod free_trial;
 pub mod invitations;
 pub mod member_detectors;
 pub mod members;
 pub mod organization;
 pub mod render;
 pub mod seed;
+pub mod seed_runtime;
+pub mod usage;
 
 use axum::http::Method;
 use chrono::{DateTime, Utc};
@@ -122,6 +127,16 @@ impl Route {
                 ("POST", ["detector", d, "findings", "feedback"]) => {
                     ("UpdateFindingsFeedback", Some(d), None)
                 }
+                ("POST", ["detector", d, "coverage"]) => ("ListCoverage", Some(d), None),
+                ("POST", ["detector", d, "coverage", "statistics"]) => {
+                    ("GetCoverageStatistics", Some(d), None)
+                }
+                ("POST", ["detector", d, "usage", "statistics"]) => {
+                    ("GetUsageStatistics", Some(d), None)
+                }
+                ("POST", ["detector", d, "freeTrial", "daysRemaining"]) => {
+                    ("GetRemainingFreeTrialDays", Some(d), None)
+                }
                 ("POST", ["detector", d, "filter"]) => ("CreateFilter", Some(d), None),
                 ("GET", ["detector", d, "filter"]) => ("ListFilters", Some(d), None),
                 ("GET", ["detector", d, "filter", f]) => ("GetFilter", Some(d), Some(f)),
@@ -209,8 +224,16 @@ impl Request {
     }
 }
 
-/// Dispatch one GuardDuty call.
+/// Dispatch one GuardDuty call, with the features not offered in the region left out, and
+/// the free trials the call started recorded.
 pub fn handle(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, ApiError> {
+    availability::check(world, caller, req)?;
+    let out = dispatch(world, caller, req)?;
+    free_trial::record_starts(world, caller, req);
+    Ok(availability::hide(world, &caller.region, req.route.op, out))
+}
+
+fn dispatch(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, ApiError> {
     match req.route.op {
         "ListDetectors" | "CreateDetector" | "GetDetector" | "UpdateDetector"
         | "DeleteDetector" => detectors::handle(world, caller, req),
@@ -255,6 +278,9 @@ pub fn handle(world: &mut World, caller: &Caller, req: &Request) -> Result<Value
         | "DescribePublishingDestination"
         | "UpdatePublishingDestination"
         | "DeletePublishingDestination" => destinations::handle(world, caller, req),
+        "ListCoverage" | "GetCoverageStatistics" => coverage::handle(world, caller, req),
+        "GetUsageStatistics" => usage::handle(world, caller, req),
+        "GetRemainingFreeTrialDays" => free_trial::handle(world, caller, req),
         other => Err(ApiError::bad_request(format!(
             "The sandbox does not implement {other}"
         ))),

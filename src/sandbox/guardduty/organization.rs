@@ -206,7 +206,6 @@ fn describe(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, 
     let features: Vec<Value> = FEATURES
         .iter()
         .filter(|(name, _)| super::detectors::configurable(name))
-        .filter(|(name, _)| world.feature_available(&caller.region, name))
         .map(|(name, additional)| {
             let mut v = json!({"name": name, "autoEnable": auto(config.features.get(*name))});
             if !additional.is_empty() {
@@ -287,7 +286,6 @@ fn update(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, Ap
     } else {
         legacy_org_data_sources(req)?
     };
-    super::detectors::check_available(world, &caller.region, &features)?;
     let members_auto = members_auto
         .map(String::from)
         .or(auto_enable.map(|b| if b { "NEW" } else { "NONE" }.to_string()));
