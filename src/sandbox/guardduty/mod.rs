@@ -88,6 +88,9 @@ impl Route {
                 ("POST", ["admin", "enable"]) => ("EnableOrganizationAdminAccount", None, None),
                 ("POST", ["admin", "disable"]) => ("DisableOrganizationAdminAccount", None, None),
                 ("GET", ["admin"]) => ("ListOrganizationAdminAccounts", None, None),
+                ("GET", ["organization", "statistics"]) => {
+                    ("GetOrganizationStatistics", None, None)
+                }
                 ("GET", ["detector", d, "admin"]) => {
                     ("DescribeOrganizationConfiguration", Some(d), None)
                 }
@@ -227,7 +230,8 @@ pub fn handle(world: &mut World, caller: &Caller, req: &Request) -> Result<Value
         | "DisableOrganizationAdminAccount"
         | "ListOrganizationAdminAccounts"
         | "DescribeOrganizationConfiguration"
-        | "UpdateOrganizationConfiguration" => organization::handle(world, caller, req),
+        | "UpdateOrganizationConfiguration"
+        | "GetOrganizationStatistics" => organization::handle(world, caller, req),
         "CreateSampleFindings"
         | "ListFindings"
         | "GetFindings"
