@@ -80,13 +80,15 @@ pub async fn run(
             reason: status.to_ascii_lowercase().replace('_', " "),
         })
         .collect();
-    // Every member's own side, in both modes: the audit is about each account.
+    // Every account x region, in both modes: from the administrator's records where they
+    // answer, from inside the account where they do not.
     let obs = observe(
         session,
         &desired,
         Scope {
             members: true,
             every_region: true,
+            admin_first: true,
         },
         concurrency,
         reporter,

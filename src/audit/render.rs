@@ -60,6 +60,7 @@ pub fn short_region(region: &str) -> String {
 pub fn symbol(c: &Cell) -> &'static str {
     match c.detector {
         DetectorStatus::RegionNotEnabled => "·",
+        DetectorStatus::AccountSuspended => "Z",
         DetectorStatus::NoAccess => "✗",
         DetectorStatus::Missing => "-",
         DetectorStatus::Suspended => "S",
@@ -71,17 +72,32 @@ pub fn symbol(c: &Cell) -> &'static str {
             Relationship::Removed => "R",
             Relationship::Resigned => "Q",
             Relationship::EmailVerificationFailed => "E",
+            Relationship::Disabled => "D",
             Relationship::NotMember => "N",
             Relationship::OtherAdministrator => "O",
-            Relationship::Other | Relationship::Unknown => "?",
+            Relationship::RegionDisabled
+            | Relationship::AccountSuspended
+            | Relationship::Other
+            | Relationship::Unknown => "?",
         },
     }
 }
 
 pub const LEGEND: &str = "✓ covered member  A administrator (detector on)  - no detector  \
-S detector suspended  ✗ no access  · region not enabled (not counted)\n\
+S detector suspended  ✗ no access  · region not enabled (not counted)  \
+Z account suspended (not counted)\n\
 detector on but not linked: I invited  C created  R removed  Q resigned  \
-E email verification failed  N not a member  O member of another administrator  ? other";
+E email verification failed  D disabled (not monitored)  N not a member  \
+O member of another administrator  ? other";
+
+/// Where the cells were read, in one sentence (every renderer shows it).
+pub fn sources(a: &Audit) -> String {
+    let s = &a.summary;
+    format!(
+        "read from the administrator: {} cell(s), no role assumed; from inside the member accounts: {} cell(s)",
+        s.from_administrator, s.from_inside
+    )
+}
 
 /// Text for a terminal: control characters (escape sequences from a hostile message) shown
 /// as `?` so they cannot move the cursor or recolour the screen.
@@ -121,6 +137,7 @@ pub fn table(a: &Audit) -> String {
         a.accounts.len(),
         a.regions.len()
     );
+    let _ = writeln!(out, "{}", sources(a));
     let _ = writeln!(out, "\n{}", matrix(a));
     let _ = writeln!(out, "{LEGEND}");
     let regions = a
@@ -366,7 +383,7 @@ fn csv_field(s: &str) -> String {
 
 pub fn csv(a: &Audit) -> String {
     let mut out = String::from(
-        "account,region,covered,detector,relationship,other_administrator,frequency,features_enabled,reason\n",
+        "account,region,covered,detector,relationship,other_administrator,frequency,features_enabled,reason,read_from\n",
     );
     for c in &a.cells {
         let row = [
@@ -379,6 +396,7 @@ pub fn csv(a: &Audit) -> String {
             c.frequency.clone().unwrap_or_default(),
             features_on(c),
             c.reason.clone().unwrap_or_default(),
+            c.source().to_string(),
         ];
         let line: Vec<String> = row.iter().map(|f| csv_field(f)).collect();
         out.push_str(&line.join(","));
@@ -410,14 +428,15 @@ pub fn markdown(a: &Audit) -> String {
     let _ = writeln!(out, "# GuardDuty audit\n");
     let _ = writeln!(
         out,
-        "- mode: {}\n- administrator: {}\n- generated: {}\n- coverage: **{}** ({} of {} cells), {} gaps\n",
+        "- mode: {}\n- administrator: {}\n- generated: {}\n- coverage: **{}** ({} of {} cells), {} gaps\n- {}\n",
         md(&a.mode),
         md(&a.administrator),
         md(&a.generated_at),
         pct(s.overall),
         s.overall.covered,
         s.overall.counted,
-        s.gaps
+        s.gaps,
+        md(&sources(a))
     );
     let _ = writeln!(out, "## Coverage per region\n\n| region | covered | counted | % | delegated administrator | auto-enable | note |\n|---|---:|---:|---:|---|---|---|");
     for r in &a.organization {

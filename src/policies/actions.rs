@@ -1,4 +1,4 @@
-//! The IAM actions of the four services gdorg uses (guardduty, organizations, sts, iam): the
+//! The IAM actions of the services gdorg uses (guardduty, organizations, sts, iam, account): the
 //! static list `validate` checks action names against, and the mapping from SDK method names
 //! (`list_detectors`) to actions (`guardduty:ListDetectors`).
 //!
@@ -19,7 +19,7 @@ pub struct Service {
     pub permission_only: &'static [&'static str],
 }
 
-/// The four services, by prefix.
+/// The services, by prefix.
 pub const SERVICES: &[Service] = &[
     Service {
         prefix: "guardduty",
@@ -44,6 +44,11 @@ pub const SERVICES: &[Service] = &[
         operations: IAM_OPERATIONS,
         // Handing a role to a service is authorised on the role, not an API of its own.
         permission_only: &["PassRole"],
+    },
+    Service {
+        prefix: "account",
+        operations: ACCOUNT_OPERATIONS,
+        permission_only: &[],
     },
 ];
 
@@ -313,6 +318,28 @@ const ORGANIZATIONS_OPERATIONS: &[&str] = &[
 ];
 
 /// `sts`: every operation of aws-sdk-sts (each is an IAM action of the same name).
+/// The Account Management API (aws-sdk-account).
+const ACCOUNT_OPERATIONS: &[&str] = &[
+    "AcceptPrimaryEmailUpdate",
+    "DeleteAlternateContact",
+    "DisableRegion",
+    "EnableRegion",
+    "GetAccountInformation",
+    "GetAlternateContact",
+    "GetContactInformation",
+    "GetGovCloudAccountInformation",
+    "GetPrimaryEmail",
+    "GetPrimaryEmailUpdateStatus",
+    "GetRegionOptStatus",
+    "ListRegions",
+    "PutAccountName",
+    "PutAlternateContact",
+    "PutContactInformation",
+    "SendPhoneNumberVerification",
+    "StartPrimaryEmailUpdate",
+    "VerifyPhoneNumber",
+];
+
 const STS_OPERATIONS: &[&str] = &[
     "AssumeRole",
     "AssumeRoleWithSAML",
