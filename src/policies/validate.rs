@@ -366,7 +366,7 @@ fn action_list(c: &mut Checker, name: &str, v: &Value, allow: bool) {
         };
         let Some(svc) = actions::service(prefix) else {
             c.error(format!(
-                "{name} `{a}`: service `{prefix}` is not one gdorg uses (guardduty, organizations, sts, iam)"
+                "{name} `{a}`: service `{prefix}` is not one gdorg uses (guardduty, organizations, sts, iam, account)"
             ));
             continue;
         };

@@ -101,8 +101,8 @@ fn default_true() -> bool {
     true
 }
 
-/// One account of the org file.
-#[derive(Debug, Clone, Deserialize)]
+/// One account of the org file (`..AccountSpec::default()` fills the rest in code).
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AccountSpec {
     pub id: String,
