@@ -267,6 +267,12 @@ pub async fn observe(
         &mut cells,
     )
     .await;
+    // An account GuardDuty reports suspended in one region is suspended in all of them.
+    let suspended: BTreeSet<&String> = if scope.admin_first {
+        suspended_accounts(admins.values())
+    } else {
+        BTreeSet::new()
+    };
     let member_cells: Vec<(String, Option<String>)> = desired
         .regions
         .iter()
@@ -274,11 +280,12 @@ pub async fn observe(
         .flat_map(|r| members.iter().map(move |m| (r.clone(), m.clone())))
         .filter(|(r, m)| {
             let answered = scope.admin_first
-                && admins
-                    .get(r)
-                    .and_then(Seen::read)
-                    .and_then(|a| a.members.get(m))
-                    .is_some_and(MemberRecord::answers);
+                && (suspended.contains(m)
+                    || admins
+                        .get(r)
+                        .and_then(Seen::read)
+                        .and_then(|a| a.members.get(m))
+                        .is_some_and(MemberRecord::answers));
             !answered
         })
         .map(|(r, m)| (r, Some(m)))
@@ -739,6 +746,20 @@ async fn describe_org_config(gd: &Client, detector: &str) -> Result<OrgConfigSta
         state.auto_enable = "NONE".into();
     }
     Ok(state)
+}
+
+/// Accounts some administrator record reports as `AccountSuspended` (suspended in
+/// Organizations: the state of the account, not of one region).
+pub fn suspended_accounts<'a>(
+    admins: impl IntoIterator<Item = &'a Seen<AdminSide>>,
+) -> BTreeSet<&'a String> {
+    admins
+        .into_iter()
+        .filter_map(Seen::read)
+        .flat_map(|a| a.members.iter())
+        .filter(|(_, r)| r.status == "AccountSuspended")
+        .map(|(a, _)| a)
+        .collect()
 }
 
 /// The accounts the observation could not reach, for reporting.

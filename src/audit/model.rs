@@ -349,15 +349,23 @@ pub fn build(
     regions.sort();
     let mut cells = Vec::new();
     let mut organization = Vec::new();
+    let suspended = crate::observe::suspended_accounts(obs.regions.values().map(|r| &r.admin));
     for region in &regions {
         let ro = obs.regions.get(region);
         let admin_seen = ro.map(|r| &r.admin);
         organization.push(region_org(region, admin, admin_seen));
         for account in &accounts {
+            let member = ro.and_then(|r| r.members.get(account));
             let cell = if account == admin {
                 admin_cell(admin, region, admin_seen)
+            } else if member.is_none() && suspended.contains(account) {
+                // Suspended in Organizations, as the administrator reports in some region.
+                finish(Cell {
+                    relationship: Relationship::AccountSuspended,
+                    from_administrator: true,
+                    ..blank(account, region, DetectorStatus::AccountSuspended)
+                })
             } else {
-                let member = ro.and_then(|r| r.members.get(account));
                 member_cell(account, region, admin, admin_seen, member)
             };
             cells.push(cell);
