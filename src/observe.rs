@@ -267,29 +267,7 @@ pub async fn observe(
         &mut cells,
     )
     .await;
-    // An account GuardDuty reports suspended in one region is suspended in all of them.
-    let suspended: BTreeSet<&String> = if scope.admin_first {
-        suspended_accounts(admins.values())
-    } else {
-        BTreeSet::new()
-    };
-    let member_cells: Vec<(String, Option<String>)> = desired
-        .regions
-        .iter()
-        .filter(|r| scope.every_region || matches!(admins.get(*r), Some(Seen::Read(_))))
-        .flat_map(|r| members.iter().map(move |m| (r.clone(), m.clone())))
-        .filter(|(r, m)| {
-            let answered = scope.admin_first
-                && (suspended.contains(m)
-                    || admins
-                        .get(r)
-                        .and_then(Seen::read)
-                        .and_then(|a| a.members.get(m))
-                        .is_some_and(MemberRecord::answers));
-            !answered
-        })
-        .map(|(r, m)| (r, Some(m)))
-        .collect();
+    let member_cells = member_cells(desired, scope, &admins, &members);
     let skipped = desired.regions.len() * (1 + members.len()) - admins.len() - member_cells.len();
     reporter.advance(skipped);
     read_cells(
@@ -306,6 +284,112 @@ pub async fn observe(
     )
     .await;
     reporter.finish();
+    assemble(admins, cells)
+}
+
+/// [`observe`] while the member accounts are still being listed (`listing`: Organizations
+/// ListAccounts, 20 accounts a page, one page after another): the administrator's side does
+/// not depend on them and is read meanwhile. Progress shows the two phases one after the other.
+/// Returns the members listed with the observation, or the listing's error.
+#[allow(clippy::too_many_arguments)]
+pub async fn observe_listing<F>(
+    session: Arc<Session>,
+    desired: &Desired,
+    listing: F,
+    scope: Scope,
+    concurrency: usize,
+    reporter: &dyn Reporter,
+    stop: &Stop,
+) -> Result<(Members, Observation), AwsError>
+where
+    F: std::future::Future<Output = Result<Members, AwsError>>,
+{
+    let sem = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
+    let opt_in = Arc::new(OptIn::new());
+    let admin_cells: Vec<(String, Option<String>)> =
+        desired.regions.iter().map(|r| (r.clone(), None)).collect();
+    let mut admins: BTreeMap<String, Seen<AdminSide>> = BTreeMap::new();
+    let mut cells: BTreeMap<String, BTreeMap<String, Seen<MemberSide>>> = BTreeMap::new();
+    reporter.start("observe", admin_cells.len());
+    let (found, ()) = tokio::join!(
+        listing,
+        read_cells(
+            &session,
+            &opt_in,
+            desired,
+            scope,
+            admin_cells,
+            &sem,
+            reporter,
+            stop,
+            &mut admins,
+            &mut cells,
+        )
+    );
+    reporter.finish();
+    let found = found?;
+    let members: Vec<String> = if scope.members {
+        found.members.iter().map(|m| m.id.clone()).collect()
+    } else {
+        vec![]
+    };
+    let todo = member_cells(desired, scope, &admins, &members);
+    reporter.start("members", todo.len());
+    read_cells(
+        &session,
+        &opt_in,
+        desired,
+        scope,
+        todo,
+        &sem,
+        reporter,
+        stop,
+        &mut admins,
+        &mut cells,
+    )
+    .await;
+    reporter.finish();
+    Ok((found, assemble(admins, cells)))
+}
+
+/// The member cells to read from inside: every member in every region the administrator could
+/// be read in (in every region with `every_region`), but, with `admin_first`, none the
+/// administrator's record answers.
+fn member_cells(
+    desired: &Desired,
+    scope: Scope,
+    admins: &BTreeMap<String, Seen<AdminSide>>,
+    members: &[String],
+) -> Vec<(String, Option<String>)> {
+    // An account GuardDuty reports suspended in one region is suspended in all of them.
+    let suspended: BTreeSet<&String> = if scope.admin_first {
+        suspended_accounts(admins.values())
+    } else {
+        BTreeSet::new()
+    };
+    desired
+        .regions
+        .iter()
+        .filter(|r| scope.every_region || matches!(admins.get(*r), Some(Seen::Read(_))))
+        .flat_map(|r| members.iter().map(move |m| (r.clone(), m.clone())))
+        .filter(|(r, m)| {
+            let answered = scope.admin_first
+                && (suspended.contains(m)
+                    || admins
+                        .get(r)
+                        .and_then(Seen::read)
+                        .and_then(|a| a.members.get(m))
+                        .is_some_and(MemberRecord::answers));
+            !answered
+        })
+        .map(|(r, m)| (r, Some(m)))
+        .collect()
+}
+
+fn assemble(
+    admins: BTreeMap<String, Seen<AdminSide>>,
+    mut cells: BTreeMap<String, BTreeMap<String, Seen<MemberSide>>>,
+) -> Observation {
     let regions = admins
         .into_iter()
         .map(|(region, admin)| {

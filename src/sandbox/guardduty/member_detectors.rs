@@ -69,12 +69,13 @@ fn get(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, ApiEr
         let d = world
             .detector(&account, &caller.region)
             .expect("refusal checks the detector");
-        let view = detector_json(d, &account);
-        configs.push(json!({
-            "accountId": account,
-            "dataSources": view["dataSources"],
-            "features": view["features"],
-        }));
+        // Moved out of the detector's view, not copied: a batch of 50 is built per call.
+        let mut view = detector_json(d, &account);
+        let mut config = serde_json::Map::new();
+        config.insert("dataSources".into(), view["dataSources"].take());
+        config.insert("features".into(), view["features"].take());
+        config.insert("accountId".into(), Value::String(account));
+        configs.push(Value::Object(config));
     }
     // The model names the list memberDataSourceConfigurations; on the wire it is `members`.
     Ok(json!({"members": configs, "unprocessedAccounts": out}))
