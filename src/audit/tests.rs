@@ -372,3 +372,82 @@ fn html_matrix_of_50_accounts_by_32_regions_stays_compact() {
     assert!(matrix.contains("<th title=\"us-east-1\">use1</th>"));
     assert!(html.len() < 1_000_000, "{} bytes", html.len());
 }
+
+/// Cells the administrator's records answer, with no read from inside the account: an
+/// Enabled member whose features it read, a member in a region it disabled, a suspended
+/// account (in every region, though reported in one); a record that does not answer is not
+/// taken for the cell.
+#[test]
+fn cells_from_the_administrator_alone() {
+    let mut enabled = record("Enabled");
+    enabled.features = Some([("S3_DATA_EVENTS".to_string(), true)].into());
+    assert!(enabled.answers());
+    assert!(record("RegionDisabled").answers() && record("AccountSuspended").answers());
+    for other in [
+        "Enabled", "Disabled", "Invited", "Removed", "Resigned", "Created",
+    ] {
+        assert!(!record(other).answers(), "{other}");
+    }
+    let side = Seen::Read(AdminSide {
+        detector: Some(det(true)),
+        members: [
+            (A.to_string(), enabled),
+            (B.to_string(), record("RegionDisabled")),
+            (C.to_string(), record("AccountSuspended")),
+        ]
+        .into(),
+        ..AdminSide::default()
+    });
+    let mut regions = BTreeMap::new();
+    regions.insert(
+        "us-east-1".to_string(),
+        RegionObservation {
+            admin: side,
+            members: BTreeMap::new(),
+        },
+    );
+    regions.insert(
+        "eu-west-1".to_string(),
+        RegionObservation {
+            admin: Seen::Read(AdminSide {
+                detector: Some(det(true)),
+                ..AdminSide::default()
+            }),
+            members: [(A.to_string(), member(None, None))].into(),
+        },
+    );
+    let mut d = desired();
+    d.regions = vec!["us-east-1".into(), "eu-west-1".into()];
+    let a = build(&d, &Observation { regions }, vec![], "t".into());
+    let cell = |acct: &str, r: &str| a.cell(acct, r).unwrap().clone();
+    let ca = cell(A, "us-east-1");
+    assert_eq!((ca.detector, ca.relationship), (D::Enabled, R::Enabled));
+    assert!(ca.covered && ca.from_administrator && ca.features["S3_DATA_EVENTS"]);
+    let cb = cell(B, "us-east-1");
+    assert_eq!(
+        (cb.detector, cb.relationship),
+        (D::RegionNotEnabled, R::RegionDisabled)
+    );
+    assert!(!cb.counts() && cb.from_administrator);
+    for r in ["us-east-1", "eu-west-1"] {
+        let cc = cell(C, r);
+        assert_eq!(
+            (cc.detector, cc.relationship),
+            (D::AccountSuspended, R::AccountSuspended)
+        );
+        assert!(!cc.counts() && !cc.is_gap(), "{cc:?}");
+    }
+    // Read from inside: a member without a detector, not a member.
+    let inside = cell(A, "eu-west-1");
+    assert_eq!(
+        (inside.detector, inside.relationship),
+        (D::Missing, R::NotMember)
+    );
+    assert_eq!(inside.source(), "account");
+    // B in eu-west-1 was not read at all (a stop, say): no record answers for it.
+    assert_eq!(cell(B, "eu-west-1").detector, D::NoAccess);
+    assert_eq!(
+        (a.summary.from_administrator, a.summary.from_inside),
+        (4, 1)
+    );
+}
