@@ -187,6 +187,50 @@ async fn a_converged_organization_is_audited_from_the_administrator_alone() {
     assert_eq!(count(&log, "ListRegions"), 1);
 }
 
+#[tokio::test]
+async fn the_delegated_administrator_runs_gdorg_audit_with_its_own_keys() {
+    let (spec, admin) = converged(10, &[E1, W1]);
+    let env = Env::with_spec(spec).await;
+    env.sandbox.calls().clear();
+    let out = support::gdorg(
+        &env,
+        &admin,
+        &[
+            "audit",
+            "--regions",
+            "us-east-1,eu-west-1",
+            "--format",
+            "json",
+        ],
+    )
+    .output()
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let a: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // The mode is read from the administrator itself (only the management account may list
+    // the delegated administrators).
+    assert_eq!(a["mode"], "organizations");
+    assert_eq!(a["administrator"], admin.as_str());
+    assert_eq!(a["summary"]["gaps"], 0);
+    assert_eq!(a["summary"]["from_administrator"], 20);
+    assert_eq!(count(&calls(&env), "AssumeRole"), 0);
+    // And the table says where the cells were read.
+    let out = support::gdorg(&env, &admin, &["audit", "--regions", "us-east-1"])
+        .output()
+        .await
+        .unwrap();
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        table.contains("read from the administrator: 10 cell(s), no role assumed"),
+        "{table}"
+    );
+}
+
 /// Members in every state GuardDuty reports, administrator the management account (invitation
 /// mode), the accounts listed (a suspended account is audited, not skipped).
 const STATUSES: &str = r#"
