@@ -98,7 +98,7 @@ pub async fn run(
         })
         .collect();
     Ok((
-        model::build(&desired, &obs, skipped, generated_at),
+        model::build(&desired, obs, skipped, generated_at),
         stop.is_stopped(),
     ))
 }

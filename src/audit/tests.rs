@@ -150,7 +150,7 @@ fn observation() -> Observation {
 fn audit() -> Audit {
     build(
         &desired(),
-        &observation(),
+        observation(),
         vec![],
         "2026-01-01T00:00:00Z".into(),
     )
@@ -212,7 +212,7 @@ fn drift_lost_gained_added_removed() {
     }
     let mut d = desired();
     d.regions = vec!["us-east-1".into(), "eu-west-1".into(), "us-west-2".into()];
-    let now = build(&d, &obs, vec![], "2026-01-02T00:00:00Z".into());
+    let now = build(&d, obs, vec![], "2026-01-02T00:00:00Z".into());
     let drift = drift::compare(&before, &now);
     let ids = |l: &[drift::Change]| {
         l.iter()
@@ -299,7 +299,7 @@ fn a_wide_matrix_of_few_accounts_is_transposed() {
     let regions: Vec<String> = crate::regions::all().map(String::from).collect();
     let mut d = desired();
     d.regions = regions.clone();
-    let a = build(&d, &Observation::default(), vec![], "t".into());
+    let a = build(&d, Observation::default(), vec![], "t".into());
     let table = render::table(&a);
     let lines: Vec<&str> = table.lines().collect();
     // One row per region, one column per account.
@@ -319,7 +319,7 @@ fn a_wide_matrix_of_few_accounts_is_transposed() {
         })
         .collect();
     many.regions = regions;
-    let a = build(&many, &Observation::default(), vec![], "t".into());
+    let a = build(&many, Observation::default(), vec![], "t".into());
     assert!(render::table(&a).lines().any(|l| l.starts_with("account ")));
 }
 
@@ -361,7 +361,7 @@ fn html_matrix_of_50_accounts_by_32_regions_stays_compact() {
         })
         .collect();
     d.regions = regions;
-    let a = build(&d, &Observation::default(), vec![], "t".into());
+    let a = build(&d, Observation::default(), vec![], "t".into());
     let html = render::html(&a);
     let matrix = &html[html.find("<table class=\"matrix\">").unwrap()..];
     let matrix = &matrix[..matrix.find("</table>").unwrap()];
@@ -418,7 +418,7 @@ fn cells_from_the_administrator_alone() {
     );
     let mut d = desired();
     d.regions = vec!["us-east-1".into(), "eu-west-1".into()];
-    let a = build(&d, &Observation { regions }, vec![], "t".into());
+    let a = build(&d, Observation { regions }, vec![], "t".into());
     let cell = |acct: &str, r: &str| a.cell(acct, r).unwrap().clone();
     let ca = cell(A, "us-east-1");
     assert_eq!((ca.detector, ca.relationship), (D::Enabled, R::Enabled));
