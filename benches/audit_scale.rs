@@ -17,11 +17,16 @@
 //! page after page), GetDetector, GetOrganizationStatistics and ListOrganizationAdminAccounts
 //! per region, one ListRegions, GetCallerIdentity and the mode's detection.
 //!
-//! Measured (2 shared cores, release profile at opt-level 0 for this crate, 2026-12-02):
-//! 5,000 accounts x 32 regions: 7,053 calls against a bound of 6,464 (1.09x), AssumeRole 0,
-//! 14.6 s against a bound of 4.04 s (3.6x), peak RSS 131 MB. The gap in time is the account
-//! list: 250 pages of ListAccounts one after another (5.0 s at 20 ms) before the regions are
-//! read, and each region's 100 member pages, which chain on their tokens (2.0 s).
+//! Measured once (2 cores shared with three other builds, load average about 7; release
+//! profile, this crate at opt-level 0, 2026-12-02), 5,000 accounts x 32 regions: 6,813 calls
+//! against a bound of 6,464 (1.05x: 3,200 ListMembers and 3,200 GetMemberDetectors, 250
+//! ListAccounts pages, 32 each of the per-region reads), AssumeRole 0; 50.3 s against a bound
+//! of 4.04 s (12.4x); client CPU 7.6 s, client peak RSS 436 MB; the sandbox's CPU while it
+//! answered 17.8 s. The time is CPU, not calls: the sandbox answers under one lock, about
+//! 2.6 ms of CPU a call at opt-level 0, and both processes shared two busy cores. Without CPU
+//! contention the floor is the longest chain of calls that must follow one another: a region's
+//! 100 member pages (each needs the previous page's token) and the 250 account pages (listed
+//! meanwhile), 5 s at 20 ms.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
