@@ -289,6 +289,12 @@ fn per_region(out: &mut String, a: &Audit, off: &dyn Fn(&str) -> bool) {
             .unwrap_or_default();
         let (cls, text) = coverage(c, off(&r.region));
         let mut note = r.reason.clone().unwrap_or_default();
+        if let Some(t) = r.totals() {
+            if !note.is_empty() {
+                note.push_str("; ");
+            }
+            note.push_str(&format!("GuardDuty totals: {t}"));
+        }
         if off(&r.region) {
             if !note.is_empty() {
                 note.push_str("; ");

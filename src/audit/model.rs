@@ -215,6 +215,18 @@ pub struct RegionOrg {
     pub statistics: Option<OrgTotals>,
 }
 
+impl RegionOrg {
+    /// GuardDuty's own totals in a few words, when read.
+    pub fn totals(&self) -> Option<String> {
+        self.statistics.as_ref().map(|s| {
+            format!(
+                "{} of {} accounts enabled, {} members",
+                s.enabled_accounts, s.total_accounts, s.member_accounts
+            )
+        })
+    }
+}
+
 /// GetOrganizationStatistics of one region, as GuardDuty counts (it may lag up to a day
 /// behind the cells, which are read live).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]

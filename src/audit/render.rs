@@ -237,10 +237,15 @@ fn organization_text(a: &Audit) -> String {
         .iter()
         .any(|r| !r.delegated_admins.is_empty() || r.auto_enable.is_some())
     {
+        let totals = a.organization.iter().any(|r| r.statistics.is_some());
         let mut o = Builder::default();
-        o.push_record(["region", "delegated administrator", "auto-enable"]);
+        let mut head = vec!["region", "delegated administrator", "auto-enable"];
+        if totals {
+            head.push("GuardDuty totals");
+        }
+        o.push_record(head);
         for r in &a.organization {
-            o.push_record([
+            let mut row = vec![
                 r.region.clone(),
                 if r.delegated_admins.is_empty() {
                     "-".into()
@@ -248,7 +253,11 @@ fn organization_text(a: &Audit) -> String {
                     r.delegated_admins.join(", ")
                 },
                 r.auto_enable.clone().unwrap_or_else(|| "-".into()),
-            ]);
+            ];
+            if totals {
+                row.push(r.totals().unwrap_or_else(|| "-".into()));
+            }
+            o.push_record(row);
         }
         let mut o = o.build();
         o.with(Style::psql());
@@ -441,6 +450,12 @@ pub fn markdown(a: &Audit) -> String {
     let _ = writeln!(out, "## Coverage per region\n\n| region | covered | counted | % | delegated administrator | auto-enable | note |\n|---|---:|---:|---:|---|---|---|");
     for r in &a.organization {
         let c = s.per_region.get(&r.region).copied().unwrap_or_default();
+        let note = match (r.reason.as_deref(), r.totals()) {
+            (Some(why), Some(t)) => format!("{why}; GuardDuty totals: {t}"),
+            (Some(why), None) => why.to_string(),
+            (None, Some(t)) => format!("GuardDuty totals: {t}"),
+            (None, None) => String::new(),
+        };
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} | {} | {} |",
@@ -450,7 +465,7 @@ pub fn markdown(a: &Audit) -> String {
             pct(c),
             md(&r.delegated_admins.join(", ")),
             md(r.auto_enable.as_deref().unwrap_or("")),
-            md(r.reason.as_deref().unwrap_or(""))
+            md(&note)
         );
     }
     let _ = writeln!(

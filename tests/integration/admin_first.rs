@@ -229,6 +229,11 @@ async fn the_delegated_administrator_runs_gdorg_audit_with_its_own_keys() {
         table.contains("read from the administrator: 10 cell(s), no role assumed"),
         "{table}"
     );
+    // With GuardDuty's own totals beside the organization's settings.
+    assert!(
+        table.contains("10 of 11 accounts enabled, 10 members"),
+        "{table}"
+    );
 }
 
 /// Members in every state GuardDuty reports, administrator the management account (invitation
