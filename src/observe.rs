@@ -5,13 +5,19 @@
 //!
 //! What cannot be read is an observation too: a region the account has not enabled, an account
 //! whose role cannot be assumed (with the reason). Only the planner decides what that means.
+//!
+//! Regions an account has not enabled are learned once per account ([`OptIn`], ListRegions)
+//! before any GuardDuty call there. With [`Scope::admin_first`] (the audit), a member cell the
+//! administrator's record already answers (an `Enabled` member whose detector features it read,
+//! or a member GuardDuty reports as `RegionDisabled` or `AccountSuspended`) is not read from
+//! inside the account: no role is assumed for it.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use aws_sdk_guardduty::Client;
 
-use crate::aws::{organization, AwsError, Session};
+use crate::aws::{organization, AwsError, OptIn, Session};
 use crate::control::{Reporter, Stop};
 use crate::settings::{AccountSource, Desired, MemberAccount, Mode};
 
@@ -101,6 +107,34 @@ pub struct MemberRecord {
     pub features: Option<BTreeMap<String, bool>>,
 }
 
+/// GetOrganizationStatistics of one region (the delegated administrator's totals).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct OrgStatistics {
+    /// Accounts in the organization.
+    pub total: i32,
+    /// Organization accounts associated with the administrator.
+    pub members: i32,
+    /// Of those, accounts that are active.
+    pub active: i32,
+    /// Accounts that have GuardDuty enabled.
+    pub enabled: i32,
+    /// Feature name -> accounts with it enabled.
+    pub by_feature: BTreeMap<String, i32>,
+}
+
+impl MemberRecord {
+    /// Whether this record alone says what the audit needs about the member here: an
+    /// `Enabled` member with its detector's features read through the administrator, or a
+    /// member GuardDuty reports as unable to run here (`RegionDisabled`, `AccountSuspended`).
+    pub fn answers(&self) -> bool {
+        match self.status.as_str() {
+            "Enabled" => self.features.is_some(),
+            "RegionDisabled" | "AccountSuspended" => true,
+            _ => false,
+        }
+    }
+}
+
 /// The organization-wide settings of one region, when the administrator is delegated there.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct OrgConfigState {
@@ -133,6 +167,9 @@ pub struct AdminSide {
     pub delegated: Vec<(String, String)>,
     /// Organizations mode, when our administrator is the delegated one and has a detector.
     pub org_config: Option<OrgConfigState>,
+    /// Organizations mode, read with [`Scope::admin_first`] where our administrator is the
+    /// delegated one; None when not read or refused (the totals are informative only).
+    pub statistics: Option<OrgStatistics>,
     /// Organizations mode, when the caller (management account) is not the administrator: the
     /// caller's account and detector (GuardDuty adds the management account as a member only
     /// once it has a detector of its own).
@@ -187,6 +224,10 @@ pub struct Scope {
     pub every_region: bool,
     /// Read the administrator's publishing destinations (findings export).
     pub destinations: bool,
+    /// Read from the administrator first: its member list, its members' detectors (in both
+    /// modes) and, where delegated, the organization's statistics; a member is read from
+    /// inside only where the administrator's record does not answer.
+    pub admin_first: bool,
 }
 
 impl Scope {
@@ -196,6 +237,7 @@ impl Scope {
             members: desired.mode == Mode::Invitation,
             every_region: false,
             destinations: desired.export.is_some(),
+            admin_first: false,
         }
     }
 
@@ -205,6 +247,7 @@ impl Scope {
             every_region: false,
             // Offboard leaves the administrator's export alone.
             destinations: false,
+            admin_first: false,
         }
     }
 }
@@ -220,6 +263,7 @@ pub async fn observe(
     stop: &Stop,
 ) -> Observation {
     let sem = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
+    let opt_in = Arc::new(OptIn::new());
     let members: Vec<String> = if scope.members {
         desired.members.iter().map(|m| m.id.clone()).collect()
     } else {
@@ -234,6 +278,7 @@ pub async fn observe(
     let mut cells: BTreeMap<String, BTreeMap<String, Seen<MemberSide>>> = BTreeMap::new();
     read_cells(
         &session,
+        &opt_in,
         desired,
         scope,
         admin_cells,
@@ -244,16 +289,12 @@ pub async fn observe(
         &mut cells,
     )
     .await;
-    let member_cells: Vec<(String, Option<String>)> = desired
-        .regions
-        .iter()
-        .filter(|r| scope.every_region || matches!(admins.get(*r), Some(Seen::Read(_))))
-        .flat_map(|r| members.iter().map(move |m| (r.clone(), Some(m.clone()))))
-        .collect();
+    let member_cells = member_cells(desired, scope, &admins, &members);
     let skipped = desired.regions.len() * (1 + members.len()) - admins.len() - member_cells.len();
     reporter.advance(skipped);
     read_cells(
         &session,
+        &opt_in,
         desired,
         scope,
         member_cells,
@@ -265,6 +306,112 @@ pub async fn observe(
     )
     .await;
     reporter.finish();
+    assemble(admins, cells)
+}
+
+/// [`observe`] while the member accounts are still being listed (`listing`: Organizations
+/// ListAccounts, 20 accounts a page, one page after another): the administrator's side does
+/// not depend on them and is read meanwhile. Progress shows the two phases one after the other.
+/// Returns the members listed with the observation, or the listing's error.
+#[allow(clippy::too_many_arguments)]
+pub async fn observe_listing<F>(
+    session: Arc<Session>,
+    desired: &Desired,
+    listing: F,
+    scope: Scope,
+    concurrency: usize,
+    reporter: &dyn Reporter,
+    stop: &Stop,
+) -> Result<(Members, Observation), AwsError>
+where
+    F: std::future::Future<Output = Result<Members, AwsError>>,
+{
+    let sem = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
+    let opt_in = Arc::new(OptIn::new());
+    let admin_cells: Vec<(String, Option<String>)> =
+        desired.regions.iter().map(|r| (r.clone(), None)).collect();
+    let mut admins: BTreeMap<String, Seen<AdminSide>> = BTreeMap::new();
+    let mut cells: BTreeMap<String, BTreeMap<String, Seen<MemberSide>>> = BTreeMap::new();
+    reporter.start("observe", admin_cells.len());
+    let (found, ()) = tokio::join!(
+        listing,
+        read_cells(
+            &session,
+            &opt_in,
+            desired,
+            scope,
+            admin_cells,
+            &sem,
+            reporter,
+            stop,
+            &mut admins,
+            &mut cells,
+        )
+    );
+    reporter.finish();
+    let found = found?;
+    let members: Vec<String> = if scope.members {
+        found.members.iter().map(|m| m.id.clone()).collect()
+    } else {
+        vec![]
+    };
+    let todo = member_cells(desired, scope, &admins, &members);
+    reporter.start("members", todo.len());
+    read_cells(
+        &session,
+        &opt_in,
+        desired,
+        scope,
+        todo,
+        &sem,
+        reporter,
+        stop,
+        &mut admins,
+        &mut cells,
+    )
+    .await;
+    reporter.finish();
+    Ok((found, assemble(admins, cells)))
+}
+
+/// The member cells to read from inside: every member in every region the administrator could
+/// be read in (in every region with `every_region`), but, with `admin_first`, none the
+/// administrator's record answers.
+fn member_cells(
+    desired: &Desired,
+    scope: Scope,
+    admins: &BTreeMap<String, Seen<AdminSide>>,
+    members: &[String],
+) -> Vec<(String, Option<String>)> {
+    // An account GuardDuty reports suspended in one region is suspended in all of them.
+    let suspended: BTreeSet<&String> = if scope.admin_first {
+        suspended_accounts(admins.values())
+    } else {
+        BTreeSet::new()
+    };
+    desired
+        .regions
+        .iter()
+        .filter(|r| scope.every_region || matches!(admins.get(*r), Some(Seen::Read(_))))
+        .flat_map(|r| members.iter().map(move |m| (r.clone(), m.clone())))
+        .filter(|(r, m)| {
+            let answered = scope.admin_first
+                && (suspended.contains(m)
+                    || admins
+                        .get(r)
+                        .and_then(Seen::read)
+                        .and_then(|a| a.members.get(m))
+                        .is_some_and(MemberRecord::answers));
+            !answered
+        })
+        .map(|(r, m)| (r, Some(m)))
+        .collect()
+}
+
+fn assemble(
+    admins: BTreeMap<String, Seen<AdminSide>>,
+    mut cells: BTreeMap<String, BTreeMap<String, Seen<MemberSide>>>,
+) -> Observation {
     let regions = admins
         .into_iter()
         .map(|(region, admin)| {
@@ -280,6 +427,7 @@ pub async fn observe(
 #[allow(clippy::too_many_arguments)]
 async fn read_cells(
     session: &Arc<Session>,
+    opt_in: &Arc<OptIn>,
     desired: &Desired,
     scope: Scope,
     todo: Vec<(String, Option<String>)>,
@@ -299,6 +447,7 @@ async fn read_cells(
             p = sem.clone().acquire_owned() => p.expect("semaphore open"),
         };
         let session = session.clone();
+        let opt_in = opt_in.clone();
         let admin = desired.administrator.clone();
         let mode = desired.mode;
         // An invitation from our administrator exists only where it has a member record: where
@@ -309,14 +458,19 @@ async fn read_cells(
         };
         tasks.spawn(async move {
             let _permit = permit;
+            let account = member.as_deref().unwrap_or(&admin);
+            // Learned once per account: no GuardDuty call goes to a region it cannot use.
+            let disabled = opt_in.disabled(&session, account, &region).await;
             match member {
+                None if disabled => (region, None, Cell::Admin(Box::new(Seen::RegionDisabled))),
                 None => {
-                    let mut seen = read_admin(&session, &admin, mode, &region).await;
+                    let mut seen = read_admin(&session, &admin, mode, scope, &region).await;
                     if let (true, Seen::Read(side)) = (scope.destinations, &mut seen) {
                         read_export(&session, &admin, &region, side).await;
                     }
-                    (region, None, Cell::Admin(seen))
+                    (region, None, Cell::Admin(Box::new(seen)))
                 }
+                Some(m) if disabled => (region, Some(m), Cell::Member(Seen::RegionDisabled)),
                 Some(m) => {
                     let seen = read_member(&session, &m, &admin, &region, may_be_invited).await;
                     (region, Some(m), Cell::Member(seen))
@@ -329,7 +483,7 @@ async fn read_cells(
         reporter.advance(1);
         match (member, cell) {
             (_, Cell::Admin(seen)) => {
-                admins.insert(region, seen);
+                admins.insert(region, *seen);
             }
             (Some(m), Cell::Member(seen)) => {
                 cells.entry(region).or_default().insert(m, seen);
@@ -339,8 +493,9 @@ async fn read_cells(
     }
 }
 
+/// One finished read; the administrator's side is boxed (a region's member list is large).
 enum Cell {
-    Admin(Seen<AdminSide>),
+    Admin(Box<Seen<AdminSide>>),
     Member(Seen<MemberSide>),
 }
 
@@ -369,13 +524,23 @@ fn cast<A, B>(s: Seen<A>) -> Seen<B> {
     }
 }
 
-async fn read_admin(session: &Session, admin: &str, mode: Mode, region: &str) -> Seen<AdminSide> {
+async fn read_admin(
+    session: &Session,
+    admin: &str,
+    mode: Mode,
+    scope: Scope,
+    region: &str,
+) -> Seen<AdminSide> {
     let mut side = AdminSide::default();
+    // The caller is the administrator but not the management account: only the management
+    // account may list the delegated administrators, so the administrator's own answers decide.
+    let mut delegation_unknown = false;
     if mode == Mode::Organizations {
         // The delegated administrator is the management account's to see.
         let mgmt = crate::aws::ClientFactory::guardduty(session.factory.base(), region);
         match organization::delegated_admins(&mgmt).await {
             Ok(d) => side.delegated = d,
+            Err(e) if session.caller == admin && refused(&e) => delegation_unknown = true,
             Err(e) => return classify(e),
         }
         if session.caller != admin {
@@ -400,17 +565,40 @@ async fn read_admin(session: &Session, admin: &str, mode: Mode, region: &str) ->
         Ok(m) => side.members = m,
         Err(e) => return classify(e),
     }
+    if delegation_unknown {
+        // DescribeOrganizationConfiguration answers the delegated administrator only.
+        match describe_org_config(&gd, &det.id).await {
+            Ok(c) => {
+                side.delegated = vec![(admin.to_string(), "ENABLED".to_string())];
+                side.org_config = Some(c);
+            }
+            Err(e) if refused(&e) => {}
+            Err(e) => return classify(e),
+        }
+    }
     let delegated_here = side
         .delegated
         .iter()
         .any(|(a, s)| a == admin && s == "ENABLED");
     if mode == Mode::Organizations && delegated_here {
-        match describe_org_config(&gd, &det.id).await {
-            Ok(c) => side.org_config = Some(c),
-            Err(e) => return classify(e),
+        if side.org_config.is_none() {
+            match describe_org_config(&gd, &det.id).await {
+                Ok(c) => side.org_config = Some(c),
+                Err(e) => return classify(e),
+            }
         }
+        if scope.admin_first {
+            side.statistics = organization_statistics(&gd).await.ok();
+        }
+    }
+    // The planner needs the features of organization members; the audit wants them for
+    // every member (a refusal then only means those members are read from inside).
+    let needed = mode == Mode::Organizations && delegated_here;
+    if needed || scope.admin_first {
         if let Err(e) = read_member_features(&gd, &det.id, &mut side.members).await {
-            return classify(e);
+            if needed {
+                return classify(e);
+            }
         }
     }
     Seen::Read(side)
@@ -481,6 +669,42 @@ pub async fn list_destinations(
         });
     }
     Ok(out)
+}
+
+/// A refusal to answer (not permitted, access denied) rather than a failure.
+fn refused(e: &AwsError) -> bool {
+    e.is_access_denied() || e.code == "BadRequestException"
+}
+
+/// GetOrganizationStatistics of the client's region.
+async fn organization_statistics(gd: &Client) -> Result<OrgStatistics, AwsError> {
+    let out = gd
+        .get_organization_statistics()
+        .send()
+        .await
+        .map_err(AwsError::from_sdk("GetOrganizationStatistics"))?;
+    let Some(s) = out
+        .organization_details()
+        .and_then(|d| d.organization_statistics())
+    else {
+        return Ok(OrgStatistics::default());
+    };
+    Ok(OrgStatistics {
+        total: s.total_accounts_count().unwrap_or_default(),
+        members: s.member_accounts_count().unwrap_or_default(),
+        active: s.active_accounts_count().unwrap_or_default(),
+        enabled: s.enabled_accounts_count().unwrap_or_default(),
+        by_feature: s
+            .count_by_feature()
+            .iter()
+            .filter_map(|f| {
+                Some((
+                    f.name()?.as_str().to_string(),
+                    f.enabled_accounts_count().unwrap_or_default(),
+                ))
+            })
+            .collect(),
+    })
 }
 
 async fn read_member(
@@ -727,6 +951,20 @@ async fn describe_org_config(gd: &Client, detector: &str) -> Result<OrgConfigSta
         state.auto_enable = "NONE".into();
     }
     Ok(state)
+}
+
+/// Accounts some administrator record reports as `AccountSuspended` (suspended in
+/// Organizations: the state of the account, not of one region).
+pub fn suspended_accounts<'a>(
+    admins: impl IntoIterator<Item = &'a Seen<AdminSide>>,
+) -> BTreeSet<&'a String> {
+    admins
+        .into_iter()
+        .filter_map(Seen::read)
+        .flat_map(|a| a.members.iter())
+        .filter(|(_, r)| r.status == "AccountSuspended")
+        .map(|(a, _)| a)
+        .collect()
 }
 
 /// The accounts the observation could not reach, for reporting.

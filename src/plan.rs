@@ -809,12 +809,28 @@ fn organizations_region(
             after.clone(),
         );
     }
-    let to_create: Vec<MemberAccount> = desired
-        .members
-        .iter()
-        .filter(|m| admin.members.get(&m.id).map(|r| r.status.as_str()) != Some("Enabled"))
-        .cloned()
-        .collect();
+    // CreateMembers adds an organization account that is not an associated member yet. A
+    // member GuardDuty reports Disabled is associated (its detector or monitoring is off); one
+    // in a region it has not enabled, or whose account is suspended, cannot be added.
+    let mut to_create: Vec<MemberAccount> = Vec::new();
+    for m in &desired.members {
+        match admin.members.get(&m.id).map(|r| r.status.as_str()) {
+            Some("Enabled" | "Disabled") => {}
+            Some("RegionDisabled") => plan.notices.push(Notice::RegionNotEnabled {
+                account: m.id.clone(),
+                region: region.into(),
+            }),
+            Some("AccountSuspended") => {
+                let notice = Notice::SuspendedAccount {
+                    account: m.id.clone(),
+                };
+                if !plan.notices.contains(&notice) {
+                    plan.notices.push(notice);
+                }
+            }
+            _ => to_create.push(m.clone()),
+        }
+    }
     // The management account joins only once it runs GuardDuty itself.
     if let Some((mgmt, detector)) = &admin.management {
         if to_create.iter().any(|m| m.id == *mgmt) {

@@ -11,7 +11,7 @@
 use std::fmt::Write as _;
 
 use super::model::{Audit, Cell, Coverage, DetectorStatus, Relationship};
-use super::render::{gap_groups, short_region, symbol, LEGEND};
+use super::render::{gap_groups, short_region, sources, symbol, LEGEND};
 
 fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -54,7 +54,7 @@ tr,table.gaps{break-inside:avoid}h2{break-after:avoid}\
 /// The colour class of a cell (the symbol says the same, for print and colour blindness).
 fn class(c: &Cell) -> &'static str {
     match c.detector {
-        DetectorStatus::RegionNotEnabled => "na",
+        DetectorStatus::RegionNotEnabled | DetectorStatus::AccountSuspended => "na",
         DetectorStatus::NoAccess if c.covered => "ok",
         DetectorStatus::NoAccess => "noacc",
         DetectorStatus::Missing => "gap",
@@ -75,11 +75,12 @@ const KEY: &[(&str, &str, &str)] = &[
     ("off", "S", "detector suspended"),
     (
         "link",
-        "I C R Q E N O ?",
-        "detector on but not linked (invited, created, removed, resigned, email verification failed, not a member, member of another administrator, other)",
+        "I C R Q E D N O ?",
+        "detector on but not linked (invited, created, removed, resigned, email verification failed, disabled, not a member, member of another administrator, other)",
     ),
     ("noacc", "✗", "no access: could not be read"),
     ("na", "·", "region not enabled by the account: not counted"),
+    ("na", "Z", "account suspended in Organizations: not counted"),
 ];
 
 /// Regions where the administrator's own detector cannot run: the account never enabled them.
@@ -124,6 +125,7 @@ pub fn render(a: &Audit) -> String {
         a.accounts.len(),
         a.regions.len()
     );
+    let _ = writeln!(out, "<p>{}.</p>", esc(&sources(a)));
     matrix(&mut out, a, &off);
     gaps(&mut out, a);
     out.push_str(&super::export::html(&a.export, &esc));
@@ -258,6 +260,7 @@ fn tooltip(c: &Cell) -> String {
     if let Some(r) = &c.reason {
         let _ = write!(t, "; {r}");
     }
+    let _ = write!(t, "; read from: {}", c.source());
     t
 }
 
@@ -317,6 +320,12 @@ fn per_region(out: &mut String, a: &Audit, off: &dyn Fn(&str) -> bool) {
             .unwrap_or_default();
         let (cls, text) = coverage(c, off(&r.region));
         let mut note = r.reason.clone().unwrap_or_default();
+        if let Some(t) = r.totals() {
+            if !note.is_empty() {
+                note.push_str("; ");
+            }
+            note.push_str(&format!("GuardDuty totals: {t}"));
+        }
         if off(&r.region) {
             if !note.is_empty() {
                 note.push_str("; ");

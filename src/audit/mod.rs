@@ -31,7 +31,7 @@ pub use model::{Audit, Cell, DetectorStatus, Relationship, SCHEMA_VERSION};
 
 use crate::aws::Session;
 use crate::control::{Reporter, Stop};
-use crate::observe::{observe, Scope};
+use crate::observe::{observe_listing, Scope};
 use crate::outcome::Outcome;
 use crate::settings::{AccountSource, Desired};
 
@@ -78,7 +78,25 @@ pub async fn run(
     stop: &Stop,
 ) -> Result<(Audit, bool), crate::aws::AwsError> {
     let generated_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let found = crate::observe::members(&session, source, &desired.administrator).await?;
+    // Every account x region, in both modes: from the administrator's records where they
+    // answer, from inside the account where they do not. The administrator's side is read
+    // while the organization's accounts are still being listed.
+    let listing = crate::observe::members(&session, source, &desired.administrator);
+    let (found, obs) = observe_listing(
+        session.clone(),
+        &desired,
+        listing,
+        Scope {
+            members: true,
+            every_region: true,
+            admin_first: true,
+            destinations: true,
+        },
+        concurrency,
+        reporter,
+        stop,
+    )
+    .await?;
     desired.members = found.members;
     let skipped = found
         .inactive
@@ -88,22 +106,8 @@ pub async fn run(
             reason: status.to_ascii_lowercase().replace('_', " "),
         })
         .collect();
-    // Every member's own side, in both modes: the audit is about each account.
-    let obs = observe(
-        session,
-        &desired,
-        Scope {
-            members: true,
-            every_region: true,
-            destinations: true,
-        },
-        concurrency,
-        reporter,
-        stop,
-    )
-    .await;
     Ok((
-        model::build(&desired, &obs, skipped, generated_at),
+        model::build(&desired, obs, skipped, generated_at),
         stop.is_stopped(),
     ))
 }

@@ -3,15 +3,21 @@
 //!
 //! How cells count: a cell is *covered* when its detector is enabled and the account is the
 //! administrator or an `Enabled` member of it. A region the account has not enabled (opt-in
-//! or disabled) is neither covered nor a gap and is left out of every coverage percentage
-//! (GuardDuty cannot run there until the account enables it). Every other cell, including
-//! one that could not be read (no role, access denied), counts and is a gap when not covered.
+//! or disabled; GuardDuty reports such a member as `RegionDisabled`) is neither covered nor a
+//! gap and is left out of every coverage percentage (GuardDuty cannot run there until the
+//! account enables it); so is an account suspended in Organizations (`AccountSuspended`: it
+//! can run nothing). Every other cell, including one that could not be read (no role, access
+//! denied), counts and is a gap when not covered.
+//!
+//! Where a cell was read: from the administrator's records (its member list and its members'
+//! detectors) where they answer, which needs no role in the account, else from inside the
+//! account ([`Cell::from_administrator`], counted in [`Summary::from_administrator`]).
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::observe::{AdminSide, DetectorState, MemberSide, Observation, Seen};
+use crate::observe::{AdminSide, DetectorState, MemberRecord, MemberSide, Observation, Seen};
 use crate::settings::{Desired, MemberAccount};
 
 /// Version of the JSON layout (the baseline format). Bump on incompatible changes.
@@ -28,6 +34,8 @@ pub enum DetectorStatus {
     RegionNotEnabled,
     /// The cell could not be read (see the cell's `reason`).
     NoAccess,
+    /// The account is suspended in Organizations (closed or closing): not counted.
+    AccountSuspended,
 }
 
 impl DetectorStatus {
@@ -38,6 +46,7 @@ impl DetectorStatus {
             DetectorStatus::Missing => "missing",
             DetectorStatus::RegionNotEnabled => "region not enabled",
             DetectorStatus::NoAccess => "no access",
+            DetectorStatus::AccountSuspended => "account suspended",
         }
     }
 }
@@ -53,7 +62,14 @@ pub enum Relationship {
     Removed,
     Resigned,
     EmailVerificationFailed,
-    /// Any other status GuardDuty reports (e.g. Disabled).
+    /// Associated, but GuardDuty does not monitor it: the member suspended its detector or the
+    /// administrator stopped monitoring it.
+    Disabled,
+    /// The member has not enabled (or has disabled) the region.
+    RegionDisabled,
+    /// The member's account is suspended in Organizations.
+    AccountSuspended,
+    /// Any other status GuardDuty reports.
     Other,
     NotMember,
     /// An `Enabled` member of another administrator (the cell's `other_administrator`).
@@ -72,6 +88,9 @@ impl Relationship {
             "Removed" => Relationship::Removed,
             "Resigned" => Relationship::Resigned,
             "EmailVerificationFailed" => Relationship::EmailVerificationFailed,
+            "Disabled" => Relationship::Disabled,
+            "RegionDisabled" => Relationship::RegionDisabled,
+            "AccountSuspended" => Relationship::AccountSuspended,
             _ => Relationship::Other,
         }
     }
@@ -85,6 +104,9 @@ impl Relationship {
             Relationship::Removed => "Removed",
             Relationship::Resigned => "Resigned",
             Relationship::EmailVerificationFailed => "EmailVerificationFailed",
+            Relationship::Disabled => "Disabled",
+            Relationship::RegionDisabled => "RegionDisabled",
+            Relationship::AccountSuspended => "AccountSuspended",
             Relationship::Other => "other status",
             Relationship::NotMember => "not a member",
             Relationship::OtherAdministrator => "member of another administrator",
@@ -115,8 +137,9 @@ pub struct Cell {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     pub covered: bool,
-    /// Read from the administrator's member list, not from inside the account (which could
-    /// not be read): the relationship is known, the detector's features are not.
+    /// Read from the administrator's records (member list, members' detectors), not from
+    /// inside the account: no role was assumed for it. The detector's publishing frequency
+    /// is then not known; its features are when the administrator read them.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub from_administrator: bool,
     /// The account is the GuardDuty administrator of members of its own here: GuardDuty will
@@ -126,13 +149,29 @@ pub struct Cell {
 }
 
 impl Cell {
-    /// Counted in coverage: everything but a region the account has not enabled.
+    /// Counted in coverage: everything but a region the account has not enabled and a
+    /// suspended account.
     pub fn counts(&self) -> bool {
-        self.detector != DetectorStatus::RegionNotEnabled
+        !matches!(
+            self.detector,
+            DetectorStatus::RegionNotEnabled | DetectorStatus::AccountSuspended
+        )
     }
 
     pub fn is_gap(&self) -> bool {
         self.counts() && !self.covered
+    }
+
+    /// Where the cell was read: `administrator` (its records), `account` (the account's own
+    /// view, or its region list), or `not read`.
+    pub fn source(&self) -> &'static str {
+        if self.from_administrator {
+            "administrator"
+        } else if self.detector == DetectorStatus::NoAccess {
+            "not read"
+        } else {
+            "account"
+        }
     }
 
     /// What is wrong, in a few words (None when covered or not counted).
@@ -173,6 +212,39 @@ pub struct RegionOrg {
     /// Why the administrator's side could not be read here.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// GuardDuty's organization totals here (GetOrganizationStatistics), when our
+    /// administrator is the delegated one and may read them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statistics: Option<OrgTotals>,
+}
+
+impl RegionOrg {
+    /// GuardDuty's own totals in a few words, when read.
+    pub fn totals(&self) -> Option<String> {
+        self.statistics.as_ref().map(|s| {
+            format!(
+                "{} of {} accounts enabled, {} members",
+                s.enabled_accounts, s.total_accounts, s.member_accounts
+            )
+        })
+    }
+}
+
+/// GetOrganizationStatistics of one region, as GuardDuty counts (it may lag up to a day
+/// behind the cells, which are read live).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct OrgTotals {
+    /// Accounts in the organization.
+    pub total_accounts: i32,
+    /// Organization accounts associated with the administrator.
+    pub member_accounts: i32,
+    /// Of those, active accounts.
+    pub active_accounts: i32,
+    /// Accounts with GuardDuty enabled.
+    pub enabled_accounts: i32,
+    /// Feature -> accounts with it enabled.
+    #[serde(default)]
+    pub by_feature: BTreeMap<String, i32>,
 }
 
 /// Covered cells out of counted ones.
@@ -206,6 +278,12 @@ pub struct Summary {
     pub per_region: BTreeMap<String, Coverage>,
     pub per_account: BTreeMap<String, Coverage>,
     pub gaps: usize,
+    /// Cells read from the administrator's records (no role assumed in the account).
+    #[serde(default)]
+    pub from_administrator: usize,
+    /// Member cells read from inside the account (its own view, through the role).
+    #[serde(default)]
+    pub from_inside: usize,
     /// Regions whose findings export is a gap (only when the audit expected one).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub export_gaps: usize,
@@ -284,9 +362,11 @@ impl Audit {
 
 /// Build the audit of `desired` (administrator, members, regions) from what was observed.
 /// `skipped` are accounts left out (suspended). Pure: same input, same output but the time.
+/// The observation is consumed: what the administrator read about its members moves into
+/// their cells rather than being copied (at 5,000 accounts x 32 regions that is most of it).
 pub fn build(
     desired: &Desired,
-    obs: &Observation,
+    mut obs: Observation,
     skipped: Vec<Skipped>,
     generated_at: String,
 ) -> Audit {
@@ -299,23 +379,46 @@ pub fn build(
     regions.sort();
     let mut cells = Vec::new();
     let mut organization = Vec::new();
+    // Read before the regions are taken apart below.
+    let export = super::export::build(desired, &obs);
+    let suspended: std::collections::BTreeSet<String> =
+        crate::observe::suspended_accounts(obs.regions.values().map(|r| &r.admin))
+            .into_iter()
+            .cloned()
+            .collect();
     for region in &regions {
-        let ro = obs.regions.get(region);
-        let admin_seen = ro.map(|r| &r.admin);
-        organization.push(region_org(region, admin, admin_seen));
+        let mut ro = obs.regions.remove(region);
+        let (admin_seen, members) = match &mut ro {
+            Some(r) => (Some(&mut r.admin), Some(&r.members)),
+            None => (None, None),
+        };
+        organization.push(region_org(region, admin, admin_seen.as_deref()));
+        let mut admin_seen = admin_seen;
         for account in &accounts {
+            let member = members.and_then(|m| m.get(account));
             let cell = if account == admin {
-                admin_cell(admin, region, admin_seen)
+                admin_cell(admin, region, admin_seen.as_deref())
+            } else if member.is_none() && suspended.contains(account) {
+                // Suspended in Organizations, as the administrator reports in some region.
+                finish(Cell {
+                    relationship: Relationship::AccountSuspended,
+                    from_administrator: true,
+                    ..blank(account, region, DetectorStatus::AccountSuspended)
+                })
+            } else if let Some(record) = member
+                .is_none()
+                .then(|| answering_record(admin_seen.as_deref_mut(), account))
+                .flatten()
+            {
+                from_record(account, region, record)
             } else {
-                let member = ro.and_then(|r| r.members.get(account));
-                member_cell(account, region, admin, admin_seen, member)
+                member_cell(account, region, admin, admin_seen.as_deref(), member)
             };
             cells.push(cell);
         }
     }
     cells.sort_by(|a, b| (&a.account, &a.region).cmp(&(&b.account, &b.region)));
-    let mut summary = summarize(&cells);
-    let export = super::export::build(desired, obs);
+    let mut summary = summarize(&cells, admin);
     summary.export_gaps = super::export::gaps(&export);
     let mut fixes = super::fixes::fixes(desired, &cells);
     fixes.extend(super::export::fixes(desired, &export));
@@ -340,13 +443,18 @@ pub fn build(
     }
 }
 
-fn summarize(cells: &[Cell]) -> Summary {
+fn summarize(cells: &[Cell], admin: &str) -> Summary {
     let mut s = Summary::default();
     for c in cells {
         s.overall.add(c);
         s.per_region.entry(c.region.clone()).or_default().add(c);
         s.per_account.entry(c.account.clone()).or_default().add(c);
         s.gaps += usize::from(c.is_gap());
+        match c.source() {
+            "administrator" => s.from_administrator += 1,
+            "account" if c.account != admin => s.from_inside += 1,
+            _ => {}
+        }
     }
     s
 }
@@ -382,6 +490,7 @@ fn region_org(region: &str, admin: &str, seen: Option<&Seen<AdminSide>>) -> Regi
         auto_enable: None,
         features_auto_enable: BTreeMap::new(),
         reason: None,
+        statistics: None,
     };
     match seen {
         None => org.reason = Some("not read (stopped)".into()),
@@ -399,6 +508,13 @@ fn region_org(region: &str, admin: &str, seen: Option<&Seen<AdminSide>>) -> Regi
                 .as_ref()
                 .map(|c| c.features.clone())
                 .unwrap_or_default();
+            org.statistics = side.statistics.as_ref().map(|s| OrgTotals {
+                total_accounts: s.total,
+                member_accounts: s.members,
+                active_accounts: s.active,
+                enabled_accounts: s.enabled,
+                by_feature: s.by_feature.clone(),
+            });
         }
         Some(Seen::RegionDisabled) => {
             org.reason = Some(format!("region not enabled for the administrator {admin}"))
@@ -538,6 +654,34 @@ fn member_cell(
         _ => Relationship::NotMember,
     };
     finish(cell)
+}
+
+/// The administrator's record of `account` when it answers for the cell alone (see
+/// [`MemberRecord::answers`]), to be moved into the cell.
+fn answering_record<'a>(
+    admin_seen: Option<&'a mut Seen<AdminSide>>,
+    account: &str,
+) -> Option<&'a mut MemberRecord> {
+    match admin_seen {
+        Some(Seen::Read(side)) => side.members.get_mut(account).filter(|m| m.answers()),
+        _ => None,
+    }
+}
+
+/// A member cell from the administrator's record alone; its features move into the cell.
+fn from_record(account: &str, region: &str, m: &mut MemberRecord) -> Cell {
+    let relationship = Relationship::from_status(&m.status);
+    let detector = match relationship {
+        Relationship::RegionDisabled => DetectorStatus::RegionNotEnabled,
+        Relationship::AccountSuspended => DetectorStatus::AccountSuspended,
+        _ => DetectorStatus::Enabled,
+    };
+    finish(Cell {
+        relationship,
+        features: m.features.take().unwrap_or_default(),
+        from_administrator: true,
+        ..blank(account, region, detector)
+    })
 }
 
 /// The e-mail of each member, for the fix commands.

@@ -310,6 +310,7 @@ mod tests {
             delegated_admins: vec![],
             auto_enable: Some("ALL".into()),
             features_auto_enable: [("S3_DATA_EVENTS".to_string(), "NEW".to_string())].into(),
+            statistics: None,
             reason: None,
         }];
         let wanted: BTreeSet<Feature> = [Feature::S3DataEvents, Feature::RdsLoginEvents].into();

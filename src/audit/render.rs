@@ -79,6 +79,7 @@ pub fn short_region(region: &str) -> String {
 pub fn symbol(c: &Cell) -> &'static str {
     match c.detector {
         DetectorStatus::RegionNotEnabled => "·",
+        DetectorStatus::AccountSuspended => "Z",
         DetectorStatus::NoAccess => "✗",
         DetectorStatus::Missing => "-",
         DetectorStatus::Suspended => "S",
@@ -90,17 +91,32 @@ pub fn symbol(c: &Cell) -> &'static str {
             Relationship::Removed => "R",
             Relationship::Resigned => "Q",
             Relationship::EmailVerificationFailed => "E",
+            Relationship::Disabled => "D",
             Relationship::NotMember => "N",
             Relationship::OtherAdministrator => "O",
-            Relationship::Other | Relationship::Unknown => "?",
+            Relationship::RegionDisabled
+            | Relationship::AccountSuspended
+            | Relationship::Other
+            | Relationship::Unknown => "?",
         },
     }
 }
 
 pub const LEGEND: &str = "✓ covered member  A administrator (detector on)  - no detector  \
-S detector suspended  ✗ no access  · region not enabled (not counted)\n\
+S detector suspended  ✗ no access  · region not enabled (not counted)  \
+Z account suspended (not counted)\n\
 detector on but not linked: I invited  C created  R removed  Q resigned  \
-E email verification failed  N not a member  O member of another administrator  ? other";
+E email verification failed  D disabled (not monitored)  N not a member  \
+O member of another administrator  ? other";
+
+/// Where the cells were read, in one sentence (every renderer shows it).
+pub fn sources(a: &Audit) -> String {
+    let s = &a.summary;
+    format!(
+        "read from the administrator: {} cell(s), no role assumed; from inside the member accounts: {} cell(s)",
+        s.from_administrator, s.from_inside
+    )
+}
 
 /// Text for a terminal: control characters (escape sequences from a hostile message) shown
 /// as `?` so they cannot move the cursor or recolour the screen.
@@ -140,6 +156,7 @@ pub fn table(a: &Audit) -> String {
         a.accounts.len(),
         a.regions.len()
     );
+    let _ = writeln!(out, "{}", sources(a));
     let _ = writeln!(out, "\n{}", matrix(a));
     let _ = writeln!(out, "{LEGEND}");
     let regions = a
@@ -242,10 +259,15 @@ fn organization_text(a: &Audit) -> String {
         .iter()
         .any(|r| !r.delegated_admins.is_empty() || r.auto_enable.is_some())
     {
+        let totals = a.organization.iter().any(|r| r.statistics.is_some());
         let mut o = Builder::default();
-        o.push_record(["region", "delegated administrator", "auto-enable"]);
+        let mut head = vec!["region", "delegated administrator", "auto-enable"];
+        if totals {
+            head.push("GuardDuty totals");
+        }
+        o.push_record(head);
         for r in &a.organization {
-            o.push_record([
+            let mut row = vec![
                 r.region.clone(),
                 if r.delegated_admins.is_empty() {
                     "-".into()
@@ -253,7 +275,11 @@ fn organization_text(a: &Audit) -> String {
                     r.delegated_admins.join(", ")
                 },
                 r.auto_enable.clone().unwrap_or_else(|| "-".into()),
-            ]);
+            ];
+            if totals {
+                row.push(r.totals().unwrap_or_else(|| "-".into()));
+            }
+            o.push_record(row);
         }
         let mut o = o.build();
         o.with(Style::psql());
@@ -388,7 +414,7 @@ fn csv_field(s: &str) -> String {
 
 pub fn csv(a: &Audit) -> String {
     let mut out = String::from(
-        "account,region,covered,detector,relationship,other_administrator,frequency,features_enabled,reason,export,export_destination\n",
+        "account,region,covered,detector,relationship,other_administrator,frequency,features_enabled,reason,read_from,export,export_destination\n",
     );
     for c in &a.cells {
         let row = [
@@ -401,6 +427,7 @@ pub fn csv(a: &Audit) -> String {
             c.frequency.clone().unwrap_or_default(),
             features_on(c),
             c.reason.clone().unwrap_or_default(),
+            c.source().to_string(),
         ];
         let [export, destination] = super::export::csv_columns(a, &c.account, &c.region);
         let row: Vec<String> = row.into_iter().chain([export, destination]).collect();
@@ -434,18 +461,25 @@ pub fn markdown(a: &Audit) -> String {
     let _ = writeln!(out, "# GuardDuty audit\n");
     let _ = writeln!(
         out,
-        "- mode: {}\n- administrator: {}\n- generated: {}\n- coverage: **{}** ({} of {} cells), {} gaps\n",
+        "- mode: {}\n- administrator: {}\n- generated: {}\n- coverage: **{}** ({} of {} cells), {} gaps\n- {}\n",
         md(&a.mode),
         md(&a.administrator),
         md(&a.generated_at),
         pct(s.overall),
         s.overall.covered,
         s.overall.counted,
-        s.gaps
+        s.gaps,
+        md(&sources(a))
     );
     let _ = writeln!(out, "## Coverage per region\n\n| region | covered | counted | % | delegated administrator | auto-enable | note |\n|---|---:|---:|---:|---|---|---|");
     for r in &a.organization {
         let c = s.per_region.get(&r.region).copied().unwrap_or_default();
+        let note = match (r.reason.as_deref(), r.totals()) {
+            (Some(why), Some(t)) => format!("{why}; GuardDuty totals: {t}"),
+            (Some(why), None) => why.to_string(),
+            (None, Some(t)) => format!("GuardDuty totals: {t}"),
+            (None, None) => String::new(),
+        };
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} | {} | {} |",
@@ -455,7 +489,7 @@ pub fn markdown(a: &Audit) -> String {
             pct(c),
             md(&r.delegated_admins.join(", ")),
             md(r.auto_enable.as_deref().unwrap_or("")),
-            md(r.reason.as_deref().unwrap_or(""))
+            md(&note)
         );
     }
     let _ = writeln!(

@@ -150,7 +150,7 @@ fn observation() -> Observation {
 fn audit() -> Audit {
     build(
         &desired(),
-        &observation(),
+        observation(),
         vec![],
         "2026-01-01T00:00:00Z".into(),
     )
@@ -212,7 +212,7 @@ fn drift_lost_gained_added_removed() {
     }
     let mut d = desired();
     d.regions = vec!["us-east-1".into(), "eu-west-1".into(), "us-west-2".into()];
-    let now = build(&d, &obs, vec![], "2026-01-02T00:00:00Z".into());
+    let now = build(&d, obs, vec![], "2026-01-02T00:00:00Z".into());
     let drift = drift::compare(&before, &now);
     let ids = |l: &[drift::Change]| {
         l.iter()
@@ -299,7 +299,7 @@ fn a_wide_matrix_of_few_accounts_is_transposed() {
     let regions: Vec<String> = crate::regions::all().map(String::from).collect();
     let mut d = desired();
     d.regions = regions.clone();
-    let a = build(&d, &Observation::default(), vec![], "t".into());
+    let a = build(&d, Observation::default(), vec![], "t".into());
     let table = render::table(&a);
     let lines: Vec<&str> = table.lines().collect();
     // One row per region, one column per account.
@@ -319,7 +319,7 @@ fn a_wide_matrix_of_few_accounts_is_transposed() {
         })
         .collect();
     many.regions = regions;
-    let a = build(&many, &Observation::default(), vec![], "t".into());
+    let a = build(&many, Observation::default(), vec![], "t".into());
     assert!(render::table(&a).lines().any(|l| l.starts_with("account ")));
 }
 
@@ -361,7 +361,7 @@ fn html_matrix_of_50_accounts_by_32_regions_stays_compact() {
         })
         .collect();
     d.regions = regions;
-    let a = build(&d, &Observation::default(), vec![], "t".into());
+    let a = build(&d, Observation::default(), vec![], "t".into());
     let html = render::html(&a);
     let matrix = &html[html.find("<table class=\"matrix\">").unwrap()..];
     let matrix = &matrix[..matrix.find("</table>").unwrap()];
@@ -399,7 +399,7 @@ fn export_is_a_gap_only_when_expected_and_its_fix_depends_on_the_cause() {
         }],
     );
     // Not asked: reported, no gap.
-    let a = build(&desired(), &o, vec![], "t".into());
+    let a = build(&desired(), o.clone(), vec![], "t".into());
     assert_eq!(a.export.len(), 2);
     assert_eq!(a.summary.export_gaps, 0);
     assert!(a.export.iter().all(|e| e.problem.is_some() && !e.gap));
@@ -409,7 +409,7 @@ fn export_is_a_gap_only_when_expected_and_its_fix_depends_on_the_cause() {
         bucket_arn: bucket.into(),
         kms_key_arn: key.into(),
     });
-    let a = build(&d, &o, vec![], "t".into());
+    let a = build(&d, o, vec![], "t".into());
     assert_eq!(a.summary.export_gaps, 2);
     assert_eq!(
         a.outcome(super::FailOn::Gaps, false),
@@ -435,9 +435,16 @@ fn export_is_a_gap_only_when_expected_and_its_fix_depends_on_the_cause() {
         );
     }
     let csv = render::render(&a, Format::Csv);
-    assert!(csv.contains(&format!(
-        "{ADMIN},eu-west-1,true,enabled,administrator,,SIX_HOURS,S3_DATA_EVENTS,,UNABLE_TO_PUBLISH_FIX_DESTINATION_PROPERTY,"
-    )));
+    let admin_eu = csv
+        .lines()
+        .find(|l| l.starts_with(&format!("{ADMIN},eu-west-1,")))
+        .unwrap();
+    assert!(
+        admin_eu.starts_with(&format!(
+            "{ADMIN},eu-west-1,true,enabled,administrator,,SIX_HOURS,S3_DATA_EVENTS,,"
+        )) && admin_eu.contains(",UNABLE_TO_PUBLISH_FIX_DESTINATION_PROPERTY,"),
+        "{admin_eu}"
+    );
     let json: serde_json::Value = serde_json::from_str(&render::render(&a, Format::Json)).unwrap();
     assert_eq!(json["summary"]["export_gaps"], 2);
     assert_eq!(json["export"][1]["status"], "none");
@@ -451,5 +458,84 @@ fn export_is_a_gap_only_when_expected_and_its_fix_depends_on_the_cause() {
     assert_eq!(
         d.lost[0].after,
         "findings export UNABLE_TO_PUBLISH_FIX_DESTINATION_PROPERTY"
+    );
+}
+
+/// Cells the administrator's records answer, with no read from inside the account: an
+/// Enabled member whose features it read, a member in a region it disabled, a suspended
+/// account (in every region, though reported in one); a record that does not answer is not
+/// taken for the cell.
+#[test]
+fn cells_from_the_administrator_alone() {
+    let mut enabled = record("Enabled");
+    enabled.features = Some([("S3_DATA_EVENTS".to_string(), true)].into());
+    assert!(enabled.answers());
+    assert!(record("RegionDisabled").answers() && record("AccountSuspended").answers());
+    for other in [
+        "Enabled", "Disabled", "Invited", "Removed", "Resigned", "Created",
+    ] {
+        assert!(!record(other).answers(), "{other}");
+    }
+    let side = Seen::Read(AdminSide {
+        detector: Some(det(true)),
+        members: [
+            (A.to_string(), enabled),
+            (B.to_string(), record("RegionDisabled")),
+            (C.to_string(), record("AccountSuspended")),
+        ]
+        .into(),
+        ..AdminSide::default()
+    });
+    let mut regions = BTreeMap::new();
+    regions.insert(
+        "us-east-1".to_string(),
+        RegionObservation {
+            admin: side,
+            members: BTreeMap::new(),
+        },
+    );
+    regions.insert(
+        "eu-west-1".to_string(),
+        RegionObservation {
+            admin: Seen::Read(AdminSide {
+                detector: Some(det(true)),
+                ..AdminSide::default()
+            }),
+            members: [(A.to_string(), member(None, None))].into(),
+        },
+    );
+    let mut d = desired();
+    d.regions = vec!["us-east-1".into(), "eu-west-1".into()];
+    let a = build(&d, Observation { regions }, vec![], "t".into());
+    let cell = |acct: &str, r: &str| a.cell(acct, r).unwrap().clone();
+    let ca = cell(A, "us-east-1");
+    assert_eq!((ca.detector, ca.relationship), (D::Enabled, R::Enabled));
+    assert!(ca.covered && ca.from_administrator && ca.features["S3_DATA_EVENTS"]);
+    let cb = cell(B, "us-east-1");
+    assert_eq!(
+        (cb.detector, cb.relationship),
+        (D::RegionNotEnabled, R::RegionDisabled)
+    );
+    assert!(!cb.counts() && cb.from_administrator);
+    for r in ["us-east-1", "eu-west-1"] {
+        let cc = cell(C, r);
+        assert_eq!(
+            (cc.detector, cc.relationship),
+            (D::AccountSuspended, R::AccountSuspended)
+        );
+        assert!(!cc.counts() && !cc.is_gap(), "{cc:?}");
+    }
+    // Read from inside: a member without a detector, not a member.
+    let inside = cell(A, "eu-west-1");
+    assert_eq!(
+        (inside.detector, inside.relationship),
+        (D::Missing, R::NotMember)
+    );
+    assert_eq!(inside.source(), "account");
+    // B in eu-west-1 was not read at all (a stop, say): no record answers for it.
+    assert_eq!(cell(B, "eu-west-1").detector, D::NoAccess);
+    assert_eq!(
+        (a.summary.from_administrator, a.summary.from_inside),
+        (4, 1)
     );
 }

@@ -194,6 +194,11 @@ impl ClientFactory {
     pub fn iam(config: &SdkConfig) -> aws_sdk_iam::Client {
         aws_sdk_iam::Client::new(config)
     }
+
+    /// An Account Management client of `config` (one global endpoint, like IAM).
+    pub fn account_management(config: &SdkConfig) -> aws_sdk_account::Client {
+        aws_sdk_account::Client::new(config)
+    }
 }
 
 /// How long before expiry the cache refreshes assumed-role credentials: a fifth of their

@@ -8,6 +8,7 @@
 //! | [`factory`] | base config (profile, region, endpoint, retries) and per-account configs |
 //! | [`session`] | the caller's identity; acting as an account (own credentials or assumed role) |
 //! | [`organization`] | the organization's accounts, its delegated administrator, its setup |
+//! | [`opt_in`] | the regions each account has enabled (Account Management ListRegions) |
 //! | [`admin`] | the GuardDuty administrator a command reads and acts through |
 //! | [`error`] | SDK errors -> our typed [`AwsError`] with operation, code, message and hint |
 
@@ -18,10 +19,12 @@ pub const ACCOUNTS_PER_CALL: usize = 50;
 pub mod admin;
 pub mod error;
 pub mod factory;
+pub mod opt_in;
 pub mod organization;
 pub mod session;
 
 pub use admin::Administrator;
 pub use error::AwsError;
 pub use factory::{AwsOptions, ClientFactory};
+pub use opt_in::OptIn;
 pub use session::{Caller, Session};

@@ -97,9 +97,13 @@ pub async fn detect_setup(
     administrator: &str,
     regions: &[String],
 ) -> Option<Setup> {
-    if let Ok(Some(_)) = delegated_admin(session).await {
+    // Only the management account may list the delegated administrators; when the caller
+    // may not, the administrator itself says whether it is one (below).
+    let listed = delegated_admin(session).await;
+    if let Ok(Some(_)) = listed {
         return Some(Setup::DelegatedAdministrator);
     }
+    let ask_administrator = listed.is_err() && administrator == session.caller;
     let home = session.factory.home_region();
     let order = std::iter::once(&home).chain(regions.iter().filter(|r| **r != home));
     for region in order {
@@ -109,6 +113,17 @@ pub async fn detect_setup(
         let Ok(Some(detector)) = super::admin::detector(&gd).await else {
             continue;
         };
+        // DescribeOrganizationConfiguration answers the delegated administrator only.
+        if ask_administrator
+            && gd
+                .describe_organization_configuration()
+                .detector_id(&detector)
+                .send()
+                .await
+                .is_ok()
+        {
+            return Some(Setup::DelegatedAdministrator);
+        }
         let members = gd
             .list_members()
             .detector_id(detector)

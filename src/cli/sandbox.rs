@@ -42,4 +42,8 @@ pub struct ServeArgs {
     /// stops it.
     #[arg(long)]
     pub detach: bool,
+    /// When the sandbox stops, write how many calls it answered, per `service:Operation` and
+    /// per HTTP status, to FILE (JSON): what benchmarks count against.
+    #[arg(long, value_name = "FILE")]
+    pub calls: Option<PathBuf>,
 }

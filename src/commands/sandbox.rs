@@ -89,11 +89,36 @@ pub async fn serve(ctx: &Ctx, args: &ServeArgs) -> anyhow::Result<Outcome> {
         None => ctx.printer.data(&format!("{env}{banner}"))?,
     }
     terminate.or_stop(&ctx.stop).await;
+    if let Some(path) = &args.calls {
+        ctx.printer
+            .write(Some(path), &calls_summary(&sandbox.calls().snapshot()))?;
+    }
     sandbox.shutdown().await;
     if let Some(path) = &args.env_file {
         remove_env_file(ctx, path, pid);
     }
     Ok(Outcome::Success)
+}
+
+/// The calls answered, counted per `service:Operation` and per status, as JSON.
+fn calls_summary(calls: &[crate::sandbox::calls::CallRecord]) -> String {
+    use std::collections::BTreeMap;
+    let mut by_operation: BTreeMap<String, usize> = BTreeMap::new();
+    let mut by_status: BTreeMap<u16, usize> = BTreeMap::new();
+    for c in calls {
+        *by_operation
+            .entry(format!("{}:{}", c.service, c.operation))
+            .or_default() += 1;
+        *by_status.entry(c.status).or_default() += 1;
+    }
+    let mut out = serde_json::to_string_pretty(&serde_json::json!({
+        "total": calls.len(),
+        "by_operation": by_operation,
+        "by_status": by_status,
+    }))
+    .expect("counts serialize");
+    out.push('\n');
+    out
 }
 
 /// The variable of the environment that names the sandbox's process.
@@ -139,6 +164,9 @@ async fn detach(ctx: &Ctx, args: &ServeArgs) -> anyhow::Result<Outcome> {
     }
     if let Some(path) = &args.env_file {
         cmd.arg("--env-file").arg(path);
+    }
+    if let Some(path) = &args.calls {
+        cmd.arg("--calls").arg(path);
     }
     if ctx.global.quiet {
         cmd.arg("--quiet");

@@ -533,6 +533,40 @@ fn organizations_mode_fresh_and_converged() {
 }
 
 #[test]
+fn organizations_mode_leaves_members_createmembers_cannot_change() {
+    let d = desired(Mode::Organizations, 4);
+    let ms: Vec<MemberAccount> = (1..=4).map(member).collect();
+    let mut admin = admin_with(&[
+        (&ms[0], "Disabled"),
+        (&ms[1], "RegionDisabled"),
+        (&ms[2], "AccountSuspended"),
+    ]);
+    admin.delegated = vec![(ADMIN.into(), "ENABLED".into())];
+    admin.org_config = Some(OrgConfigState {
+        auto_enable: "NEW".into(),
+        features: BTreeMap::new(),
+    });
+    let p = plan_rollout(&d, &obs(Seen::Read(admin), vec![]));
+    // Only the account that is no member at all is created.
+    let created: Vec<&str> = p
+        .steps
+        .iter()
+        .filter(|s| matches!(s.action, Action::CreateMembers { .. }))
+        .flat_map(|s| s.action.batch())
+        .collect();
+    assert_eq!(created, vec![ms[3].id.as_str()]);
+    let notices: Vec<&str> = p.notices.iter().map(|n| n.kind()).collect();
+    assert!(notices.contains(&"region not enabled"), "{notices:?}");
+    assert!(
+        p.notices.iter().any(|n| matches!(
+            n,
+            Notice::SuspendedAccount { account } if *account == ms[2].id
+        )),
+        "{notices:?}"
+    );
+}
+
+#[test]
 fn offboard_disassociates_then_deletes() {
     let mut d = desired(Mode::Invitation, 3);
     let ms: Vec<MemberAccount> = (1..=3).map(member).collect();

@@ -1,5 +1,5 @@
 //! The IAM actions of the services gdorg's policies name (guardduty, organizations, sts, iam,
-//! and s3 / kms for the findings-export resource policies): the
+//! account, and s3 / kms for the findings-export resource policies): the
 //! static list `validate` checks action names against, and the mapping from SDK method names
 //! (`list_detectors`) to actions (`guardduty:ListDetectors`).
 //!
@@ -56,6 +56,11 @@ pub const SERVICES: &[Service] = &[
     Service {
         prefix: "kms",
         operations: &["GenerateDataKey"],
+        permission_only: &[],
+    },
+    Service {
+        prefix: "account",
+        operations: ACCOUNT_OPERATIONS,
         permission_only: &[],
     },
 ];
@@ -326,6 +331,28 @@ const ORGANIZATIONS_OPERATIONS: &[&str] = &[
 ];
 
 /// `sts`: every operation of aws-sdk-sts (each is an IAM action of the same name).
+/// The Account Management API (aws-sdk-account).
+const ACCOUNT_OPERATIONS: &[&str] = &[
+    "AcceptPrimaryEmailUpdate",
+    "DeleteAlternateContact",
+    "DisableRegion",
+    "EnableRegion",
+    "GetAccountInformation",
+    "GetAlternateContact",
+    "GetContactInformation",
+    "GetGovCloudAccountInformation",
+    "GetPrimaryEmail",
+    "GetPrimaryEmailUpdateStatus",
+    "GetRegionOptStatus",
+    "ListRegions",
+    "PutAccountName",
+    "PutAlternateContact",
+    "PutContactInformation",
+    "SendPhoneNumberVerification",
+    "StartPrimaryEmailUpdate",
+    "VerifyPhoneNumber",
+];
+
 const STS_OPERATIONS: &[&str] = &[
     "AssumeRole",
     "AssumeRoleWithSAML",

@@ -7,7 +7,7 @@
 //!
 //! | module | owns |
 //! | --- | --- |
-//! | [`actions`] | the IAM actions of guardduty, organizations, sts, iam; SDK method -> action |
+//! | [`actions`] | the IAM actions of guardduty, organizations, sts, iam, account; SDK method -> action |
 //! | [`render`] | `${variable}` substitution, value checks, optional conditions |
 //! | [`validate`] | policy grammar, action names, wildcard rules: errors and warnings |
 //! | [`document`] | decoding IAM's URL-encoded documents and comparing documents semantically |

@@ -392,7 +392,7 @@ fn action_list(c: &mut Checker, name: &str, v: &Value, allow: bool) {
         };
         let Some(svc) = actions::service(prefix) else {
             c.error(format!(
-                "{name} `{a}`: service `{prefix}` is not one gdorg uses (guardduty, organizations, sts, iam, s3, kms)"
+                "{name} `{a}`: service `{prefix}` is not one gdorg uses (guardduty, organizations, sts, iam, account, s3, kms)"
             ));
             continue;
         };

@@ -58,6 +58,8 @@ impl Coverage {
                     "monitored".into()
                 } else if c.detector == DetectorStatus::RegionNotEnabled {
                     "region not enabled (not counted)".into()
+                } else if c.detector == DetectorStatus::AccountSuspended {
+                    "account suspended (not counted)".into()
                 } else {
                     let why = c.problem().unwrap_or_else(|| "not monitored".into());
                     match &c.reason {

@@ -1,6 +1,6 @@
 //! `gdorg sandbox`: a local AWS organization that speaks the real wire protocols of STS,
-//! Organizations, IAM and GuardDuty, so the official SDKs, the AWS CLI and boto3 work against
-//! it unchanged with an endpoint URL.
+//! Organizations, IAM, GuardDuty and Account Management (ListRegions), so the official SDKs,
+//! the AWS CLI and boto3 work against it unchanged with an endpoint URL.
 //!
 //! It is our stand-in for AWS, not a mock shaped to our client: it shares no code with the
 //! client side and follows the documented behaviour (error codes, pagination, the rules of
@@ -19,8 +19,9 @@
 //! | [`org_file`] | the TOML org file that seeds the world |
 //! | [`faults`] | latency, throttling and server-error injection |
 //! | [`calls`] | the log of answered calls |
-//! | [`sts`], [`organizations`], [`iam`], [`guardduty`] | one module per service |
+//! | [`sts`], [`organizations`], [`iam`], [`guardduty`], [`account`] | one module per service |
 
+pub mod account;
 pub mod auth;
 pub mod authz;
 pub mod calls;

@@ -118,8 +118,8 @@ fn default_true() -> bool {
     true
 }
 
-/// One account of the org file.
-#[derive(Debug, Clone, Deserialize)]
+/// One account of the org file (`..AccountSpec::default()` fills the rest in code).
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AccountSpec {
     pub id: String,
@@ -139,6 +139,18 @@ pub struct AccountSpec {
     /// Regions calls in which fail as in a region the account has not enabled.
     #[serde(default)]
     pub disabled_regions: Vec<String>,
+    /// Opt-in regions the account enabled, was set up in (detectors, memberships), then
+    /// disabled again: the GuardDuty state stays, calls there are refused, ListRegions says
+    /// DISABLED and its administrator lists it as `RegionDisabled`.
+    #[serde(default)]
+    pub opted_out_regions: Vec<String>,
+    /// Opt-in regions the account is disabling (ListRegions: DISABLING), set up like
+    /// `opted_out_regions`.
+    #[serde(default)]
+    pub disabling_regions: Vec<String>,
+    /// Opt-in regions the account is enabling (ListRegions: ENABLING), not usable yet.
+    #[serde(default)]
+    pub enabling_regions: Vec<String>,
 }
 
 /// A delegated administrator registered in Organizations.
@@ -191,7 +203,8 @@ pub struct MembershipSpec {
     /// Default: every region both accounts have enabled.
     #[serde(default)]
     pub regions: Option<Vec<String>>,
-    /// Enabled | Invited | Created | Removed | Resigned | EmailVerificationFailed.
+    /// Enabled | Disabled (the administrator stopped monitoring it) | Invited | Created |
+    /// Removed | Resigned | EmailVerificationFailed.
     pub status: String,
 }
 
@@ -220,6 +233,7 @@ fn default_destination_status() -> String {
 /// Relationships a seeded membership may have.
 pub const RELATIONSHIPS: &[&str] = &[
     "Enabled",
+    "Disabled",
     "Invited",
     "Created",
     "Removed",
@@ -256,6 +270,9 @@ fn default_management() -> AccountSpec {
         execution_role: Some(false),
         opt_in_regions: vec![],
         disabled_regions: vec![],
+        opted_out_regions: vec![],
+        disabling_regions: vec![],
+        enabling_regions: vec![],
     }
 }
 
@@ -362,6 +379,9 @@ pub fn build_world(spec: &OrgSpec) -> Result<World, String> {
             execution_role: None,
             opt_in_regions: spec.opt_in_regions.clone(),
             disabled_regions: vec![],
+            opted_out_regions: vec![],
+            disabling_regions: vec![],
+            enabling_regions: vec![],
         };
         world.add_account(account_from(&a, &management_id, false)?);
         give_role_ids(&mut world, &a.id);
@@ -385,7 +405,27 @@ pub fn build_world(spec: &OrgSpec) -> Result<World, String> {
     for d in &spec.destinations {
         seed_destinations(&mut world, d)?;
     }
+    for a in spec.accounts.iter().chain([&spec.management]) {
+        leave_regions(&mut world, a);
+    }
     Ok(world)
+}
+
+/// Once the account's state is seeded: the regions it has since disabled or is disabling
+/// stop being enabled, and those it is enabling are on their way.
+fn leave_regions(world: &mut World, spec: &AccountSpec) {
+    let Some(account) = world.accounts.get_mut(&spec.id) else {
+        return;
+    };
+    for r in spec.opted_out_regions.iter().chain(&spec.disabling_regions) {
+        account.opted_in.remove(r);
+    }
+    for r in &spec.disabling_regions {
+        account.transitioning.insert(r.clone(), "DISABLING".into());
+    }
+    for r in &spec.enabling_regions {
+        account.transitioning.insert(r.clone(), "ENABLING".into());
+    }
 }
 
 /// `[iam] member_user_policies` and `[iam.user_policies]`: what each `sandbox-admin` has.
@@ -449,10 +489,29 @@ fn account_from(a: &AccountSpec, management: &str, is_management: bool) -> Resul
     if a.id.len() != 12 || !a.id.bytes().all(|b| b.is_ascii_digit()) {
         return Err(format!("account id {:?} is not 12 digits", a.id));
     }
-    check_opt_in(
-        &format!("account {}: opt_in_regions", a.id),
-        &a.opt_in_regions,
-    )?;
+    for (what, list) in [
+        ("opt_in_regions", &a.opt_in_regions),
+        ("opted_out_regions", &a.opted_out_regions),
+        ("disabling_regions", &a.disabling_regions),
+        ("enabling_regions", &a.enabling_regions),
+    ] {
+        check_opt_in(&format!("account {}: {what}", a.id), list)?;
+    }
+    let mut claimed = BTreeSet::new();
+    for r in a
+        .opt_in_regions
+        .iter()
+        .chain(&a.opted_out_regions)
+        .chain(&a.disabling_regions)
+        .chain(&a.enabling_regions)
+    {
+        if !claimed.insert(r) {
+            return Err(format!(
+                "account {}: region {r} is given two opt-in states",
+                a.id
+            ));
+        }
+    }
     for r in &a.disabled_regions {
         if super::regions::lookup(r).is_none() {
             return Err(format!(
@@ -509,8 +568,16 @@ fn account_from(a: &AccountSpec, management: &str, is_management: bool) -> Resul
             AccountStatus::Active
         },
         joined: now,
-        opted_in: a.opt_in_regions.iter().cloned().collect(),
+        // Regions left later count as enabled while the file's state is seeded.
+        opted_in: a
+            .opt_in_regions
+            .iter()
+            .chain(&a.opted_out_regions)
+            .chain(&a.disabling_regions)
+            .cloned()
+            .collect(),
         disabled: a.disabled_regions.iter().cloned().collect(),
+        transitioning: BTreeMap::new(),
         iam,
     })
 }
@@ -782,9 +849,10 @@ fn seed_memberships(world: &mut World, spec: &MembershipSpec) -> Result<(), Stri
                     "{what}: the administrator has no detector in {region}; add it to [[detectors]]"
                 ));
             }
-            if status == "Enabled" && world.detector(member, &region).is_none() {
+            let associated = status == "Enabled" || status == "Disabled";
+            if associated && world.detector(member, &region).is_none() {
                 return Err(format!(
-                    "{what}: Enabled member {member} has no detector in {region}; add it to [[detectors]]"
+                    "{what}: {status} member {member} has no detector in {region}; add it to [[detectors]]"
                 ));
             }
             if world
@@ -808,7 +876,7 @@ fn seed_memberships(world: &mut World, spec: &MembershipSpec) -> Result<(), Stri
                 },
             );
             match status {
-                "Enabled" => {
+                "Enabled" | "Disabled" => {
                     if let Some(other) = member_cell.administrator.as_ref() {
                         return Err(format!(
                             "{what}: {member} is already an Enabled member of {} in {region}; an account has at most one administrator",

@@ -75,10 +75,10 @@ pub fn lookup(name: &str) -> Option<&'static Region> {
     REGIONS.iter().find(|r| r.name == name)
 }
 
-/// Services with one global endpoint (IAM, Organizations): their state is not per region and
+/// Services with one global endpoint (IAM, Organizations, Account Management): their state is not per region and
 /// an account's region settings do not apply to them. Every other service the sandbox speaks
 /// (GuardDuty, STS) has an endpoint per region.
-const GLOBAL_SERVICES: &[&str] = &["iam", "organizations"];
+const GLOBAL_SERVICES: &[&str] = &["iam", "organizations", "account"];
 
 /// Whether `service` (a SigV4 signing name) answers per region.
 pub fn is_regional(service: &str) -> bool {

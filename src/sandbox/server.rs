@@ -3,7 +3,8 @@
 //!
 //! How the four services share one port (as on the wire, no guessing): Organizations requests
 //! carry `X-Amz-Target: AWSOrganizationsV20161128.<Op>`; STS and IAM are form posts to `/` with
-//! `Action` and `Version`; everything else is a GuardDuty REST route.
+//! `Action` and `Version`; a REST request signed for `account` is the Account Management API;
+//! everything else is a GuardDuty REST route.
 
 use std::sync::Arc;
 
@@ -18,7 +19,7 @@ use super::error::{server_fault, throttled, ApiError, Protocol, IAM_XMLNS, STS_X
 use super::faults::Verdict;
 use super::query::Form;
 use super::sigv4::Received;
-use super::{authz, guardduty, iam, organizations, sts, xml, Shared};
+use super::{account, authz, guardduty, iam, organizations, sts, xml, Shared};
 
 const ORGANIZATIONS_TARGET_PREFIX: &str = "AWSOrganizationsV20161128.";
 const STS_VERSION: &str = "2011-06-15";
@@ -44,6 +45,10 @@ enum Incoming {
         op: &'static str,
         form: Form,
     },
+    Account {
+        op: &'static str,
+        body: Result<serde_json::Value, ApiError>,
+    },
 }
 
 impl Incoming {
@@ -53,6 +58,7 @@ impl Incoming {
             Incoming::Organizations { .. } => "organizations",
             Incoming::Sts { .. } => "sts",
             Incoming::Iam { .. } => "iam",
+            Incoming::Account { .. } => account::SIGNING_NAME,
         }
     }
 
@@ -61,13 +67,14 @@ impl Incoming {
             Incoming::GuardDuty { route, .. } => route.op,
             Incoming::Organizations { op, .. }
             | Incoming::Sts { op, .. }
-            | Incoming::Iam { op, .. } => op,
+            | Incoming::Iam { op, .. }
+            | Incoming::Account { op, .. } => op,
         }
     }
 
     fn protocol(&self) -> Protocol {
         match self {
-            Incoming::GuardDuty { .. } => Protocol::RestJson,
+            Incoming::GuardDuty { .. } | Incoming::Account { .. } => Protocol::RestJson,
             Incoming::Organizations { .. } => Protocol::AwsJson,
             Incoming::Sts { .. } => Protocol::Query { xmlns: STS_XMLNS },
             Incoming::Iam { .. } => Protocol::Query { xmlns: IAM_XMLNS },
@@ -136,7 +143,12 @@ pub(super) async fn handle(
         }
         Verdict::Fail(latency) => {
             sleep(latency).await;
-            Err(server_fault(protocol))
+            // Account Management's server fault has its own shape name.
+            Err(if service == account::SIGNING_NAME {
+                ApiError::new(500, "InternalServerException", "Internal service error.")
+            } else {
+                server_fault(protocol)
+            })
         }
     };
 
@@ -203,6 +215,12 @@ fn dispatch(
             let request = authz::iam_request(world, caller, op, &|k| form.get(k).map(String::from));
             authz::authorize(world, caller, protocol, &[request])?;
             iam::handle(world, caller, op, &form).map(Reply::Xml)
+        }
+        Incoming::Account { op, body } => {
+            let body = body?;
+            let request = account::policy_request(world, caller, op, &body);
+            authz::authorize(world, caller, protocol, &[request])?;
+            account::handle(world, caller, op, &body).map(Reply::Json)
         }
     }
 }
@@ -281,6 +299,22 @@ fn classify(
         };
     }
     let protocol = Protocol::RestJson;
+    if signing_service(headers) == Some(account::SIGNING_NAME) {
+        let op = account::route(method.as_str(), uri.path()).ok_or_else(|| {
+            (
+                protocol,
+                ApiError::new(
+                    404,
+                    "UnknownOperationException",
+                    format!("No operation at {method} {}", uri.path()),
+                ),
+            )
+        })?;
+        return Ok(Incoming::Account {
+            op,
+            body: parse_json(body),
+        });
+    }
     let route = guardduty::Route::parse(method, uri.path()).ok_or_else(|| {
         (
             protocol,
@@ -297,6 +331,14 @@ fn classify(
         .unwrap_or_default();
     let body = parse_json(body);
     Ok(Incoming::GuardDuty { route, query, body })
+}
+
+/// The service named in the SigV4 credential scope (`Credential=key/date/region/SERVICE/...`):
+/// two REST services share paths' shape, and this is what tells them apart on the wire.
+fn signing_service(headers: &HeaderMap) -> Option<&str> {
+    let auth = headers.get("authorization")?.to_str().ok()?;
+    let scope = auth.split("Credential=").nth(1)?;
+    scope.split(['/', ',']).nth(3)
 }
 
 fn invalid_action(action: &str) -> ApiError {

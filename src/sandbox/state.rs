@@ -47,18 +47,35 @@ pub struct Account {
     pub opted_in: BTreeSet<String>,
     /// Default regions this account has been made to refuse (a test lever for "disabled region").
     pub disabled: BTreeSet<String>,
+    /// Opt-in regions on their way in or out (region -> ENABLING | DISABLING). Neither is
+    /// usable yet (or any more): AWS distributes or removes the account's IAM access first.
+    pub transitioning: BTreeMap<String, String>,
     pub iam: Iam,
 }
 
 impl Account {
     /// Whether calls in `region` are served for this account.
     pub fn region_enabled(&self, region: &str) -> bool {
-        if self.disabled.contains(region) {
+        if self.disabled.contains(region) || self.transitioning.contains_key(region) {
             return false;
         }
         match super::regions::lookup(region) {
             Some(info) if info.opt_in => self.opted_in.contains(region),
             _ => true,
+        }
+    }
+
+    /// The opt-in status the Account Management API reports for `region` (ListRegions):
+    /// ENABLED_BY_DEFAULT, ENABLED, ENABLING, DISABLING or DISABLED.
+    pub fn region_opt_status(&self, region: &str) -> &str {
+        if let Some(t) = self.transitioning.get(region) {
+            return t;
+        }
+        let opt_in = super::regions::lookup(region).is_some_and(|r| r.opt_in);
+        match (opt_in, self.region_enabled(region)) {
+            (false, true) => "ENABLED_BY_DEFAULT",
+            (true, true) => "ENABLED",
+            (_, false) => "DISABLED",
         }
     }
 

@@ -169,7 +169,8 @@ async fn mixed_org_every_status_read_only() {
         ("300000000001", W1, D::Enabled, R::Enabled),
         // Opted in to af-south-1 where the administrator has not: read anyway, no detector.
         ("300000000001", AF, D::Missing, R::NotMember),
-        ("300000000002", E1, D::Suspended, R::Enabled),
+        // Its own detector is suspended: GuardDuty reports the member as Disabled.
+        ("300000000002", E1, D::Suspended, R::Disabled),
         ("300000000002", W1, D::Missing, R::NotMember),
         ("300000000002", AF, D::RegionNotEnabled, R::Unknown),
         ("300000000003", E1, D::Enabled, R::Invited),
@@ -196,10 +197,17 @@ async fn mixed_org_every_status_read_only() {
         c8.reason.as_deref().unwrap().contains("AssumeRole"),
         "{c8:?}"
     );
+    // An Enabled member is read from the administrator (its member list and GetMemberDetectors):
+    // the features are known, the publishing frequency (the member's own setting) is not.
     let c1 = a.cell("300000000001", E1).unwrap();
-    assert_eq!(c1.frequency.as_deref(), Some("FIFTEEN_MINUTES"));
+    assert!(c1.from_administrator, "{c1:?}");
+    assert_eq!(c1.frequency, None);
     assert_eq!(c1.features.get("S3_DATA_EVENTS"), Some(&true));
     assert!(c1.covered);
+    // A member that is not an Enabled one is read from inside, with its frequency.
+    let c3 = a.cell("300000000003", E1).unwrap();
+    assert!(!c3.from_administrator);
+    assert_eq!(c3.frequency.as_deref(), Some("FIFTEEN_MINUTES"));
 
     // The suspended account is left out, not a gap.
     assert_eq!(a.skipped.len(), 1);

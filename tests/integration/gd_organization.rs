@@ -27,6 +27,7 @@ fn extra(id: &str, suspended: bool, disabled_regions: &[&str]) -> AccountSpec {
         execution_role: None,
         opt_in_regions: vec![],
         disabled_regions: disabled_regions.iter().map(|r| r.to_string()).collect(),
+        ..AccountSpec::default()
     }
 }
 

@@ -4,6 +4,7 @@
 
 mod support;
 
+mod admin_first; // the audit reads from the administrator first: no role for a converged organization, every member status, ListRegions, GetOrganizationStatistics
 mod audit; // gdorg audit: every status, coverage, fixes, drift, read-only, formats, exit codes
 mod cli_habits; // completions, man pages, gdorg.toml and its precedence (flag > env > config > built-in)
 mod coverage; // gdorg coverage: unhealthy agents and their issue, filters, formats, a failing region

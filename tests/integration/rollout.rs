@@ -182,6 +182,7 @@ fn mixed_spec() -> OrgSpec {
         execution_role: None,
         opt_in_regions: vec![],
         disabled_regions: vec![],
+        ..AccountSpec::default()
     };
     let mut spec = OrgSpec::generated(0);
     spec.accounts = vec![
@@ -628,6 +629,7 @@ async fn suspended_accounts_are_skipped_and_reported() {
         execution_role: None,
         opt_in_regions: vec![],
         disabled_regions: vec![],
+        ..AccountSpec::default()
     }];
     let env = Env::with_spec(spec).await;
     let s = session(&env, 3).await;
@@ -665,6 +667,7 @@ async fn the_gdorg_binary_plans_rolls_out_and_exits_by_outcome() {
         execution_role: Some(false),
         opt_in_regions: vec![],
         disabled_regions: vec![],
+        ..AccountSpec::default()
     }];
     let env = Env::with_spec(spec).await;
     let keys = env.sandbox.keys_of(&env.management).unwrap();

@@ -19,8 +19,19 @@ fn gdorg() -> Command {
 #[tokio::test]
 async fn serve_prints_an_environment_that_reaches_it() {
     let started = Instant::now();
+    let dir = tempfile::tempdir().unwrap();
+    let calls = dir.path().join("calls.json");
     let mut child = gdorg()
-        .args(["sandbox", "serve", "--port", "0", "--accounts", "1000"])
+        .args([
+            "sandbox",
+            "serve",
+            "--port",
+            "0",
+            "--accounts",
+            "1000",
+            "--calls",
+        ])
+        .arg(&calls)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -96,6 +107,14 @@ async fn serve_prints_an_environment_that_reaches_it() {
         assert!(Instant::now() < deadline, "still running after SIGTERM");
         std::thread::sleep(Duration::from_millis(50));
     }
+    // And it wrote what it answered, per operation and status.
+    let counts: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&calls).unwrap()).unwrap();
+    let pages = 1001_u64.div_ceil(20);
+    assert_eq!(counts["by_operation"]["organizations:ListAccounts"], pages);
+    assert_eq!(counts["by_operation"]["sts:AssumeRole"], 1);
+    assert_eq!(counts["total"], pages + 1);
+    assert_eq!(counts["by_status"]["200"], pages + 1);
 }
 
 #[test]

@@ -421,7 +421,28 @@ fn feature_status(d: &Detector, name: &str) -> String {
 
 /// GetDetector's answer for `d` of `account`.
 pub fn detector_json(d: &Detector, account: &str) -> Value {
-    let features: Vec<Value> = FEATURES
+    let tags: Map<String, Value> = d
+        .tags
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::from(v.clone())))
+        .collect();
+    let mut out = json!({
+        "createdAt": iso(&d.created),
+        "updatedAt": iso(&d.updated),
+        "findingPublishingFrequency": d.finding_publishing_frequency,
+        "serviceRole": service_role(account),
+        "status": if d.enabled { "ENABLED" } else { "DISABLED" },
+    });
+    // Assigned rather than written into `json!`, which would copy each value once more.
+    out["dataSources"] = data_sources_json(d, account);
+    out["features"] = features_json(d);
+    out["tags"] = Value::Object(tags);
+    out
+}
+
+/// The detector's features, as GetDetector and GetMemberDetectors list them.
+pub fn features_json(d: &Detector) -> Value {
+    FEATURES
         .iter()
         .filter_map(|(name, _)| d.features.get(*name).map(|f| (name, f)))
         .map(|(name, f)| {
@@ -435,39 +456,38 @@ pub fn detector_json(d: &Detector, account: &str) -> Value {
             }
             v
         })
-        .collect();
+        .collect()
+}
+
+/// The detector's deprecated `dataSources` view of its features.
+pub fn data_sources_json(d: &Detector, account: &str) -> Value {
     let status = |s: String| json!({"status": s});
     let ebs = feature_status(d, "EBS_MALWARE_PROTECTION");
     let mut ebs_result = json!({"status": ebs});
     if ebs == "DISABLED" {
         ebs_result["reason"] = "Feature is not enabled".into();
     }
-    let data_sources = json!({
-        "cloudTrail": status(feature_status(d, "CLOUD_TRAIL")),
-        "dnsLogs": status(feature_status(d, "DNS_LOGS")),
-        "flowLogs": status(feature_status(d, "FLOW_LOGS")),
-        "s3Logs": status(feature_status(d, "S3_DATA_EVENTS")),
-        "kubernetes": {"auditLogs": status(feature_status(d, "EKS_AUDIT_LOGS"))},
-        "malwareProtection": {
-            "scanEc2InstanceWithFindings": {"ebsVolumes": ebs_result},
-            "serviceRole": format!("arn:aws:iam::{account}:role/aws-service-role/malware-protection.guardduty.amazonaws.com/AWSServiceRoleForAmazonGuardDutyMalwareProtection"),
-        },
+    let mut malware = json!({
+        "serviceRole": format!("arn:aws:iam::{account}:role/aws-service-role/malware-protection.guardduty.amazonaws.com/AWSServiceRoleForAmazonGuardDutyMalwareProtection"),
     });
-    let tags: Map<String, Value> = d
-        .tags
-        .iter()
-        .map(|(k, v)| (k.clone(), Value::from(v.clone())))
-        .collect();
-    json!({
-        "createdAt": iso(&d.created),
-        "updatedAt": iso(&d.updated),
-        "findingPublishingFrequency": d.finding_publishing_frequency,
-        "serviceRole": service_role(account),
-        "status": if d.enabled { "ENABLED" } else { "DISABLED" },
-        "dataSources": data_sources,
-        "features": features,
-        "tags": tags,
-    })
+    malware["scanEc2InstanceWithFindings"] = json!({});
+    malware["scanEc2InstanceWithFindings"]["ebsVolumes"] = ebs_result;
+    let mut out = serde_json::Map::new();
+    out.insert(
+        "cloudTrail".into(),
+        status(feature_status(d, "CLOUD_TRAIL")),
+    );
+    out.insert("dnsLogs".into(), status(feature_status(d, "DNS_LOGS")));
+    out.insert("flowLogs".into(), status(feature_status(d, "FLOW_LOGS")));
+    out.insert("s3Logs".into(), status(feature_status(d, "S3_DATA_EVENTS")));
+    let mut kubernetes = serde_json::Map::new();
+    kubernetes.insert(
+        "auditLogs".into(),
+        status(feature_status(d, "EKS_AUDIT_LOGS")),
+    );
+    out.insert("kubernetes".into(), Value::Object(kubernetes));
+    out.insert("malwareProtection".into(), malware);
+    Value::Object(out)
 }
 
 fn update(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, ApiError> {

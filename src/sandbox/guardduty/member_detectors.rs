@@ -13,7 +13,7 @@ use crate::sandbox::auth::Caller;
 use crate::sandbox::error::ApiError;
 use crate::sandbox::state::World;
 
-use super::detectors::{apply_features, detector_json, requested_features};
+use super::detectors::{apply_features, data_sources_json, features_json, requested_features};
 use super::members::{member_of, ASSOCIATED, NOT_ASSOCIATED, NOT_MEMBER};
 use super::{account_ids, require_owned, unprocessed, Request};
 
@@ -69,12 +69,13 @@ fn get(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, ApiEr
         let d = world
             .detector(&account, &caller.region)
             .expect("refusal checks the detector");
-        let view = detector_json(d, &account);
-        configs.push(json!({
-            "accountId": account,
-            "dataSources": view["dataSources"],
-            "features": view["features"],
-        }));
+        // The two parts of the detector's view a member's configuration has, built straight
+        // into it (a batch of 50 is built per call).
+        let mut config = serde_json::Map::new();
+        config.insert("dataSources".into(), data_sources_json(d, &account));
+        config.insert("features".into(), features_json(d));
+        config.insert("accountId".into(), Value::String(account));
+        configs.push(Value::Object(config));
     }
     // The model names the list memberDataSourceConfigurations; on the wire it is `members`.
     Ok(json!({"members": configs, "unprocessedAccounts": out}))

@@ -3,9 +3,12 @@
 //!
 //! Relationship lifecycle (administrator side): `Created` -> InviteMembers -> `Invited` (or
 //! `EmailVerificationFailed` when the email is not the account's) -> the member accepts ->
-//! `Enabled`; Stop/StartMonitoringMembers toggle `Disabled`/`Enabled`; DisassociateMembers ->
+//! `Enabled`; Stop/StartMonitoringMembers toggle `Disabled`/`Enabled` (and a member that
+//! suspends its own detector reads `Disabled`); DisassociateMembers ->
 //! `Removed`; the member leaving on its own (disassociating, declining, deleting its detector)
-//! -> `Resigned`. `Removed`, `Resigned` and `EmailVerificationFailed` members can be invited again.
+//! -> `Resigned`. The member's account decides two more: `AccountSuspended` (suspended in
+//! Organizations) and `RegionDisabled` (the region is not enabled in it). `Removed`,
+//! `Resigned` and `EmailVerificationFailed` members can be invited again.
 //! The organization's delegated administrator skips invitations: CreateMembers of an
 //! organization account makes it `Enabled` at once, with a detector if it had none.
 
@@ -75,6 +78,27 @@ pub fn member_of<'w>(
         .and_then(|c| c.members.get(account))
 }
 
+/// The relationship GuardDuty reports for `m` in `region`: the recorded one, unless the
+/// member's account or its detector says otherwise. An account suspended in Organizations
+/// reads `AccountSuspended`; a member that has not enabled (or has disabled) the region reads
+/// `RegionDisabled`; an associated member whose own detector is suspended reads `Disabled`,
+/// as a member the administrator stopped monitoring does.
+pub fn reported_status<'w>(world: &'w World, region: &str, m: &'w Member) -> &'w str {
+    match world.accounts.get(&m.account_id) {
+        Some(a) if a.status == AccountStatus::Suspended => return "AccountSuspended",
+        Some(a) if !a.region_enabled(region) => return "RegionDisabled",
+        _ => {}
+    }
+    let suspended = world
+        .detector(&m.account_id, region)
+        .is_some_and(|d| !d.enabled);
+    if m.relationship == "Enabled" && suspended {
+        "Disabled"
+    } else {
+        &m.relationship
+    }
+}
+
 /// A `Member` as GuardDuty returns it, seen by `admin` in `region`.
 pub fn member_json(world: &World, admin: &str, region: &str, m: &Member) -> Value {
     let mut v = json!({
@@ -82,7 +106,7 @@ pub fn member_json(world: &World, admin: &str, region: &str, m: &Member) -> Valu
         "masterId": admin,
         "administratorId": admin,
         "email": m.email,
-        "relationshipStatus": m.relationship,
+        "relationshipStatus": reported_status(world, region, m),
         "updatedAt": iso(&m.updated),
     });
     if let Some(d) = world.detector(&m.account_id, region) {

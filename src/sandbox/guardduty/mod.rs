@@ -104,6 +104,9 @@ impl Route {
                 ("POST", ["admin", "enable"]) => ("EnableOrganizationAdminAccount", None, None),
                 ("POST", ["admin", "disable"]) => ("DisableOrganizationAdminAccount", None, None),
                 ("GET", ["admin"]) => ("ListOrganizationAdminAccounts", None, None),
+                ("GET", ["organization", "statistics"]) => {
+                    ("GetOrganizationStatistics", None, None)
+                }
                 ("GET", ["detector", d, "admin"]) => {
                     ("DescribeOrganizationConfiguration", Some(d), None)
                 }
@@ -262,7 +265,8 @@ fn dispatch(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, 
         | "DisableOrganizationAdminAccount"
         | "ListOrganizationAdminAccounts"
         | "DescribeOrganizationConfiguration"
-        | "UpdateOrganizationConfiguration" => organization::handle(world, caller, req),
+        | "UpdateOrganizationConfiguration"
+        | "GetOrganizationStatistics" => organization::handle(world, caller, req),
         "CreateSampleFindings"
         | "ListFindings"
         | "GetFindings"

@@ -1,6 +1,6 @@
 //! GuardDuty with AWS Organizations: Enable/DisableOrganizationAdminAccount and
 //! ListOrganizationAdminAccounts (management account only), Describe/Update
-//! OrganizationConfiguration (the delegated administrator only).
+//! OrganizationConfiguration and GetOrganizationStatistics (the delegated administrator only).
 //!
 //! Each region has at most one delegated administrator. Designating one enables GuardDuty in
 //! that account (this region only), registers it with Organizations for
@@ -42,6 +42,7 @@ pub fn handle(world: &mut World, caller: &Caller, req: &Request) -> Result<Value
         "ListOrganizationAdminAccounts" => list_admins(world, caller, req),
         "DescribeOrganizationConfiguration" => describe(world, caller, req),
         "UpdateOrganizationConfiguration" => update(world, caller, req),
+        "GetOrganizationStatistics" => statistics(world, caller),
         other => Err(ApiError::internal(format!(
             "{other} is not an organization operation"
         ))),
@@ -231,6 +232,83 @@ fn describe(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, 
             "malwareProtection": {"scanEc2InstanceWithFindings": {"ebsVolumes": {"autoEnable": on("EBS_MALWARE_PROTECTION")}}},
         },
         "features": features,
+    }))
+}
+
+/// GetOrganizationStatistics: the delegated administrator's counts of the organization's
+/// accounts in the caller's region. Members count when they are accounts of the organization
+/// associated with the administrator (`Enabled` or `Disabled` as recorded); active ones when
+/// their account is active; enabled ones when their detector runs. Features count over the
+/// enabled members. The sandbox computes them on demand, so `updatedAt` is the call's time.
+fn statistics(world: &mut World, caller: &Caller) -> Result<Value, ApiError> {
+    let (admin, region) = (caller.account.as_str(), caller.region.as_str());
+    if !is_delegated_admin(world, admin, region) {
+        return Err(not_org_permitted());
+    }
+    let associated: Vec<&str> = world
+        .cell(admin, region)
+        .map(|c| {
+            c.members
+                .values()
+                .filter(|m| super::members::ASSOCIATED.contains(&m.relationship.as_str()))
+                .filter(|m| world.accounts.contains_key(&m.account_id))
+                .map(|m| m.account_id.as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    let active: Vec<&str> = associated
+        .iter()
+        .copied()
+        .filter(|a| world.accounts[*a].status == AccountStatus::Active)
+        .collect();
+    let enabled: Vec<&crate::sandbox::state::Detector> = active
+        .iter()
+        .filter(|a| world.accounts[**a].region_enabled(region))
+        .filter_map(|a| world.detector(a, region))
+        .filter(|d| d.enabled)
+        .collect();
+    let org_features = aws_sdk_guardduty::types::OrgFeature::values();
+    let by_feature: Vec<Value> = FEATURES
+        .iter()
+        .filter(|(name, _)| org_features.contains(name))
+        .map(|(name, additional)| {
+            let on = |d: &&&crate::sandbox::state::Detector| {
+                d.features.get(*name).is_some_and(|f| f.status == "ENABLED")
+            };
+            let mut v = json!({
+                "name": name,
+                "enabledAccountsCount": enabled.iter().filter(on).count(),
+            });
+            if !additional.is_empty() {
+                v["additionalConfiguration"] = additional
+                    .iter()
+                    .map(|a| {
+                        let count = enabled
+                            .iter()
+                            .filter(on)
+                            .filter(|d| {
+                                d.features[*name].additional.get(*a).map(String::as_str)
+                                    == Some("ENABLED")
+                            })
+                            .count();
+                        json!({"name": a, "enabledAccountsCount": count})
+                    })
+                    .collect();
+            }
+            v
+        })
+        .collect();
+    Ok(json!({
+        "organizationDetails": {
+            "updatedAt": super::epoch(&Utc::now()),
+            "organizationStatistics": {
+                "totalAccountsCount": world.accounts.len(),
+                "memberAccountsCount": associated.len(),
+                "activeAccountsCount": active.len(),
+                "enabledAccountsCount": enabled.len(),
+                "countByFeature": by_feature,
+            },
+        },
     }))
 }
 
