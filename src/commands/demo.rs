@@ -48,7 +48,9 @@ pub async fn run(ctx: &Ctx, args: &DemoArgs) -> anyhow::Result<Outcome> {
         "gdorg demo: a sandbox organization of {accounts} accounts at {} (caller {})\n\
          It starts untidy: GuardDuty on by hand in a few places, one detector suspended, an account\n\
          without the execution role, a suspended account, another team's administrator in eu-west-1,\n\
-         an invitation never accepted, and a region one account has turned off.",
+         an invitation never accepted, and a region one account has turned off. gdorg audits it, rolls\n\
+         out GuardDuty with five protection plans (one not offered in one region), audits again with\n\
+         the plans view, then shows runtime coverage, cost and free trials, and writes a report.",
         sandbox.endpoint(),
         session.caller
     ))?;
@@ -56,6 +58,7 @@ pub async fn run(ctx: &Ctx, args: &DemoArgs) -> anyhow::Result<Outcome> {
     show_audit(ctx, session.clone(), "before the rollout").await?;
     show_rollout(ctx, session.clone()).await?;
     show_audit(ctx, session.clone(), "after the rollout").await?;
+    show_runtime_and_cost(ctx, &session).await?;
 
     // Findings: samples in the administrator and three members, in two regions, then the
     // consolidated HTML report, read through the administrator.
@@ -190,6 +193,46 @@ async fn show_rollout(ctx: &Ctx, session: Arc<Session>) -> anyhow::Result<()> {
             render::results(&report)
         ))?;
     }
+    Ok(())
+}
+
+/// `gdorg coverage` (the runtime agents Runtime Monitoring now covers, unhealthy ones with
+/// GuardDuty's issue) and `gdorg usage` (what it costs, who is still in a free trial), read
+/// through the administrator in the default regions.
+async fn show_runtime_and_cost(ctx: &Ctx, session: &Session) -> anyhow::Result<()> {
+    let admin = crate::aws::admin::administrator(session, None).await?;
+    let regions: Vec<String> = crate::regions::default_enabled()
+        .map(String::from)
+        .collect();
+    let stop = Stop::default();
+    let coverage = crate::coverage::read(
+        &admin,
+        &crate::coverage::Options {
+            regions: regions.clone(),
+            kind: None,
+            health: None,
+            concurrency: 8,
+        },
+        &Silent,
+        &stop,
+    )
+    .await;
+    let usage = crate::usage::read(
+        &admin,
+        &crate::usage::Options {
+            regions,
+            top: 5,
+            concurrency: 8,
+        },
+        &Silent,
+        &stop,
+    )
+    .await;
+    ctx.printer.data(&format!(
+        "\n== gdorg coverage ==\n{}\n== gdorg usage --top 5 ==\n{}",
+        crate::coverage::render::table(&coverage),
+        crate::usage::render::table(&usage)
+    ))?;
     Ok(())
 }
 
