@@ -287,3 +287,41 @@ async fn a_boto3_auditor_finds_every_plan_enabled_after_rollout() {
         assert!(problems.is_empty(), "{account}: {problems:?}");
     }
 }
+
+/// `gdorg demo`, as a new user runs it: the plans view after the rollout (RDS not offered in
+/// one region), runtime coverage with the unhealthy agents, the cost summary and free trials.
+#[tokio::test]
+async fn the_demo_shows_the_plans_view_coverage_and_cost() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("report.html");
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_gdorg"))
+        .args(["demo", "--report", report.to_str().unwrap()])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", dir.path())
+        .output()
+        .await
+        .unwrap();
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    // After the rollout: every plan asked for is on wherever offered; RDS is not in one region.
+    let after = t.split("after the rollout").nth(1).expect("a second audit");
+    let grid = after
+        .split("Protection plans: accounts with the plan on")
+        .nth(1)
+        .unwrap();
+    let row = grid
+        .lines()
+        .find(|l| l.contains("ap-northeast-3"))
+        .expect("an ap-northeast-3 row");
+    assert!(row.contains('–'), "{row}");
+    assert!(after.contains("RDS_LOGIN_EVENTS: on in every covered cell that offers it"));
+    assert!(after.contains("S3_DATA_EVENTS: on in every covered cell that offers it"));
+    // Runtime coverage and cost.
+    assert!(t.contains("== gdorg coverage =="), "{t}");
+    assert!(t.contains("2 unhealthy"), "{t}");
+    assert!(t.contains("== gdorg usage"), "{t}");
+    assert!(t.contains("top accounts by cost"), "{t}");
+    assert!(t.contains("free trials still running"), "{t}");
+    assert!(report.exists());
+}
