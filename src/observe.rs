@@ -944,6 +944,17 @@ async fn describe_org_config(gd: &Client, detector: &str) -> Result<OrgConfigSta
                         .map(|s| s.as_str().to_string())
                         .unwrap_or_default(),
                 );
+                // Agent management, beside its plan: `RUNTIME_MONITORING.EKS_ADDON_MANAGEMENT`.
+                for a in f.additional_configuration() {
+                    if let Some(a_name) = a.name() {
+                        state.features.insert(
+                            format!("{}.{}", name.as_str(), a_name.as_str()),
+                            a.auto_enable()
+                                .map(|s| s.as_str().to_string())
+                                .unwrap_or_default(),
+                        );
+                    }
+                }
             }
         }
     }

@@ -395,7 +395,7 @@ fn detector_action(
         .features
         .iter()
         .copied()
-        .filter(|f| d.features.get(f.as_str()) != Some(&true))
+        .filter(|f| desired.lacks(&d.features, *f))
         .collect();
     let frequency = desired
         .frequency
@@ -792,14 +792,25 @@ fn organizations_region(
         .iter()
         .map(|f| (*f, auto.to_string()))
         .collect();
+    // With runtime agents, new members get the plan's agent management too.
+    let agents = |f: &Feature| -> Vec<String> {
+        if desired.runtime_agents {
+            f.agents().iter().map(|a| format!("{f}.{a}")).collect()
+        } else {
+            vec![]
+        }
+    };
     let converged = admin.org_config.as_ref().is_some_and(|c| {
         c.auto_enable == auto
-            && wanted
-                .iter()
-                .all(|(f, v)| c.features.get(f.as_str()) == Some(v))
+            && wanted.iter().all(|(f, v)| {
+                c.features.get(f.as_str()) == Some(v)
+                    && agents(f).iter().all(|k| c.features.get(k) == Some(v))
+            })
     });
     if !converged {
-        plan.push(
+        // Members added from here on get the organization's settings as they are when
+        // GuardDuty adds them: they wait for the new ones.
+        let id = plan.push(
             Action::UpdateOrgConfig {
                 administrator: admin_id.into(),
                 region: region.into(),
@@ -808,6 +819,7 @@ fn organizations_region(
             },
             after.clone(),
         );
+        after.push(id);
     }
     // CreateMembers adds an organization account that is not an associated member yet. A
     // member GuardDuty reports Disabled is associated (its detector or monitoring is off); one
@@ -853,10 +865,7 @@ fn organizations_region(
             admin.members.get(&m.id).is_some_and(|r| {
                 r.status == "Enabled"
                     && r.features.as_ref().is_some_and(|have| {
-                        desired
-                            .features
-                            .iter()
-                            .any(|f| have.get(f.as_str()) != Some(&true))
+                        desired.features.iter().any(|f| desired.lacks(have, *f))
                     })
             })
         })

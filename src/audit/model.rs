@@ -422,7 +422,12 @@ pub fn build(
     summary.export_gaps = super::export::gaps(&export);
     let mut fixes = super::fixes::fixes(desired, &cells);
     fixes.extend(super::export::fixes(desired, &export));
-    let plans = super::plans::build(&cells, &organization, &desired.features);
+    let plans = super::plans::build(
+        &cells,
+        &organization,
+        &desired.features,
+        desired.runtime_agents,
+    );
     let mut skipped = skipped;
     skipped.sort_by(|a, b| a.account.cmp(&b.account));
     Audit {

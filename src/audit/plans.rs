@@ -143,8 +143,14 @@ const ORDER: &[&str] = &[
 ];
 
 /// Build the view from the audit's cells and organization rows; `wanted` are the plans asked
-/// for (may be empty: then nothing is a plan gap).
-pub fn build(cells: &[Cell], org: &[RegionOrg], wanted: &BTreeSet<Feature>) -> Plans {
+/// for (may be empty: then nothing is a plan gap), with their agent management when
+/// `runtime_agents`.
+pub fn build(
+    cells: &[Cell],
+    org: &[RegionOrg],
+    wanted: &BTreeSet<Feature>,
+    runtime_agents: bool,
+) -> Plans {
     let mut plans: Vec<String> = Feature::all().map(|f| f.as_str().to_string()).collect();
     let known: BTreeSet<String> = plans.iter().cloned().collect();
     let extra: BTreeSet<&String> = cells
@@ -158,7 +164,13 @@ pub fn build(cells: &[Cell], org: &[RegionOrg], wanted: &BTreeSet<Feature>) -> P
         let i = ORDER.iter().position(|f| *f == base).unwrap_or(ORDER.len());
         (i, p.clone())
     });
-    let wanted: BTreeSet<&str> = wanted.iter().map(|f| f.as_str()).collect();
+    let mut wanted_keys: BTreeSet<String> = wanted.iter().map(|f| f.as_str().into()).collect();
+    if runtime_agents {
+        for f in wanted {
+            wanted_keys.extend(f.agents().iter().map(|a| format!("{f}.{a}")));
+        }
+    }
+    let wanted: BTreeSet<&str> = wanted_keys.iter().map(String::as_str).collect();
     let mut summary: Vec<PlanRow> = plans
         .iter()
         .map(|p| PlanRow {
@@ -314,7 +326,7 @@ mod tests {
             reason: None,
         }];
         let wanted: BTreeSet<Feature> = [Feature::S3DataEvents, Feature::RdsLoginEvents].into();
-        let p = build(&cells, &org, &wanted);
+        let p = build(&cells, &org, &wanted, false);
         assert_eq!(
             state(&cells[1], "RDS_LOGIN_EVENTS"),
             Some(PlanState::NotAvailable)

@@ -156,6 +156,14 @@ pub fn table(a: &Audit, view: &View) -> String {
         .map(|x| format!("{}={x}", plans::short(x)))
         .collect();
     let _ = writeln!(out, "plans: {}", plans.join(" "));
+    out.push_str(&wanted_text(a));
+    out
+}
+
+/// The plans asked for (`--features`) and their gaps, for the terminal: printed with the
+/// audit even without `--plans`, since a plan gap fails it.
+pub fn wanted_text(a: &Audit) -> String {
+    let mut out = String::new();
     let lines = gap_lines(&a.plans);
     if !lines.is_empty() {
         let _ = writeln!(out, "\nplans asked for (--features):");

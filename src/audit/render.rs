@@ -43,8 +43,9 @@ pub fn render_with_plans(audit: &Audit, format: Format, plans: Option<&View>) ->
     match format {
         Format::Table => {
             let mut out = table(audit);
-            if let Some(v) = plans {
-                out.push_str(&super::plans_render::table(audit, v));
+            match plans {
+                Some(v) => out.push_str(&super::plans_render::table(audit, v)),
+                None => out.push_str(&super::plans_render::wanted_text(audit)),
             }
             out
         }

@@ -29,6 +29,10 @@ pub struct AuditArgs {
     /// a covered cell where one is off is a plan gap, and fails the audit like a gap.
     #[arg(long, value_delimiter = ',', value_name = "PLANS")]
     pub features: Vec<String>,
+    /// With --features naming a runtime plan: its agent management (EKS add-on, ECS Fargate,
+    /// EC2) should be on too; where it is off, that is a plan gap.
+    #[arg(long)]
+    pub runtime_agents: bool,
     /// Show the protection plans: `all` (regions x plans, the default), a region (accounts x
     /// plans there) or an account id (regions x plans of that account).
     #[arg(long, value_name = "all|REGION|ACCOUNT", num_args = 0..=1, default_missing_value = "all", help_heading = "Output")]
@@ -49,6 +53,7 @@ impl AuditArgs {
         let mut s =
             crate::settings::Settings::new(self.accounts.input(), self.regions.resolve()?, run)?;
         s.desired.features = crate::settings::parse_features(&self.features)?;
+        s.desired.runtime_agents = self.runtime_agents;
         s.desired.export = self.export.target()?;
         Ok(s)
     }

@@ -45,6 +45,11 @@ pub struct TargetArgs {
     /// every plan of the service model gdorg was built with.
     #[arg(long, value_delimiter = ',', value_name = "PLANS")]
     pub features: Vec<String>,
+    /// With RUNTIME_MONITORING (or EKS_RUNTIME_MONITORING): let GuardDuty manage its security
+    /// agent too (the EKS add-on, the ECS Fargate sidecar, the EC2 agent), in members and, in
+    /// organizations mode, for new accounts.
+    #[arg(long)]
+    pub runtime_agents: bool,
     /// Finding publishing frequency: FIFTEEN_MINUTES, ONE_HOUR or SIX_HOURS.
     #[arg(long)]
     pub frequency: Option<String>,
@@ -117,6 +122,7 @@ impl TargetArgs {
         s.desired.email_notification = self.email_notification;
         s.desired.delete_detectors = delete_detectors;
         s.desired.export = self.export.target()?;
+        s.desired.runtime_agents = self.runtime_agents;
         Ok(s)
     }
 }

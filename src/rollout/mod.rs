@@ -153,11 +153,10 @@ pub async fn run(
     notices.append(&mut plan.notices);
     plan.notices = notices;
     let execution = if command.executes() && !stop.is_stopped() {
-        let operator = Arc::new(operate::Operator::new(
-            session.clone(),
-            &observation,
-            &desired.administrator,
-        ));
+        let operator = Arc::new(
+            operate::Operator::new(session.clone(), &observation, &desired.administrator)
+                .with_runtime_agents(desired.runtime_agents),
+        );
         Some(execute(&plan, operator, settings.concurrency, reporter, stop).await)
     } else {
         None

@@ -6,10 +6,12 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 use aws_sdk_guardduty::types::{
-    AccountDetail, AutoEnableMembers, DestinationProperties, DestinationType, DetectorFeature,
-    DetectorFeatureConfiguration, FeatureStatus, FindingPublishingFrequency,
-    MemberFeaturesConfiguration, OrgFeature, OrgFeatureStatus, OrganizationFeatureConfiguration,
-    UnprocessedAccount,
+    AccountDetail, AutoEnableMembers, DestinationProperties, DestinationType,
+    DetectorAdditionalConfiguration, DetectorFeature, DetectorFeatureConfiguration,
+    FeatureAdditionalConfiguration, FeatureStatus, FindingPublishingFrequency,
+    MemberAdditionalConfiguration, MemberFeaturesConfiguration, OrgFeature,
+    OrgFeatureAdditionalConfiguration, OrgFeatureStatus, OrganizationAdditionalConfiguration,
+    OrganizationFeatureConfiguration, UnprocessedAccount,
 };
 use aws_sdk_guardduty::Client;
 use futures::future::BoxFuture;
@@ -29,9 +31,17 @@ pub struct Operator {
     /// (member, region) -> the pending invitation from our administrator seen while observing:
     /// accepting it needs no second ListInvitations.
     invitations: HashMap<(String, String), String>,
+    /// Turn on the runtime plans' agent management with them (`--runtime-agents`).
+    runtime_agents: bool,
 }
 
 impl Operator {
+    /// Send the runtime plans' agent management with them.
+    pub fn with_runtime_agents(mut self, on: bool) -> Operator {
+        self.runtime_agents = on;
+        self
+    }
+
     pub fn new(session: Arc<Session>, observed: &Observation, administrator: &str) -> Operator {
         let mut detectors = HashMap::new();
         let mut invitations = HashMap::new();
@@ -57,6 +67,7 @@ impl Operator {
         }
         Operator {
             session,
+            runtime_agents: false,
             detectors: Mutex::new(detectors),
             invitations,
         }
@@ -97,7 +108,7 @@ impl Operator {
                 let out = gd
                     .create_detector()
                     .enable(true)
-                    .set_features(feature_configs(features))
+                    .set_features(feature_configs(features, self.runtime_agents))
                     .set_finding_publishing_frequency(frequency.map(publishing))
                     .send()
                     .await
@@ -127,7 +138,7 @@ impl Operator {
                 gd.update_detector()
                     .detector_id(id)
                     .set_enable(enable.then_some(true))
-                    .set_features(feature_configs(features))
+                    .set_features(feature_configs(features, self.runtime_agents))
                     .set_finding_publishing_frequency(frequency.map(publishing))
                     .send()
                     .await
@@ -231,9 +242,19 @@ impl Operator {
                 let features = features
                     .iter()
                     .map(|(f, v)| {
+                        let extra: Vec<OrganizationAdditionalConfiguration> =
+                            agent_names(*f, self.runtime_agents)
+                                .map(|a| {
+                                    OrganizationAdditionalConfiguration::builder()
+                                        .name(OrgFeatureAdditionalConfiguration::from(a))
+                                        .auto_enable(OrgFeatureStatus::from(v.as_str()))
+                                        .build()
+                                })
+                                .collect();
                         OrganizationFeatureConfiguration::builder()
                             .name(OrgFeature::from(f.as_str()))
                             .auto_enable(OrgFeatureStatus::from(v.as_str()))
+                            .set_additional_configuration((!extra.is_empty()).then_some(extra))
                             .build()
                     })
                     .collect::<Vec<_>>();
@@ -257,9 +278,19 @@ impl Operator {
                 let features = features
                     .iter()
                     .map(|f| {
+                        let extra: Vec<MemberAdditionalConfiguration> =
+                            agent_names(*f, self.runtime_agents)
+                                .map(|a| {
+                                    MemberAdditionalConfiguration::builder()
+                                        .name(OrgFeatureAdditionalConfiguration::from(a))
+                                        .status(FeatureStatus::Enabled)
+                                        .build()
+                                })
+                                .collect();
                         MemberFeaturesConfiguration::builder()
                             .name(OrgFeature::from(f.as_str()))
                             .status(FeatureStatus::Enabled)
+                            .set_additional_configuration((!extra.is_empty()).then_some(extra))
                             .build()
                     })
                     .collect();
@@ -441,18 +472,35 @@ fn kept(accounts: &[String], excluded: &BTreeSet<String>) -> Vec<String> {
         .collect()
 }
 
-fn feature_configs(features: &[Feature]) -> Option<Vec<DetectorFeatureConfiguration>> {
+fn feature_configs(
+    features: &[Feature],
+    agents: bool,
+) -> Option<Vec<DetectorFeatureConfiguration>> {
     (!features.is_empty()).then(|| {
         features
             .iter()
             .map(|f| {
+                let extra: Vec<DetectorAdditionalConfiguration> = agent_names(*f, agents)
+                    .map(|a| {
+                        DetectorAdditionalConfiguration::builder()
+                            .name(FeatureAdditionalConfiguration::from(a))
+                            .status(FeatureStatus::Enabled)
+                            .build()
+                    })
+                    .collect();
                 DetectorFeatureConfiguration::builder()
                     .name(DetectorFeature::from(f.as_str()))
                     .status(FeatureStatus::Enabled)
+                    .set_additional_configuration((!extra.is_empty()).then_some(extra))
                     .build()
             })
             .collect()
     })
+}
+
+/// The agent-management configurations to send with `f` (none unless `agents`).
+fn agent_names(f: Feature, agents: bool) -> impl Iterator<Item = &'static str> {
+    f.agents().iter().copied().filter(move |_| agents)
 }
 
 fn destination(bucket_arn: &str, kms_key_arn: &str) -> DestinationProperties {

@@ -11,7 +11,7 @@
 pub mod accounts;
 pub mod export;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -55,6 +55,21 @@ impl Feature {
     pub const EksRuntimeMonitoring: Feature = Feature("EKS_RUNTIME_MONITORING");
 
     /// Every plan the service model knows, in its order.
+    /// The agent management GuardDuty can do for a runtime plan (its additional
+    /// configurations); none for other plans. The pairing is the GuardDuty API reference's:
+    /// the SDK's model lists both names but does not pair them.
+    pub fn agents(self) -> &'static [&'static str] {
+        match self.0 {
+            "RUNTIME_MONITORING" => &[
+                "EKS_ADDON_MANAGEMENT",
+                "ECS_FARGATE_AGENT_MANAGEMENT",
+                "EC2_AGENT_MANAGEMENT",
+            ],
+            "EKS_RUNTIME_MONITORING" => &["EKS_ADDON_MANAGEMENT"],
+            _ => &[],
+        }
+    }
+
     pub fn all() -> impl Iterator<Item = Feature> {
         aws_sdk_guardduty::types::DetectorFeature::values()
             .iter()
@@ -244,6 +259,21 @@ pub struct Desired {
     pub delete_detectors: bool,
     /// The administrator's findings export in every region, when asked for.
     pub export: Option<ExportTarget>,
+    /// With a runtime plan: GuardDuty manages its security agent (EKS add-on, ECS Fargate,
+    /// EC2), i.e. the plan's agent-management additional configurations are on too.
+    pub runtime_agents: bool,
+}
+
+impl Desired {
+    /// Whether `have` (feature and `FEATURE.ADDITIONAL` -> enabled, as observed) lacks plan
+    /// `f` as desired: the plan itself, or, with `runtime_agents`, its agent management.
+    pub fn lacks(&self, have: &BTreeMap<String, bool>, f: Feature) -> bool {
+        have.get(f.as_str()) != Some(&true)
+            || (self.runtime_agents
+                && f.agents()
+                    .iter()
+                    .any(|a| have.get(&format!("{f}.{a}")) != Some(&true)))
+    }
 }
 
 impl Desired {
@@ -261,6 +291,7 @@ impl Desired {
             email_notification: false,
             delete_detectors: false,
             export: None,
+            runtime_agents: false,
         }
     }
 }

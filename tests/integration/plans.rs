@@ -325,3 +325,129 @@ async fn the_demo_shows_the_plans_view_coverage_and_cost() {
     assert!(t.contains("free trials still running"), "{t}");
     assert!(report.exists());
 }
+
+/// `--runtime-agents`: GuardDuty manages the runtime agent too, in every member and for new
+/// accounts; once on, a second rollout changes nothing, and the audit asks for it.
+#[tokio::test]
+async fn runtime_agent_management_rolls_out_with_its_plan_and_is_audited() {
+    let (env, admin) = env().await;
+    let rollout = [
+        "rollout",
+        "--regions",
+        REGIONS,
+        "--features",
+        "RUNTIME_MONITORING",
+        "--runtime-agents",
+    ];
+    let out = run(&env, &rollout).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    // A member's detector, read by its administrator: the plan and its three agents on.
+    let gd = env.gd(&admin, "eu-west-1").await;
+    let det = gd.list_detectors().send().await.unwrap().detector_ids()[0].clone();
+    let member = OrgSpec::generated_id(3);
+    let got = gd
+        .get_member_detectors()
+        .detector_id(&det)
+        .account_ids(&member)
+        .send()
+        .await
+        .unwrap();
+    let runtime = got.member_data_source_configurations()[0]
+        .features()
+        .iter()
+        .find(|f| f.name().map(|n| n.as_str()) == Some("RUNTIME_MONITORING"))
+        .unwrap()
+        .clone();
+    assert_eq!(runtime.status().map(|s| s.as_str()), Some("ENABLED"));
+    let agents: Vec<(&str, &str)> = runtime
+        .additional_configuration()
+        .iter()
+        .map(|a| {
+            (
+                a.name().unwrap().as_str(),
+                a.status().map(|s| s.as_str()).unwrap_or_default(),
+            )
+        })
+        .collect();
+    for a in [
+        "EKS_ADDON_MANAGEMENT",
+        "ECS_FARGATE_AGENT_MANAGEMENT",
+        "EC2_AGENT_MANAGEMENT",
+    ] {
+        assert!(agents.contains(&(a, "ENABLED")), "{agents:?}");
+    }
+    // New accounts get them too.
+    let org = gd
+        .describe_organization_configuration()
+        .detector_id(&det)
+        .send()
+        .await
+        .unwrap();
+    let rt = org
+        .features()
+        .iter()
+        .find(|f| f.name().map(|n| n.as_str()) == Some("RUNTIME_MONITORING"))
+        .unwrap();
+    assert!(rt
+        .additional_configuration()
+        .iter()
+        .all(|a| a.auto_enable().map(|s| s.as_str()) == Some("NEW")));
+    // Converged: nothing to do.
+    env.sandbox.calls().clear();
+    let out = run(&env, &rollout).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(mutating(&env), Vec::<String>::new());
+    // The audit asks for the agents too: none missing.
+    let out = run(
+        &env,
+        &[
+            "audit",
+            "--regions",
+            REGIONS,
+            "--features",
+            "RUNTIME_MONITORING",
+            "--runtime-agents",
+        ],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    // Without --runtime-agents, a plain runtime rollout elsewhere leaves agents as they are:
+    // an account whose agent management is turned off is an audit plan gap with the flag.
+    gd.update_member_detectors()
+        .detector_id(&det)
+        .account_ids(&member)
+        .features(
+            aws_sdk_guardduty::types::MemberFeaturesConfiguration::builder()
+                .name(aws_sdk_guardduty::types::OrgFeature::RuntimeMonitoring)
+                .additional_configuration(
+                    aws_sdk_guardduty::types::MemberAdditionalConfiguration::builder()
+                        .name(aws_sdk_guardduty::types::OrgFeatureAdditionalConfiguration::Ec2AgentManagement)
+                        .status(aws_sdk_guardduty::types::FeatureStatus::Disabled)
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let out = run(
+        &env,
+        &[
+            "audit",
+            "--regions",
+            REGIONS,
+            "--features",
+            "RUNTIME_MONITORING",
+            "--runtime-agents",
+        ],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!(
+            "RUNTIME_MONITORING.EC2_AGENT_MANAGEMENT: 1 gap(s): {member} eu-west-1 (off)"
+        )),
+        "{}",
+        text(&out)
+    );
+}
