@@ -171,6 +171,7 @@ async fn show_rollout(ctx: &Ctx, session: Arc<Session>) -> anyhow::Result<()> {
         .collect();
     let mut desired = Desired::new(Mode::Invitation, &session.caller, regions);
     desired.features = DEMO_PLANS.into();
+    desired.runtime_agents = true;
     let settings = RunSettings::default();
     for command in [
         Command::Plan,
@@ -245,6 +246,7 @@ async fn show_audit(ctx: &Ctx, session: Arc<Session>, when: &str) -> anyhow::Res
         .collect();
     let mut desired = Desired::new(Mode::Invitation, &session.caller, regions);
     desired.features = DEMO_PLANS.into();
+    desired.runtime_agents = true;
     let (audit, _) = crate::audit::run(
         session,
         desired,
@@ -255,7 +257,7 @@ async fn show_audit(ctx: &Ctx, session: Arc<Session>, when: &str) -> anyhow::Res
     )
     .await?;
     ctx.printer.data(&format!(
-        "\n== gdorg audit --features {} --plans, {when} ==\n{}{}",
+        "\n== gdorg audit --features {} --runtime-agents --plans, {when} ==\n{}{}",
         DEMO_PLANS.map(|f| f.as_str()).join(","),
         crate::audit::render::table(&audit),
         crate::audit::plans_render::table(&audit, &crate::audit::plans_render::View::Organization)
