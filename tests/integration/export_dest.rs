@@ -27,6 +27,12 @@ fn desired(admin: &str, mode: Mode, key: &str) -> Desired {
         bucket_arn: BUCKET.into(),
         kms_key_arn: key.into(),
     });
+    // Plans too: a second rollout with the same plans and export changes nothing.
+    d.features = ["S3_DATA_EVENTS", "RUNTIME_MONITORING", "AI_PROTECTION"]
+        .iter()
+        .map(|f| f.parse().unwrap())
+        .collect();
+    d.runtime_agents = true;
     d
 }
 
