@@ -15,6 +15,11 @@ use aws_config::retry::RetryConfig;
 use aws_config::sts::AssumeRoleProvider;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
 use tokio::sync::OnceCell;
 
 use super::AwsError;
@@ -76,19 +81,23 @@ impl ClientFactory {
     }
 
     /// A factory over an already built base config (tests and the demo give explicit keys).
-    pub fn from_config(mut base: SdkConfig, options: AwsOptions) -> ClientFactory {
-        if base.http_client().is_none() {
-            // One HTTP client (one connection pool) for every client the run builds. Left
-            // unset, each service client makes its own pool, and thousands of account x region
-            // clients each keep idle connections open until the process runs out of files.
+    pub fn from_config(base: SdkConfig, options: AwsOptions) -> ClientFactory {
+        // One HTTP client (one connection pool, one TLS configuration) for every client the
+        // run builds. Left unset, each service client makes its own pool, and thousands of
+        // account x region clients each keep idle connections open until the process runs
+        // out of files.
+        let http = base.http_client().unwrap_or_else(|| {
             use aws_smithy_http_client::tls;
-            let http = aws_smithy_http_client::Builder::new()
+            aws_smithy_http_client::Builder::new()
                 .tls_provider(tls::Provider::Rustls(
                     tls::rustls_provider::CryptoMode::AwsLc,
                 ))
-                .build_https();
-            base = base.into_builder().http_client(http).build();
-        }
+                .build_https()
+        });
+        let base = base
+            .into_builder()
+            .http_client(SharedHttpClient::new(BuiltOnce(http)))
+            .build();
         ClientFactory {
             base,
             options,
@@ -193,6 +202,28 @@ impl ClientFactory {
     /// An IAM client of `config`.
     pub fn iam(config: &SdkConfig) -> aws_sdk_iam::Client {
         aws_sdk_iam::Client::new(config)
+    }
+}
+
+/// The run's HTTP client, checked once. The SDK's hyper client builds a whole TLS connector
+/// (parsing every root certificate) each time a service client is constructed over it, only to
+/// check the configuration, and throws it away; a run builds a client per account x region, so
+/// that check alone cost more CPU than the calls. Connectors for the calls themselves are still
+/// built (once per timeout setting) and cached by the inner client.
+#[derive(Debug)]
+struct BuiltOnce(SharedHttpClient);
+
+impl HttpClient for BuiltOnce {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        self.0.http_connector(settings, components)
+    }
+
+    fn connector_metadata(&self) -> Option<ConnectorMetadata> {
+        self.0.connector_metadata()
     }
 }
 

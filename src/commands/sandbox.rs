@@ -89,11 +89,23 @@ pub async fn serve(ctx: &Ctx, args: &ServeArgs) -> anyhow::Result<Outcome> {
         None => ctx.printer.data(&format!("{env}{banner}"))?,
     }
     terminate.or_stop(&ctx.stop).await;
+    ctx.printer.note(&calls_answered(&sandbox.calls().count_by_operation()));
     sandbox.shutdown().await;
     if let Some(path) = &args.env_file {
         remove_env_file(ctx, path, pid);
     }
     Ok(Outcome::Success)
+}
+
+/// What the sandbox answered, by operation, as one line for stderr when it stops: what a
+/// benchmark driving it from another process counts.
+fn calls_answered(by_operation: &std::collections::BTreeMap<&'static str, usize>) -> String {
+    let total: usize = by_operation.values().sum();
+    let each: Vec<String> = by_operation
+        .iter()
+        .map(|(op, n)| format!("{op}={n}"))
+        .collect();
+    format!("gdorg sandbox: answered {total} calls: {}", each.join(" "))
 }
 
 /// The variable of the environment that names the sandbox's process.

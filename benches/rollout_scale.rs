@@ -1,0 +1,209 @@
+//! `gdorg rollout --mode invitation` of a fresh organization of 5,000 accounts x 32 regions
+//! (the 17 regions enabled by default and 15 opt-in regions every account has enabled), with
+//! the sandbox in its own process (`gdorg sandbox serve --org FILE`, 20 ms per call) and gdorg in
+//! another, at `--concurrency` 32 and 256. Prints wall time against the bound, the calls, the
+//! client's CPU per call and peak RSS, and the sandbox's CPU per call.
+//!
+//! **The minimal-calls bound.** A tool that plans before it changes anything, and knows the
+//! API, cannot avoid these calls on a fresh organization of A accounts (M = A - 1 members) x R
+//! regions, whatever it does:
+//! - GetCallerIdentity (1) and ListAccounts (ceil(A / 20): the page size is at most 20);
+//! - per member account: one AssumeRole (its credentials serve every region);
+//! - per region, the administrator: ListDetectors (has it one?), CreateDetector, then
+//!   CreateMembers and InviteMembers in batches of 50 (2 x ceil(M / 50));
+//! - per member x region: ListDetectors (only the member sees whether it has a detector, and
+//!   a plan must read before changing), CreateDetector, ListInvitations (only the member sees
+//!   the invitation's id) and AcceptAdministratorInvitation: 4 calls.
+//!
+//! The bound is the larger of (a) these calls / concurrency x latency and (b) the longest
+//! chain of calls that must follow one another x latency (10: ListAccounts, the
+//! administrator's ListDetectors, a member's AssumeRole, ListDetectors and CreateDetector, the
+//! administrator's CreateDetector, CreateMembers and InviteMembers, the member's
+//! ListInvitations and AcceptAdministratorInvitation). gdorg's own call count is printed
+//! apart, counted by the sandbox. Goals: 1.2x the bound at concurrency 32, 1.5x at 256; client
+//! CPU <= 150 µs per call; client peak RSS <= 256 MB.
+//!
+//! Measured (2026-12-02, 2 cores shared with the sandbox and other work, `cargo bench`): see
+//! the README's benchmark section, where the figures of the last full run are kept.
+//!
+//! `GDORG_BENCH_ACCOUNTS` (default 5000) and `GDORG_BENCH_CONCURRENCY` (default `32,256`)
+//! choose the sizes; under `cargo test --all-targets` (no `--bench`) a smoke run of 4 accounts
+//! x 2 regions checks that the benchmark works.
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+const LATENCY_MS: u64 = 20;
+const OPT_IN_REGIONS: usize = 15;
+/// Calls that must follow one another (see the module comment).
+const CHAIN: u64 = 10;
+const GOAL_CPU_US: f64 = 150.0;
+const GOAL_RSS_MB: f64 = 256.0;
+
+fn regions(smoke: bool) -> Vec<&'static str> {
+    if smoke {
+        return vec!["us-east-1", "eu-west-1"];
+    }
+    let opt_in = guardduty_org::regions::COMMERCIAL
+        .iter()
+        .filter(|r| r.opt_in)
+        .map(|r| r.name)
+        .take(OPT_IN_REGIONS);
+    guardduty_org::regions::default_enabled()
+        .chain(opt_in)
+        .collect()
+}
+
+fn org_file(accounts: usize, regions: &[&str]) -> String {
+    let opt_in: Vec<&str> = regions
+        .iter()
+        .copied()
+        .filter(|r| guardduty_org::regions::lookup(r).is_some_and(|i| i.opt_in))
+        .collect();
+    format!(
+        "member_accounts = {}\nopt_in_regions = {opt_in:?}\n\n[faults]\nlatency_ms = {LATENCY_MS}\n",
+        accounts - 1
+    )
+}
+
+/// The calls a tool that knows the API cannot avoid (see the module comment).
+fn minimal_calls(accounts: usize, regions: usize) -> u64 {
+    let (a, m, r) = (accounts as u64, accounts as u64 - 1, regions as u64);
+    1 + a.div_ceil(20) + m + r * (2 + 2 * m.div_ceil(50)) + 4 * m * r
+}
+
+struct Usage {
+    status: i32,
+    cpu_s: f64,
+    max_rss_kb: i64,
+}
+
+/// Wait for `pid` (our child) and return its exit status, CPU time and peak RSS.
+fn wait_with_rusage(pid: i32) -> Usage {
+    let mut status = 0;
+    // SAFETY: wait4 writes into the two out-pointers we own; pid is our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(r, pid, "wait4");
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    Usage {
+        status: if libc::WIFEXITED(status) {
+            libc::WEXITSTATUS(status)
+        } else {
+            -1
+        },
+        cpu_s: secs(usage.ru_utime) + secs(usage.ru_stime),
+        max_rss_kb: usage.ru_maxrss,
+    }
+}
+
+struct Run {
+    wall_s: f64,
+    calls: u64,
+    client: Usage,
+    sandbox_cpu_s: f64,
+}
+
+fn run(bin: &str, accounts: usize, regions: &[&str], concurrency: usize) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    let org = dir.path().join("org.toml");
+    std::fs::write(&org, org_file(accounts, regions)).unwrap();
+    // Reaped by wait4 below, which also gives its CPU time.
+    #[allow(clippy::zombie_processes)]
+    let mut sandbox = Command::new(bin)
+        .args(["sandbox", "serve", "--port", "0", "--org"])
+        .arg(&org)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut env = Vec::new();
+    for line in BufReader::new(sandbox.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        if let Some(kv) = line.strip_prefix("export ") {
+            let (k, v) = kv.split_once('=').unwrap();
+            env.push((k.to_string(), v.to_string()));
+        }
+        if line.starts_with("# gdorg sandbox") {
+            break;
+        }
+    }
+    let started = Instant::now();
+    #[allow(clippy::zombie_processes)]
+    let child = Command::new(bin)
+        .args(["rollout", "--mode", "invitation", "--quiet", "--concurrency"])
+        .arg(concurrency.to_string())
+        .arg("--regions")
+        .arg(regions.join(","))
+        .env_clear()
+        .envs(env)
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let client = wait_with_rusage(child.id() as i32);
+    let wall_s = started.elapsed().as_secs_f64();
+    // SIGTERM: the sandbox stops cleanly and says what it answered on stderr.
+    // SAFETY: the pid is our own child, not yet reaped.
+    unsafe { libc::kill(sandbox.id() as i32, libc::SIGTERM) };
+    let mut err = String::new();
+    sandbox
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    let sandbox_usage = wait_with_rusage(sandbox.id() as i32);
+    assert_eq!(client.status, 0, "gdorg rollout failed");
+    let calls = err
+        .lines()
+        .find_map(|l| l.split("answered ").nth(1))
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no call count from the sandbox: {err}"));
+    Run {
+        wall_s,
+        calls,
+        client,
+        sandbox_cpu_s: sandbox_usage.cpu_s,
+    }
+}
+
+fn main() {
+    let bin = env!("CARGO_BIN_EXE_gdorg");
+    // `cargo bench` passes --bench; `cargo test --all-targets` runs a smoke size without it.
+    let benching = std::env::args().any(|a| a == "--bench");
+    let var = |name: &str| std::env::var(name).ok();
+    let accounts: usize = var("GDORG_BENCH_ACCOUNTS")
+        .map(|s| s.trim().parse().unwrap())
+        .unwrap_or(if benching { 5000 } else { 4 });
+    let concurrencies: Vec<usize> = var("GDORG_BENCH_CONCURRENCY")
+        .map(|s| s.split(',').map(|n| n.trim().parse().unwrap()).collect())
+        .unwrap_or_else(|| vec![32, 256]);
+    let regions = regions(!benching);
+    let minimal = minimal_calls(accounts, regions.len());
+    for concurrency in concurrencies {
+        let r = run(bin, accounts, &regions, concurrency);
+        let latency = LATENCY_MS as f64 / 1000.0;
+        let bound = (minimal as f64 / concurrency as f64 * latency).max(CHAIN as f64 * latency);
+        let goal = if concurrency <= 32 { 1.2 } else { 1.5 };
+        let cpu_us = r.client.cpu_s / r.calls as f64 * 1e6;
+        let rss_mb = r.client.max_rss_kb as f64 / 1024.0;
+        println!(
+            "rollout_scale: {accounts} accounts x {} regions, concurrency {concurrency}: {:.1} s, bound {:.1} s ({minimal} minimal calls) = {:.2}x (goal {goal}x); gdorg made {} calls ({:.3}x minimal); client CPU {:.1} s = {:.0} µs/call (goal {GOAL_CPU_US}); client peak RSS {:.0} MB (goal {GOAL_RSS_MB}); sandbox CPU {:.1} s = {:.0} µs/call",
+            regions.len(),
+            r.wall_s,
+            bound,
+            r.wall_s / bound,
+            r.calls,
+            r.calls as f64 / minimal as f64,
+            r.client.cpu_s,
+            cpu_us,
+            rss_mb,
+            r.sandbox_cpu_s,
+            r.sandbox_cpu_s / r.calls as f64 * 1e6,
+        );
+    }
+}
