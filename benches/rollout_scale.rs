@@ -61,8 +61,9 @@ fn org_file(accounts: usize, regions: &[&str]) -> String {
         .copied()
         .filter(|r| guardduty_org::regions::lookup(r).is_some_and(|i| i.opt_in))
         .collect();
+    // The administrator (the management account) enables the opt-in regions too.
     format!(
-        "member_accounts = {}\nopt_in_regions = {opt_in:?}\n\n[faults]\nlatency_ms = {LATENCY_MS}\n",
+        "member_accounts = {}\nopt_in_regions = {opt_in:?}\n\n[management]\nid = \"111111111111\"\nopt_in_regions = {opt_in:?}\n\n[faults]\nlatency_ms = {LATENCY_MS}\n",
         accounts - 1
     )
 }
@@ -132,7 +133,13 @@ fn run(bin: &str, accounts: usize, regions: &[&str], concurrency: usize) -> Run 
     let started = Instant::now();
     #[allow(clippy::zombie_processes)]
     let child = Command::new(bin)
-        .args(["rollout", "--mode", "invitation", "--quiet", "--concurrency"])
+        .args([
+            "rollout",
+            "--mode",
+            "invitation",
+            "--quiet",
+            "--concurrency",
+        ])
         .arg(concurrency.to_string())
         .arg("--regions")
         .arg(regions.join(","))

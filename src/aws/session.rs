@@ -150,7 +150,10 @@ mod tests {
             assert!(recent.get(&key(0)).is_some(), "evicted at {i}");
             assert!(recent.clients.len() <= Recent::CAPACITY);
         }
-        assert!(recent.get(&key(1)).is_none(), "an old, unused client is dropped");
+        assert!(
+            recent.get(&key(1)).is_none(),
+            "an old, unused client is dropped"
+        );
         assert!(recent.get(&key(Recent::CAPACITY * 3 - 1)).is_some());
     }
 }

@@ -89,7 +89,8 @@ pub async fn serve(ctx: &Ctx, args: &ServeArgs) -> anyhow::Result<Outcome> {
         None => ctx.printer.data(&format!("{env}{banner}"))?,
     }
     terminate.or_stop(&ctx.stop).await;
-    ctx.printer.note(&calls_answered(&sandbox.calls().count_by_operation()));
+    ctx.printer
+        .note(&calls_answered(&sandbox.calls().count_by_operation()));
     sandbox.shutdown().await;
     if let Some(path) = &args.env_file {
         remove_env_file(ctx, path, pid);
