@@ -167,7 +167,13 @@ fn main() {
     let sizes: Vec<usize> = std::env::var("GDORG_BENCH_SIZES")
         .ok()
         .map(|s| s.split(',').map(|n| n.trim().parse().unwrap()).collect())
-        .unwrap_or_else(|| if benching { vec![6, 59, 588] } else { vec![2, 20] });
+        .unwrap_or_else(|| {
+            if benching {
+                vec![6, 59, 588]
+            } else {
+                vec![2, 20]
+            }
+        });
     let accounts = if benching { ACCOUNTS } else { 3 };
     let mut runs = Vec::new();
     for per_cell in sizes {

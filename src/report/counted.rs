@@ -180,8 +180,10 @@ async fn highest(
 }
 
 /// The highest severity of each of `types` in `region` (current and archived alike), for the
-/// report's type table: one ListFindings sorted by severity per type present, then one
-/// GetFindings for them all.
+/// report's type table. ListFindings of the types not yet seen, sorted by severity on the
+/// server, then GetFindings of that page: the first finding of a type is its highest, and each
+/// round sees at least one more type, so a round or a few cover the whole table (each costs the
+/// server one search, however many findings there are).
 pub async fn max_severities(
     config: &aws_config::SdkConfig,
     region: &str,
@@ -189,50 +191,31 @@ pub async fn max_severities(
     types: &[String],
 ) -> Result<(Vec<(String, f64)>, u64), AwsError> {
     let gd = ClientFactory::guardduty(config, region);
-    let mut calls = 0;
+    let mut calls = 1;
     let Some(det) = crate::aws::admin::detector(&gd).await? else {
         return Ok((vec![], calls));
     };
-    let mut ids = Vec::new();
-    for ty in types {
+    let mut remaining: std::collections::BTreeSet<String> = types.iter().cloned().collect();
+    let mut out = Vec::new();
+    while !remaining.is_empty() {
         let mut c = base.clone();
         c.insert(
             "type".into(),
             Cond {
-                equals: vec![ty.clone()],
+                equals: remaining.iter().cloned().collect(),
                 ..Cond::default()
             },
         );
-        calls += 1;
-        let page = gd
-            .list_findings()
-            .detector_id(&det)
-            .set_finding_criteria(criteria::to_sdk(&c))
-            .sort_criteria(
-                SortCriteria::builder()
-                    .attribute_name("severity")
-                    .order_by(OrderBy::Desc)
-                    .build(),
-            )
-            .max_results(1)
-            .send()
-            .await
-            .map_err(AwsError::from_sdk("ListFindings"))?;
-        ids.extend(page.finding_ids().first().cloned());
-    }
-    let mut out = Vec::new();
-    for chunk in ids.chunks(PAGE) {
-        calls += 1;
-        let got = gd
-            .get_findings()
-            .detector_id(&det)
-            .set_finding_ids(Some(chunk.to_vec()))
-            .send()
-            .await
-            .map_err(AwsError::from_sdk("GetFindings"))?;
-        for f in got.findings() {
-            if let (Some(ty), Some(sev)) = (f.r#type(), f.severity()) {
-                out.push((ty.to_string(), sev));
+        let found = highest(&gd, &det, region, &c, PAGE, &mut calls).await?;
+        if found.is_empty() {
+            break;
+        }
+        let mut sorted = found;
+        // GetFindings does not keep ListFindings' order: sort again, highest first.
+        sorted.sort_by(|a, b| b.severity.total_cmp(&a.severity));
+        for f in sorted {
+            if remaining.remove(&f.finding_type) {
+                out.push((f.finding_type, f.severity));
             }
         }
     }
