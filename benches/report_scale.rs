@@ -13,6 +13,12 @@
 //! So the goal is a wall time flat across the three sizes: the largest over the smallest
 //! within 2x. Prints wall time, the ratio and the report process's peak RSS (goal < 150 MB).
 //!
+//! Measured (2026-12-02, `cargo bench`, 2 shared cores): 10,200 findings in 1.2 s, 100,300 in
+//! 1.6 s, 999,600 in 2.5 s (2.12x; the old report, reading every finding, took ~4 minutes for
+//! 1M); gdorg made 5,668 to 5,787 calls each time (289 GetFindingsStatistics, ~100
+//! ListFindings and ~100 GetFindings at most), peak RSS 58-70 MB. The growth is the sandbox's:
+//! it scans a region's findings for every query.
+//!
 //! `GDORG_BENCH_SIZES=6,59` chooses the findings per account x region (default 6, 59, 588:
 //! ~10k, ~100k, ~1M findings); `cargo test --all-targets` (no `--bench`) runs a smoke size.
 
