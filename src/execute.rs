@@ -128,6 +128,48 @@ impl Ready {
     }
 }
 
+/// The steps that wait for each step, in one flat list (a `Vec` per step would cost an
+/// allocation and 24 bytes for each of a plan's hundreds of thousands of steps).
+struct Dependents {
+    /// `of[start[i]..start[i + 1]]` wait for step i.
+    start: Vec<u32>,
+    of: Vec<u32>,
+}
+
+impl Dependents {
+    fn of(plan: &Plan) -> Dependents {
+        let n = plan.steps.len();
+        let mut start = vec![0u32; n + 1];
+        for s in &plan.steps {
+            for &a in &s.after {
+                start[a + 1] += 1;
+            }
+        }
+        for i in 0..n {
+            start[i + 1] += start[i];
+        }
+        let mut fill = start.clone();
+        let mut of = vec![0u32; start[n] as usize];
+        for s in &plan.steps {
+            for &a in &s.after {
+                of[fill[a] as usize] = s.id as u32;
+                fill[a] += 1;
+            }
+        }
+        Dependents { start, of }
+    }
+
+    fn any(&self, i: usize) -> bool {
+        self.start[i] < self.start[i + 1]
+    }
+
+    fn of_step(&self, i: usize) -> impl Iterator<Item = usize> + '_ {
+        self.of[self.start[i] as usize..self.start[i + 1] as usize]
+            .iter()
+            .map(|&d| d as usize)
+    }
+}
+
 /// Run `plan` with at most `concurrency` steps in flight.
 pub async fn execute<P: Perform>(
     plan: &Plan,
@@ -140,15 +182,10 @@ pub async fn execute<P: Perform>(
     let mut results: Vec<Option<StepResult>> = vec![None; n];
     // waiting[i]: prerequisites of step i not finished yet; i is ready at 0.
     let mut waiting: Vec<usize> = plan.steps.iter().map(|s| s.after.len()).collect();
-    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); n];
-    for s in &plan.steps {
-        for &a in &s.after {
-            dependents[a].push(s.id);
-        }
-    }
+    let dependents = Dependents::of(plan);
     let mut ready = Ready::default();
     for i in (0..n).filter(|&i| waiting[i] == 0) {
-        ready.push(i, !dependents[i].is_empty());
+        ready.push(i, dependents.any(i));
     }
     // Owned permits move into the tasks: a permit is held exactly while a step runs.
     let sem = Arc::new(Semaphore::new(concurrency.max(1)));
@@ -163,10 +200,10 @@ pub async fn execute<P: Perform>(
                   ready: &mut Ready| {
         results[i] = Some(r);
         reporter.advance(1);
-        for &d in &dependents[i] {
+        for d in dependents.of_step(i) {
             waiting[d] -= 1;
             if waiting[d] == 0 {
-                ready.push(d, !dependents[d].is_empty());
+                ready.push(d, dependents.any(d));
             }
         }
     };
