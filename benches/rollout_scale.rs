@@ -24,19 +24,25 @@
 //! CPU <= 150 µs per call; client peak RSS <= 256 MB.
 //!
 //! Measured (2026-12-02, `cargo bench`, 2 cores shared by gdorg, the sandbox and other work,
-//! load average 4 to 9), 651,586 minimal calls; gdorg made exactly those:
+//! load average 4 to 9 unless said), 651,586 minimal calls; gdorg made exactly those:
 //!
 //! | concurrency | wall | bound | ratio | client CPU / call | client peak RSS | sandbox CPU / call |
 //! | --- | --- | --- | --- | --- | --- | --- |
 //! | 32 | 496 s | 407 s | 1.22x (goal 1.2x) | 196 µs | 277 MB | 94 µs |
 //! | 256 | 154 s | 51 s | 3.03x (goal 1.5x) | 165 µs | 295 MB | 73 µs |
 //! | 256, step results' errors boxed, 512 clients kept | 116 s | 51 s | 2.28x | 159 µs | 278 MB | 72 µs |
+//! | 256, and flat dependents, detector ids by region (load average ~1.5) | 79 s | 51 s | 1.55x | 136 µs | 260 MB | 64 µs |
+//! | 32, the same code (load average ~1.5) | 464 s | 407 s | 1.14x | 226 µs | 248 MB | 113 µs |
 //!
-//! At 256 the run is bound by CPU, not by latency: gdorg and the sandbox used 104 s + 47 s of
-//! CPU for a 51 s bound, so two whole cores could not go below ~75 s (1.5x) even with nothing
-//! else running. Before this work (issue #10) the client used ~350-450 µs a call (a TLS
-//! configuration built per service client, an SDK STS client per account, glibc malloc) and
-//! its memory grew ~85 KB per account. What is left of the client's memory is a few hundred
+//! At 256 the run is bound by CPU, not by latency: in the last run gdorg and the sandbox used
+//! 88 s + 42 s of CPU for a 51 s bound, so two whole cores could not go below ~65 s (1.28x)
+//! even with nothing else running, and other work on the machine takes its share. At 32 calls
+//! in flight the client's CPU per call is higher (fewer calls share each wake-up of the
+//! runtime and of its I/O driver), but latency, not CPU, bounds that run.
+//!
+//! Before this work (issue #10) the client used ~350-450 µs a call (a TLS configuration built
+//! per service client, an SDK STS client per account, glibc malloc) and its memory grew ~85 KB
+//! per account. What is left of the client's memory is a few hundred
 //! bytes per account x region: the plan's two steps, their results and the detector ids.
 //!
 //! `GDORG_BENCH_ACCOUNTS` (default 5000) and `GDORG_BENCH_CONCURRENCY` (default `32,256`)
