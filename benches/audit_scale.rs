@@ -28,9 +28,7 @@
 //! 100 member pages (each needs the previous page's token) and the 250 account pages (listed
 //! meanwhile), 5 s at 20 ms.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::time::Instant;
+mod common;
 
 const LATENCY_MS: u64 = 20;
 const CONCURRENCY: usize = 32;
@@ -78,7 +76,8 @@ fn org_file(size: &Size) -> String {
 struct Run {
     calls: u64,
     assume_role: u64,
-    by_operation: serde_json::Value,
+    list_members: u64,
+    member_detectors: u64,
     seconds: f64,
     cpu_seconds: f64,
     /// The sandbox process's CPU seconds while it answered the audit, from /proc.
@@ -86,81 +85,31 @@ struct Run {
     peak_rss_mb: f64,
 }
 
-/// User + system CPU seconds of a running process (fields 14 and 15 of /proc/PID/stat).
-fn process_cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // The command name may hold spaces: fields are counted after its closing parenthesis.
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let fields: Vec<f64> = rest
-        .split_whitespace()
-        .map(|f| f.parse().unwrap_or(0.0))
-        .collect();
-    // SAFETY: sysconf has no preconditions.
-    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
-    fields
-        .get(11)
-        .zip(fields.get(12))
-        .map_or(0.0, |(u, s)| (u + s) / ticks)
-}
-
 fn run(bin: &str, size: &Size) -> Run {
-    let dir = tempfile::tempdir().unwrap();
-    let org = dir.path().join("org.toml");
-    let calls = dir.path().join("calls.json");
-    std::fs::write(&org, org_file(size)).unwrap();
-    let mut sandbox = Command::new(bin)
-        .args(["sandbox", "serve", "--port", "0", "--org"])
-        .arg(&org)
-        .arg("--calls")
-        .arg(&calls)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut env = Vec::new();
-    for line in BufReader::new(sandbox.stdout.take().unwrap()).lines() {
-        let line = line.unwrap();
-        if let Some(kv) = line.strip_prefix("export ") {
-            let (k, v) = kv.split_once('=').unwrap();
-            env.push((k.to_string(), v.to_string()));
-        }
-        if line.starts_with("# gdorg sandbox") {
-            break;
-        }
-    }
-    let out = dir.path().join("audit.json");
-    let seeded_cpu = process_cpu_seconds(sandbox.id());
-    let started = Instant::now();
-    // Reaped by wait4 below, which also gives the peak RSS.
-    #[allow(clippy::zombie_processes)]
-    let child = Command::new(bin)
-        .args([
+    let served = common::Served::start(bin, &org_file(size));
+    let out = served.dir().join("audit.json");
+    let seeded_cpu = served.cpu_seconds();
+    let concurrency = CONCURRENCY.to_string();
+    let regions = regions(size.regions).join(",");
+    let mut audit = served.gdorg(
+        bin,
+        &[
             "audit",
             "--format",
             "json",
             "--fail-on",
             "never",
             "--concurrency",
-            &CONCURRENCY.to_string(),
+            &concurrency,
             "--regions",
-            &regions(size.regions).join(","),
+            &regions,
             "--output",
-        ])
-        .arg(&out)
-        .env_clear()
-        .envs(env)
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .spawn()
-        .unwrap();
-    let (status, rss_kb, cpu_seconds) = wait_with_rusage(child.id() as i32);
-    let seconds = started.elapsed().as_secs_f64();
-    let sandbox_cpu = process_cpu_seconds(sandbox.id()) - seeded_cpu;
-    // The sandbox is our child: SIGTERM by its own pid, so it writes its call counts.
-    // SAFETY: kill(2) on the pid of a child we spawned and have not reaped.
-    unsafe { libc::kill(sandbox.id() as i32, libc::SIGTERM) };
-    let _ = sandbox.wait();
-    assert_eq!(status, 0, "gdorg audit failed");
+        ],
+    );
+    audit.arg(&out);
+    let (client, seconds) = served.measure(audit);
+    let sandbox_cpu = served.cpu_seconds() - seeded_cpu;
+    assert_eq!(client.status, 0, "gdorg audit failed");
     let audit: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
     let summary = &audit["summary"];
@@ -170,40 +119,17 @@ fn run(bin: &str, size: &Size) -> Run {
         (size.accounts - 1) * size.regions,
         "every member cell is read from the administrator"
     );
-    let counts: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&calls).unwrap()).unwrap();
+    let (calls, _) = served.stop();
     Run {
-        calls: counts["total"].as_u64().unwrap(),
-        assume_role: counts["by_operation"]["sts:AssumeRole"]
-            .as_u64()
-            .unwrap_or(0),
-        by_operation: counts["by_operation"].clone(),
+        calls: calls.total,
+        assume_role: calls.of("sts:AssumeRole"),
+        list_members: calls.of("guardduty:ListMembers"),
+        member_detectors: calls.of("guardduty:GetMemberDetectors"),
         seconds,
-        cpu_seconds,
+        cpu_seconds: client.cpu_s,
         sandbox_cpu,
-        peak_rss_mb: rss_kb as f64 / 1024.0,
+        peak_rss_mb: client.rss_mb(),
     }
-}
-
-/// Wait for `pid` and return its exit status, peak RSS (KiB) and CPU seconds (user + system)
-/// from the kernel.
-fn wait_with_rusage(pid: i32) -> (i32, i64, f64) {
-    let mut status = 0;
-    // SAFETY: wait4 writes into the two out-pointers we own; pid is our own child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(r, pid, "wait4");
-    let code = if libc::WIFEXITED(status) {
-        libc::WEXITSTATUS(status)
-    } else {
-        -1
-    };
-    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    (
-        code,
-        usage.ru_maxrss,
-        secs(usage.ru_utime) + secs(usage.ru_stime),
-    )
 }
 
 /// The minimal-calls bound of the module's doc comment: (calls, seconds).
@@ -258,6 +184,9 @@ fn main() {
         r.peak_rss_mb,
         r.sandbox_cpu
     );
-    println!("audit_scale: calls by operation {}", r.by_operation);
+    println!(
+        "audit_scale: ListMembers {}, GetMemberDetectors {} (pages of 50)",
+        r.list_members, r.member_detectors
+    );
     assert_eq!(r.assume_role, 0, "the audit assumed a role in a member");
 }

@@ -5,32 +5,26 @@
 //! goal is a peak RSS under 150 MB, flat as the count grows. `GDORG_BENCH_SIZES=100` runs only
 //! the small size; under `cargo test` a smoke run of a few accounts checks the bench works.
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::Instant;
 
 use parquet::file::reader::{FileReader, SerializedFileReader};
 
 const REGIONS: usize = 17;
 const PER_CELL: usize = 59;
 const GOAL_MB: f64 = 150.0;
-const MANAGEMENT: &str = "111111111111";
 
 fn org_file(accounts: usize) -> String {
     let regions: Vec<&str> = guardduty_org::regions::default_enabled()
         .take(REGIONS)
         .collect();
-    let members: Vec<String> = (1..accounts)
-        .map(guardduty_org::sandbox::org_file::OrgSpec::generated_id)
-        .collect();
-    let mut all = members.clone();
-    all.push(MANAGEMENT.into());
-    format!(
-        "seed = 3\nmember_accounts = {m}\n\n[[detectors]]\naccounts = {all:?}\nregions = {regions:?}\n\n\
-         [[memberships]]\nadministrator = \"{MANAGEMENT}\"\nmembers = {members:?}\nregions = {regions:?}\nstatus = \"Enabled\"\n\n\
-         [[findings]]\naccounts = \"all\"\nregions = {regions:?}\nper_cell = {PER_CELL}\narchived_fraction = 0.1\n",
-        m = accounts - 1,
+    common::enabled_org(
+        accounts,
+        &regions,
+        &format!(
+            "[[findings]]\naccounts = \"all\"\nregions = {regions:?}\nper_cell = {PER_CELL}\narchived_fraction = 0.1\n"
+        ),
     )
 }
 
@@ -44,33 +38,11 @@ struct Run {
 }
 
 fn run(bin: &str, accounts: usize) -> Run {
-    let dir = tempfile::tempdir().unwrap();
-    let org = dir.path().join("org.toml");
-    std::fs::write(&org, org_file(accounts)).unwrap();
-    let mut sandbox = Command::new(bin)
-        .args(["sandbox", "serve", "--port", "0", "--org"])
-        .arg(&org)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut env = Vec::new();
-    for line in BufReader::new(sandbox.stdout.take().unwrap()).lines() {
-        let line = line.unwrap();
-        if let Some(kv) = line.strip_prefix("export ") {
-            let (k, v) = kv.split_once('=').unwrap();
-            env.push((k.to_string(), v.to_string()));
-        }
-        if line.starts_with("# gdorg sandbox") {
-            break;
-        }
-    }
-    let out = dir.path().join("lake");
-    let started = Instant::now();
-    // Reaped by wait4 below, which also gives the peak RSS.
-    #[allow(clippy::zombie_processes)]
-    let child = Command::new(bin)
-        .args([
+    let served = common::Served::start(bin, &org_file(accounts));
+    let out = served.dir().join("lake");
+    let mut export = served.gdorg(
+        bin,
+        &[
             "findings",
             "export",
             "--format",
@@ -80,27 +52,17 @@ fn run(bin: &str, accounts: usize) -> Run {
             "--concurrency",
             "8",
             "--output",
-        ])
-        .arg(&out)
-        .env_clear()
-        .envs(env)
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env(
-            "GDORG_REGIONS",
-            guardduty_org::regions::default_enabled()
-                .take(REGIONS)
-                .collect::<Vec<_>>()
-                .join(","),
-        )
-        .spawn()
-        .unwrap();
-    let (status, rss_kb) = wait_with_rusage(child.id() as i32);
-    let seconds = started.elapsed().as_secs_f64();
-    // The sandbox is our child: stop it by its own pid.
-    let _ = sandbox.kill();
-    let _ = sandbox.wait();
-    assert_eq!(status, 0, "gdorg findings export failed");
+        ],
+    );
+    export.arg(&out).env(
+        "GDORG_REGIONS",
+        guardduty_org::regions::default_enabled()
+            .take(REGIONS)
+            .collect::<Vec<_>>()
+            .join(","),
+    );
+    let (client, seconds) = served.measure(export);
+    assert_eq!(client.status, 0, "gdorg findings export failed");
     let mut files = Vec::new();
     parquet_files(&out, &mut files);
     // The footers alone give the row counts: every file is complete and readable.
@@ -118,13 +80,14 @@ fn run(bin: &str, accounts: usize) -> Run {
         .iter()
         .map(|p| std::fs::metadata(p).unwrap().len())
         .sum();
+    served.stop();
     Run {
         findings: accounts * REGIONS * PER_CELL,
         rows,
         files: files.len(),
         bytes,
         seconds,
-        peak_rss_mb: rss_kb as f64 / 1024.0,
+        peak_rss_mb: client.rss_mb(),
     }
 }
 
@@ -143,21 +106,6 @@ fn parquet_files(dir: &Path, out: &mut Vec<PathBuf>) {
             out.push(p);
         }
     }
-}
-
-/// Wait for `pid` and return its exit status and peak RSS (KiB) from the kernel.
-fn wait_with_rusage(pid: i32) -> (i32, i64) {
-    let mut status = 0;
-    // SAFETY: wait4 writes into the two out-pointers we own; pid is our own child.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    assert_eq!(r, pid, "wait4");
-    let code = if libc::WIFEXITED(status) {
-        libc::WEXITSTATUS(status)
-    } else {
-        -1
-    };
-    (code, usage.ru_maxrss)
 }
 
 fn main() {

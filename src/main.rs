@@ -2,6 +2,10 @@
 
 use std::process::ExitCode;
 
+/// mimalloc rather than glibc's malloc: see its line in Cargo.toml.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     // The config file gives the flags their defaults before clap parses the command line.

@@ -438,7 +438,28 @@ async fn read_cells(
     cells: &mut BTreeMap<String, BTreeMap<String, Seen<MemberSide>>>,
 ) {
     let mut tasks = tokio::task::JoinSet::new();
+    // A finished task keeps its whole future's memory until joined: join as we go, so the
+    // memory of a run is that of the cells in flight, not of every cell of the organization.
+    let record =
+        |done: Result<(String, Option<String>, Cell), tokio::task::JoinError>,
+         admins: &mut BTreeMap<String, Seen<AdminSide>>,
+         cells: &mut BTreeMap<String, BTreeMap<String, Seen<MemberSide>>>| {
+            let (region, member, cell) = done.expect("observe task panicked");
+            reporter.advance(1);
+            match (member, cell) {
+                (_, Cell::Admin(seen)) => {
+                    admins.insert(region, *seen);
+                }
+                (Some(m), Cell::Member(seen)) => {
+                    cells.entry(region).or_default().insert(m, seen);
+                }
+                (None, Cell::Member(_)) => unreachable!("member cells carry their account"),
+            }
+        };
     for (region, member) in todo {
+        while let Some(done) = tasks.try_join_next() {
+            record(done, admins, cells);
+        }
         // Owned permit moved into the task: at most `concurrency` cells are read at once.
         // Biased, stop first: once stopped, no new read starts even when a permit is free.
         let permit = tokio::select! {
@@ -479,17 +500,7 @@ async fn read_cells(
         });
     }
     while let Some(done) = tasks.join_next().await {
-        let (region, member, cell) = done.expect("observe task panicked");
-        reporter.advance(1);
-        match (member, cell) {
-            (_, Cell::Admin(seen)) => {
-                admins.insert(region, *seen);
-            }
-            (Some(m), Cell::Member(seen)) => {
-                cells.entry(region).or_default().insert(m, seen);
-            }
-            (None, Cell::Member(_)) => unreachable!("member cells carry their account"),
-        }
+        record(done, admins, cells);
     }
 }
 

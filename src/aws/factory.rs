@@ -2,9 +2,10 @@
 //!
 //! The base config follows the standard chain (`--profile`, environment, SSO, ...) and the
 //! standard endpoint overrides (`--endpoint-url`, `AWS_ENDPOINT_URL`,
-//! `AWS_ENDPOINT_URL_<SERVICE>`). `AssumeRoleProvider` does not cache by itself, so the factory
-//! keeps one config per account: STS is called once per account, not once per region, and the
-//! SDK's identity cache refreshes the credentials before they expire.
+//! `AWS_ENDPOINT_URL_<SERVICE>`). The factory keeps one config per account, whose credentials
+//! come from one AssumeRole through the run's one STS client: STS is called once per account,
+//! not once per region, and the SDK's identity cache refreshes the credentials before they
+//! expire.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -12,9 +13,13 @@ use std::time::Duration;
 
 use aws_config::identity::IdentityCache;
 use aws_config::retry::RetryConfig;
-use aws_config::sts::AssumeRoleProvider;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use tokio::sync::OnceCell;
 
 use super::AwsError;
@@ -49,6 +54,8 @@ pub struct ClientFactory {
     /// Accounts refused for good (no role, trust policy): tried once, not once per region.
     /// Transient failures (throttling, server errors) are not kept, so a later call retries.
     refused: Mutex<HashMap<String, AwsError>>,
+    /// The caller's STS client, shared by every account's role.
+    sts: aws_sdk_sts::Client,
 }
 
 impl ClientFactory {
@@ -76,20 +83,25 @@ impl ClientFactory {
     }
 
     /// A factory over an already built base config (tests and the demo give explicit keys).
-    pub fn from_config(mut base: SdkConfig, options: AwsOptions) -> ClientFactory {
-        if base.http_client().is_none() {
-            // One HTTP client (one connection pool) for every client the run builds. Left
-            // unset, each service client makes its own pool, and thousands of account x region
-            // clients each keep idle connections open until the process runs out of files.
+    pub fn from_config(base: SdkConfig, options: AwsOptions) -> ClientFactory {
+        // One HTTP client (one connection pool, one TLS configuration) for every client the
+        // run builds. Left unset, each service client makes its own pool, and thousands of
+        // account x region clients each keep idle connections open until the process runs
+        // out of files.
+        let http = base.http_client().unwrap_or_else(|| {
             use aws_smithy_http_client::tls;
-            let http = aws_smithy_http_client::Builder::new()
+            aws_smithy_http_client::Builder::new()
                 .tls_provider(tls::Provider::Rustls(
                     tls::rustls_provider::CryptoMode::AwsLc,
                 ))
-                .build_https();
-            base = base.into_builder().http_client(http).build();
-        }
+                .build_https()
+        });
+        let base = base
+            .into_builder()
+            .http_client(SharedHttpClient::new(BuiltOnce(http)))
+            .build();
         ClientFactory {
+            sts: aws_sdk_sts::Client::new(&base),
             base,
             options,
             accounts: Mutex::new(HashMap::new()),
@@ -134,23 +146,18 @@ impl ClientFactory {
     }
 
     async fn assume(&self, account: &str) -> Result<SdkConfig, AwsError> {
-        let arn = format!("arn:aws:iam::{account}:role/{}", self.options.role_name);
-        let mut builder = AssumeRoleProvider::builder(arn)
-            .session_name("gdorg")
-            .configure(&self.base);
-        if let Some(id) = &self.options.external_id {
-            builder = builder.external_id(id);
-        }
-        if let Some(d) = self.options.session_duration {
-            builder = builder.session_length(d);
-        }
-        let provider = builder.build().await;
+        let role = AssumedRole {
+            sts: self.sts.clone(),
+            arn: format!("arn:aws:iam::{account}:role/{}", self.options.role_name),
+            external_id: self.options.external_id.clone(),
+            duration: self.options.session_duration,
+            first: Mutex::new(None),
+        };
         // Resolve once now, so an account without the role fails here, named, rather than on
         // its first GuardDuty call in every region. These first credentials are handed to the
         // identity cache (not thrown away), so this is the account's only AssumeRole until
         // they near expiry.
-        use aws_credential_types::provider::ProvideCredentials;
-        let first = provider.provide_credentials().await.map_err(|e| {
+        let first = role.call().await.map_err(|e| {
             let (code, message) = sts_refusal(&e);
             AwsError {
                 operation: "AssumeRole",
@@ -159,13 +166,11 @@ impl ClientFactory {
             }
         })?;
         let buffer = refresh_buffer(first.expiry());
+        *role.first.lock().expect("role poisoned") = Some(first);
         Ok(self
             .base
             .to_builder()
-            .credentials_provider(SharedCredentialsProvider::new(Primed {
-                first: Mutex::new(Some(first)),
-                inner: provider,
-            }))
+            .credentials_provider(SharedCredentialsProvider::new(role))
             // One cache per account: the lazy cache holds at most 64 partitions, so sharing the
             // base config's cache across hundreds of accounts would evict and re-assume.
             .identity_cache(IdentityCache::lazy().buffer_time(buffer).build())
@@ -201,6 +206,28 @@ impl ClientFactory {
     }
 }
 
+/// The run's HTTP client, checked once. The SDK's hyper client builds a whole TLS connector
+/// (parsing every root certificate) each time a service client is constructed over it, only to
+/// check the configuration, and throws it away; a run builds a client per account x region, so
+/// that check alone cost more CPU than the calls. Connectors for the calls themselves are still
+/// built (once per timeout setting) and cached by the inner client.
+#[derive(Debug)]
+struct BuiltOnce(SharedHttpClient);
+
+impl HttpClient for BuiltOnce {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        self.0.http_connector(settings, components)
+    }
+
+    fn connector_metadata(&self) -> Option<ConnectorMetadata> {
+        self.0.connector_metadata()
+    }
+}
+
 /// How long before expiry the cache refreshes assumed-role credentials: a fifth of their
 /// lifetime, between 1 s and 5 min. The SDK's default (10 s) would make every call re-assume
 /// when sessions are short, and cuts it fine for calls that take long when they are not.
@@ -211,15 +238,53 @@ fn refresh_buffer(expiry: Option<std::time::SystemTime>) -> Duration {
     (lifetime / 5).clamp(Duration::from_secs(1), Duration::from_secs(300))
 }
 
-/// Hands out the credentials fetched while checking the role once, then delegates to the
-/// assume-role provider for every refresh.
+/// An account's assumed role: AssumeRole through the run's one STS client (the SDK's
+/// `AssumeRoleProvider` builds an STS client per account, ~10 KB each at 5,000 accounts).
+/// Hands out the credentials fetched while checking the role once, then assumes again for
+/// every refresh the identity cache asks for.
 #[derive(Debug)]
-struct Primed {
+struct AssumedRole {
+    sts: aws_sdk_sts::Client,
+    arn: String,
+    external_id: Option<String>,
+    duration: Option<Duration>,
     first: Mutex<Option<aws_credential_types::Credentials>>,
-    inner: AssumeRoleProvider,
 }
 
-impl aws_credential_types::provider::ProvideCredentials for Primed {
+impl AssumedRole {
+    async fn call(
+        &self,
+    ) -> Result<
+        aws_credential_types::Credentials,
+        aws_credential_types::provider::error::CredentialsError,
+    > {
+        use aws_credential_types::provider::error::CredentialsError;
+        let out = self
+            .sts
+            .assume_role()
+            .role_arn(&self.arn)
+            .role_session_name("gdorg")
+            .set_external_id(self.external_id.clone())
+            .set_duration_seconds(self.duration.map(|d| d.as_secs() as i32))
+            .send()
+            .await
+            .map_err(CredentialsError::provider_error)?;
+        let c = out
+            .credentials()
+            .ok_or_else(|| CredentialsError::unhandled("AssumeRole returned no credentials"))?;
+        let expiry = std::time::SystemTime::try_from(*c.expiration())
+            .map_err(CredentialsError::unhandled)?;
+        Ok(aws_credential_types::Credentials::new(
+            c.access_key_id(),
+            c.secret_access_key(),
+            Some(c.session_token().to_string()),
+            Some(expiry),
+            "gdorg-assume-role",
+        ))
+    }
+}
+
+impl aws_credential_types::provider::ProvideCredentials for AssumedRole {
     fn provide_credentials<'a>(
         &'a self,
     ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
@@ -227,7 +292,7 @@ impl aws_credential_types::provider::ProvideCredentials for Primed {
         Self: 'a,
     {
         use aws_credential_types::provider::future::ProvideCredentials as Fut;
-        if let Some(first) = self.first.lock().expect("primed poisoned").take() {
+        if let Some(first) = self.first.lock().expect("role poisoned").take() {
             let fresh = first
                 .expiry()
                 .is_none_or(|e| e > std::time::SystemTime::now() + refresh_buffer(Some(e)));
@@ -235,7 +300,7 @@ impl aws_credential_types::provider::ProvideCredentials for Primed {
                 return Fut::ready(Ok(first));
             }
         }
-        Fut::new(self.inner.provide_credentials())
+        Fut::new(self.call())
     }
 }
 

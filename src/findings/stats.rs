@@ -143,6 +143,86 @@ pub async fn groups(
     }
 }
 
+/// Findings per UTC day (of their last update) in one region, exact however many days: a
+/// DATE query has no key to exclude, so a range answered with the full 100 groups is split in
+/// two halves of `updatedAt` and each half asked again.
+pub async fn days(
+    gd: &aws_sdk_guardduty::Client,
+    detector: &str,
+    criteria: &Criteria,
+    calls: &mut u64,
+) -> Result<BTreeMap<chrono::NaiveDate, i64>, AwsError> {
+    const DAY_MS: i64 = 86_400_000;
+    let since = criteria
+        .get("updatedAt")
+        .and_then(|c| c.greater_than_or_equal)
+        .unwrap_or(0);
+    let until = chrono::Utc::now().timestamp_millis() + DAY_MS;
+    let mut out = BTreeMap::new();
+    // Whole days, so that no day is split between two ranges.
+    let mut todo = vec![(since.div_euclid(DAY_MS), until.div_euclid(DAY_MS) + 1)];
+    while let Some((from, to)) = todo.pop() {
+        let mut round = criteria.clone();
+        let cond = round.entry("updatedAt".to_string()).or_default();
+        cond.greater_than_or_equal = Some(from * DAY_MS);
+        cond.less_than = Some(to * DAY_MS);
+        *calls += 1;
+        let got = gd
+            .get_findings_statistics()
+            .detector_id(detector)
+            .set_finding_criteria(criteria::to_sdk(&round))
+            .group_by(GroupByType::Date)
+            .order_by(OrderBy::Desc)
+            .max_results(MAX_GROUPS as i32)
+            .send()
+            .await
+            .map_err(AwsError::from_sdk("GetFindingsStatistics"))?;
+        let rows = got
+            .finding_statistics()
+            .map(|s| s.grouped_by_date())
+            .unwrap_or_default();
+        if rows.len() >= MAX_GROUPS && to - from > 1 {
+            let mid = from + (to - from) / 2;
+            todo.push((from, mid));
+            todo.push((mid, to));
+            continue;
+        }
+        for row in rows {
+            let day = row
+                .date()
+                .and_then(|d| chrono::DateTime::from_timestamp(d.secs(), 0))
+                .map(|t| t.date_naive());
+            if let Some(day) = day {
+                *out.entry(day).or_default() += i64::from(row.total_findings().unwrap_or(0));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `criteria` narrowed to findings of `band` (intersected with any severity range it has);
+/// `None` when nothing of the band can match.
+pub fn in_band(criteria: &Criteria, band: super::severity::Band) -> Option<Criteria> {
+    let (lo, hi) = band.bounds();
+    in_severity(criteria, lo, hi)
+}
+
+/// `criteria` narrowed to severities in `lo..hi` (`hi` None: no upper bound); `None` when the
+/// range is empty.
+pub fn in_severity(criteria: &Criteria, lo: i64, hi: Option<i64>) -> Option<Criteria> {
+    let mut out = criteria.clone();
+    let cond = out.entry("severity".to_string()).or_default();
+    let lo = cond.greater_than_or_equal.map_or(lo, |x| x.max(lo));
+    cond.greater_than_or_equal = Some(lo);
+    cond.less_than = match (cond.less_than, hi) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    let empty =
+        cond.less_than.is_some_and(|h| h <= lo) || cond.less_than_or_equal.is_some_and(|h| h < lo);
+    (!empty).then_some(out)
+}
+
 /// Count the findings matching `criteria` in every region (`concurrency` regions at once),
 /// grouped by account and by type. A failed region fails the count: a count with a region
 /// missing would be wrong, not partial.

@@ -158,6 +158,68 @@ impl Aggregator {
         self.top.offer(f);
     }
 
+    /// Fold in one region's server-side counts and its candidates for the listed findings.
+    pub fn add_counts(&mut self, r: super::counted::RegionCounts) {
+        for (account, bands) in &r.current {
+            let c = cell_of(&mut self.cells, account, &r.region);
+            for (sum, n) in c.current.iter_mut().zip(bands) {
+                *sum += n;
+            }
+        }
+        for (account, n) in &r.archived {
+            cell_of(&mut self.cells, account, &r.region).archived += n;
+        }
+        for account in r.unbanded.keys() {
+            cell_of(&mut self.cells, account, &r.region);
+        }
+        for (account, bands) in &r.current {
+            for (sum, n) in self.totals.current.iter_mut().zip(bands) {
+                *sum += n;
+            }
+            self.totals.current_total += bands.iter().sum::<u64>();
+            self.accounts.insert(account.clone());
+        }
+        self.totals.unbanded += r.unbanded.values().sum::<u64>();
+        self.totals.archived_total += r.archived.values().sum::<u64>();
+        self.accounts.extend(r.archived.keys().cloned());
+        self.accounts.extend(r.unbanded.keys().cloned());
+        for (ty, n) in r.types_current {
+            self.types.entry(ty).or_default().current += n;
+        }
+        for (ty, n) in r.types_archived {
+            self.types.entry(ty).or_default().archived += n;
+        }
+        for (day, bands) in r.days {
+            for (sum, n) in self.days.entry(day).or_default().iter_mut().zip(bands) {
+                *sum += n;
+            }
+        }
+        for f in &r.top {
+            self.top.offer(f);
+        }
+        for f in &r.archived_top {
+            self.archived_top.offer(f);
+        }
+    }
+
+    /// The types the report lists (the most frequent current ones), for their highest severity.
+    pub fn listed_types(&self) -> Vec<String> {
+        let mut v: Vec<(&String, &TypeAgg)> =
+            self.types.iter().filter(|(_, t)| t.current > 0).collect();
+        v.sort_by(|a, b| b.1.current.cmp(&a.1.current).then_with(|| a.0.cmp(b.0)));
+        v.into_iter()
+            .take(TOP_TYPES)
+            .map(|(k, _)| k.clone())
+            .collect()
+    }
+
+    /// Raise a type's highest severity to `severity` (read from the server per region).
+    pub fn raise_max_severity(&mut self, finding_type: &str, severity: f64) {
+        if let Some(t) = self.types.get_mut(finding_type) {
+            t.max_severity = t.max_severity.max(severity);
+        }
+    }
+
     pub fn finish(self, scope: Scope, coverage: Coverage, mut errors: Vec<String>) -> Report {
         let mut totals = self.totals;
         let archived_total = totals.archived_total;
@@ -215,6 +277,20 @@ impl Aggregator {
             errors,
         }
     }
+}
+
+fn cell_of<'a>(
+    cells: &'a mut BTreeMap<(String, String), Cell>,
+    account: &str,
+    region: &str,
+) -> &'a mut Cell {
+    cells
+        .entry((account.to_string(), region.to_string()))
+        .or_insert_with(|| Cell {
+            account: account.to_string(),
+            region: region.to_string(),
+            ..Cell::default()
+        })
 }
 
 fn utc_day(ms: i64) -> Option<chrono::NaiveDate> {

@@ -4,12 +4,15 @@
 
 use std::sync::Arc;
 
+use super::counted::Region;
 use super::coverage::Coverage;
 use super::model::{Report, Scope};
 use super::Aggregator;
 use crate::aws::{organization, AwsError, Session};
+use crate::control::fan_out;
 use crate::control::{Reporter, Stop};
-use crate::findings::collect::{self, CollectSummary};
+use crate::findings::collect::{self, CollectSummary, TargetError};
+use crate::findings::criteria;
 use crate::findings::filter::Status;
 use crate::findings::source::{self, ReadOptions, Reading};
 use crate::findings::suppression::{self, Suppression};
@@ -49,19 +52,46 @@ pub async fn build(
         1,
     );
     let mut agg = Aggregator::new(top);
-    let targets = std::mem::take(&mut r.targets);
-    let summary = collect::collect(
-        targets,
-        &r.filter,
-        read.limits.concurrency,
-        reporter,
-        stop,
-        |f| {
-            agg.add(&f);
-            Ok(())
-        },
-    )
-    .await?;
+    let translation = criteria::translate(&r.filter);
+    let summary = match (&r.admin, translation.exact) {
+        // The server can count exactly what the filter means: read counts, not findings.
+        (Some(admin), true) => {
+            let regions: Vec<String> = r
+                .regions
+                .iter()
+                .filter(|x| r.filter.wants_region(x))
+                .cloned()
+                .collect();
+            let (config, base) = (&admin.config, &translation.criteria);
+            counted(
+                config,
+                &admin.account,
+                regions,
+                base,
+                top,
+                read,
+                &mut agg,
+                reporter,
+                stop,
+            )
+            .await
+        }
+        _ => {
+            let targets = std::mem::take(&mut r.targets);
+            collect::collect(
+                targets,
+                &r.filter,
+                read.limits.concurrency,
+                reporter,
+                stop,
+                |f| {
+                    agg.add(&f);
+                    Ok(())
+                },
+            )
+            .await?
+        }
+    };
     let coverage = if stop.is_stopped() {
         Coverage::unavailable("not gathered: the run was stopped")
     } else {
@@ -90,6 +120,109 @@ pub async fn build(
         interrupted: stop.is_stopped(),
         report,
     })
+}
+
+/// Count every region of the administrator's view into `agg` from statistics, then give the
+/// listed types their highest severity; what was read, as a collection would say it.
+#[allow(clippy::too_many_arguments)]
+async fn counted(
+    config: &aws_config::SdkConfig,
+    administrator: &str,
+    regions: Vec<String>,
+    base: &criteria::Criteria,
+    top: usize,
+    read: &ReadOptions,
+    agg: &mut Aggregator,
+    reporter: &dyn Reporter,
+    stop: &Stop,
+) -> CollectSummary {
+    let all = regions.clone();
+    let done = fan_out(
+        regions,
+        read.limits.concurrency,
+        "findings",
+        reporter,
+        stop,
+        |region| async move {
+            let got = super::counted::read_region(config, &region, base, top).await;
+            (region, got)
+        },
+    )
+    .await;
+    let mut s = CollectSummary::default();
+    let cell = |region: &str| (administrator.to_string(), region.to_string());
+    let mut counted = Vec::new();
+    for (region, got) in done.results {
+        match got {
+            Ok(Region::Counted(c)) => {
+                counted.push(region.clone());
+                agg.add_counts(*c);
+                s.read.push(cell(&region));
+            }
+            Ok(Region::NoDetector) => s.without_detector.push(cell(&region)),
+            Ok(Region::NotEnabled) => s.region_not_enabled.push(cell(&region)),
+            Err(e) => s.errors.push(TargetError {
+                account: administrator.to_string(),
+                region,
+                error: e.to_string(),
+            }),
+        }
+    }
+    let types = agg.listed_types();
+    if !types.is_empty() && !stop.is_stopped() {
+        let done = fan_out(
+            counted,
+            read.limits.concurrency,
+            "types",
+            reporter,
+            stop,
+            |region| {
+                let types = &types;
+                async move {
+                    let got = super::counted::max_severities(config, &region, base, types).await;
+                    (region, got)
+                }
+            },
+        )
+        .await;
+        for (region, got) in done.results {
+            match got {
+                Ok((found, _)) => {
+                    for (ty, sev) in found {
+                        agg.raise_max_severity(&ty, sev);
+                    }
+                }
+                Err(e) => s.errors.push(TargetError {
+                    account: administrator.to_string(),
+                    region,
+                    error: e.to_string(),
+                }),
+            }
+        }
+    }
+    s.interrupted = stop.is_stopped();
+    let started: std::collections::BTreeSet<(String, String)> = s
+        .read
+        .iter()
+        .chain(&s.without_detector)
+        .chain(&s.region_not_enabled)
+        .cloned()
+        .chain(
+            s.errors
+                .iter()
+                .map(|e| (e.account.clone(), e.region.clone())),
+        )
+        .collect();
+    s.not_started = all
+        .iter()
+        .map(|r| cell(r))
+        .filter(|c| !started.contains(c))
+        .collect();
+    s.read.sort();
+    s.without_detector.sort();
+    s.region_not_enabled.sort();
+    s.errors.sort_by(|a, b| a.region.cmp(&b.region));
+    s
 }
 
 /// The audit of the report's scope, as its coverage section.

@@ -5,6 +5,7 @@
 //! | --- | --- |
 //! | [`model`] | the report's data, with a schema version; sorted and deterministic |
 //! | [`aggregate`] | findings -> counts per account x region x band, top types, top-N findings |
+//! | [`counted`] | the counts from GetFindingsStatistics and the listed findings only, at any number of findings |
 //! | [`coverage`] | every account x region in scope, monitored or not, from the audit's model |
 //! | [`build`] | reading, aggregating and the coverage audit: the report model of a scope |
 //! | [`table`] | terminal tables (tabled) |
@@ -17,6 +18,7 @@
 
 pub mod aggregate;
 pub mod build;
+pub mod counted;
 pub mod coverage;
 pub mod csv;
 pub mod html;

@@ -16,7 +16,7 @@ use crate::aws::Session;
 use crate::control::{Reporter, Stop};
 use crate::execute::{execute, Execution, Status};
 use crate::journal::Journal;
-use crate::observe::{observe, Observation, Scope};
+use crate::observe::{observe, Scope};
 use crate::outcome::Outcome;
 use crate::plan::{plan_offboard, plan_rollout, Notice, Plan};
 use crate::settings::{AccountSource, Desired, RunSettings};
@@ -60,7 +60,6 @@ impl Command {
 pub struct Report {
     pub command: Command,
     pub desired: Desired,
-    pub observation: Observation,
     pub plan: Plan,
     /// Present when the plan was executed.
     pub execution: Option<Execution>,
@@ -157,6 +156,9 @@ pub async fn run(
             operate::Operator::new(session.clone(), &observation, &desired.administrator)
                 .with_runtime_agents(desired.runtime_agents),
         );
+        // The plan and the operator hold what the steps need: free every cell's observation
+        // before the longest phase.
+        drop(observation);
         Some(execute(&plan, operator, settings.concurrency, reporter, stop).await)
     } else {
         None
@@ -165,7 +167,6 @@ pub async fn run(
         command,
         interrupted: stop.is_stopped(),
         desired,
-        observation,
         plan,
         execution,
         elapsed: started.elapsed(),
@@ -225,7 +226,6 @@ mod tests {
         Report {
             command: Command::Rollout { dry_run: false },
             desired: Desired::new(Mode::Invitation, "999999999999", vec![]),
-            observation: Observation::default(),
             plan: Plan { steps, notices },
             execution: Some(Execution {
                 results,

@@ -25,9 +25,11 @@ use crate::settings::{Feature, Frequency};
 /// The AWS side of the executor.
 pub struct Operator {
     session: Arc<Session>,
-    /// (account, region) -> detector id: seeded from the observation, extended by every
-    /// CreateDetector, read by the steps that need an id (members, invitations ...).
-    detectors: Mutex<HashMap<(String, String), String>>,
+    /// region -> account -> detector id: seeded from the observation, extended by every
+    /// CreateDetector, read by the steps that need an id (members, invitations ...). By region
+    /// first, so that each of an organization's hundreds of thousands of cells does not keep
+    /// its own copy of the region's name.
+    detectors: Mutex<HashMap<String, HashMap<String, String>>>,
     /// (member, region) -> the pending invitation from our administrator seen while observing:
     /// accepting it needs no second ListInvitations.
     invitations: HashMap<(String, String), String>,
@@ -43,21 +45,30 @@ impl Operator {
     }
 
     pub fn new(session: Arc<Session>, observed: &Observation, administrator: &str) -> Operator {
-        let mut detectors = HashMap::new();
+        let mut detectors: HashMap<String, HashMap<String, String>> = HashMap::new();
         let mut invitations = HashMap::new();
         for (region, ro) in &observed.regions {
             if let Seen::Read(a) = &ro.admin {
                 if let Some(d) = &a.detector {
-                    detectors.insert((administrator.to_string(), region.clone()), d.id.clone());
+                    detectors
+                        .entry(region.clone())
+                        .or_default()
+                        .insert(administrator.to_string(), d.id.clone());
                 }
                 if let Some((mgmt, Some(d))) = &a.management {
-                    detectors.insert((mgmt.clone(), region.clone()), d.id.clone());
+                    detectors
+                        .entry(region.clone())
+                        .or_default()
+                        .insert(mgmt.clone(), d.id.clone());
                 }
             }
             for (account, seen) in &ro.members {
                 if let Seen::Read(m) = seen {
                     if let Some(d) = &m.detector {
-                        detectors.insert((account.clone(), region.clone()), d.id.clone());
+                        detectors
+                            .entry(region.clone())
+                            .or_default()
+                            .insert(account.clone(), d.id.clone());
                     }
                     if let Some(inv) = m.invitations.iter().find(|i| i.from == administrator) {
                         invitations.insert((account.clone(), region.clone()), inv.id.clone());
@@ -82,7 +93,8 @@ impl Operator {
         self.detectors
             .lock()
             .expect("detectors poisoned")
-            .get(&(account.to_string(), region.to_string()))
+            .get(region)
+            .and_then(|accounts| accounts.get(account))
             .cloned()
             .ok_or_else(|| AwsError {
                 operation,
@@ -117,7 +129,9 @@ impl Operator {
                 self.detectors
                     .lock()
                     .expect("detectors poisoned")
-                    .insert((account.clone(), region.to_string()), id);
+                    .entry(region.to_string())
+                    .or_default()
+                    .insert(account.clone(), id);
                 Ok(vec![])
             }
             Action::EnableDetector {

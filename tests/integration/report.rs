@@ -423,3 +423,72 @@ async fn the_archive_section_lists_every_rule_and_member_archive_with_its_owner(
     );
     assert_eq!(s.rules.len(), 1, "the administrator's rule is still read");
 }
+
+/// At any number of findings the report counts on the server: with many findings and a short
+/// top list, GetFindings is called only for the listed findings (current and archived, per
+/// region) and the highest severity of the listed types, and every count still equals what
+/// reading every finding gives.
+#[tokio::test]
+async fn the_report_counts_on_the_server_and_fetches_only_what_it_lists() {
+    const MANY: &str = r#"
+[[findings]]
+accounts = ["200000000001", "200000000002", "200000000003"]
+regions = ["us-east-1", "eu-west-1"]
+per_cell = 1000
+archived_fraction = 0.1
+"#;
+    const TOP: usize = 7;
+    let env = Env::with_spec(findings::spec(MANY)).await;
+    let f = findings::factory_of(&env, ADMIN).await;
+    env.sandbox.calls().clear();
+    let rep = build_report(f, &read_args(), TOP).await.unwrap();
+    let calls = env.sandbox.calls().snapshot();
+    let count = |op: &str| calls.iter().filter(|c| c.operation == op).count();
+    // Per region: one GetFindings for the current top list, one for the archived one (each
+    // well under 50 ids), and at most one a listed type for the types' highest severities;
+    // reading every finding would take more than 6,000 / 50.
+    let bound = REGIONS.len() * (2 + report::aggregate::TOP_TYPES);
+    assert!(
+        count("GetFindings") <= bound,
+        "{} GetFindings calls, more than {bound}",
+        count("GetFindings")
+    );
+    assert!(count("GetFindingsStatistics") > 0);
+    let failed: Vec<_> = calls
+        .iter()
+        .filter(|c| c.operation.contains("Finding") && c.status != 200)
+        .collect();
+    assert!(failed.is_empty(), "{failed:?}");
+    assert!(rep.errors.is_empty(), "{:?}", rep.errors);
+    assert_eq!(rep.top_findings.len(), TOP);
+    assert_eq!(rep.archived.listed.len(), TOP);
+
+    // The oracle: every finding, read and aggregated on the client.
+    let cfg = env.user(ADMIN).await;
+    let all = findings::read(&cfg, &findings::filter(r#"status = "all""#)).await;
+    assert!(all.len() > 6000, "{} findings", all.len());
+    let mut oracle = report::Aggregator::new(TOP);
+    for f in &all {
+        oracle.add(f);
+    }
+    let want = oracle.finish(rep.scope.clone(), rep.coverage.clone(), vec![]);
+    assert_eq!(rep.totals, want.totals);
+    assert_eq!(rep.cells, want.cells);
+    assert_eq!(rep.days, want.days);
+    assert_eq!(rep.regions, want.regions);
+    assert_eq!(rep.top_types, want.top_types);
+    assert_eq!(rep.archived.total, want.archived.total);
+    // The listed findings: the same severities, highest first (ties at the cut may be other
+    // findings of the same score), and each one really is among the findings.
+    let sev = |v: &[guardduty_org::findings::FindingRecord]| -> Vec<f64> {
+        v.iter().map(|f| f.severity).collect()
+    };
+    assert_eq!(sev(&rep.top_findings), sev(&want.top_findings));
+    assert_eq!(sev(&rep.archived.listed), sev(&want.archived.listed));
+    let ids: BTreeSet<&str> = all.iter().map(|f| f.id.as_str()).collect();
+    assert!(rep
+        .top_findings
+        .iter()
+        .chain(&rep.archived.listed)
+        .all(|f| ids.contains(f.id.as_str())));
+}

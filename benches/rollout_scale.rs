@@ -1,0 +1,168 @@
+//! `gdorg rollout --mode invitation` of a fresh organization of 5,000 accounts x 32 regions
+//! (the 17 regions enabled by default and 15 opt-in regions every account has enabled), with
+//! the sandbox in its own process (`gdorg sandbox serve --org FILE`, 20 ms per call) and gdorg in
+//! another, at `--concurrency` 32 and 256. Prints wall time against the bound, the calls, the
+//! client's CPU per call and peak RSS, and the sandbox's CPU per call.
+//!
+//! **The minimal-calls bound.** A tool that plans before it changes anything, and knows the
+//! API, cannot avoid these calls on a fresh organization of A accounts (M = A - 1 members) x R
+//! regions, whatever it does:
+//! - GetCallerIdentity (1) and ListAccounts (ceil(A / 20): the page size is at most 20);
+//! - per member account: one AssumeRole (its credentials serve every region);
+//! - per region, the administrator: ListDetectors (has it one?), CreateDetector, then
+//!   CreateMembers and InviteMembers in batches of 50 (2 x ceil(M / 50));
+//! - per member x region: ListDetectors (only the member sees whether it has a detector, and
+//!   a plan must read before changing), CreateDetector, ListInvitations (only the member sees
+//!   the invitation's id) and AcceptAdministratorInvitation: 4 calls.
+//!
+//! The bound is the larger of (a) these calls / concurrency x latency and (b) the longest
+//! chain of calls that must follow one another x latency (10: ListAccounts, the
+//! administrator's ListDetectors, a member's AssumeRole, ListDetectors and CreateDetector, the
+//! administrator's CreateDetector, CreateMembers and InviteMembers, the member's
+//! ListInvitations and AcceptAdministratorInvitation). gdorg's own call count is printed
+//! apart, counted by the sandbox. Goals: 1.2x the bound at concurrency 32, 1.5x at 256; client
+//! CPU <= 150 µs per call; client peak RSS <= 256 MB.
+//!
+//! Measured (2026-12-02, `cargo bench`, 2 cores shared by gdorg, the sandbox and other work,
+//! load average 4 to 9 unless said), 651,586 minimal calls; gdorg made exactly those (since
+//! then it also asks each account once which regions it has enabled, Account Management
+//! ListRegions: +1 call per account, 0.8% more, so that no call goes to a region an account
+//! has not enabled):
+//!
+//! | concurrency | wall | bound | ratio | client CPU / call | client peak RSS | sandbox CPU / call |
+//! | --- | --- | --- | --- | --- | --- | --- |
+//! | 32 | 496 s | 407 s | 1.22x (goal 1.2x) | 196 µs | 277 MB | 94 µs |
+//! | 256 | 154 s | 51 s | 3.03x (goal 1.5x) | 165 µs | 295 MB | 73 µs |
+//! | 256, step results' errors boxed, 512 clients kept | 116 s | 51 s | 2.28x | 159 µs | 278 MB | 72 µs |
+//! | 256, and flat dependents, detector ids by region (load average ~1.5) | 79 s | 51 s | 1.55x | 136 µs | 260 MB | 64 µs |
+//! | 32, the same code (load average ~1.5) | 464 s | 407 s | 1.14x | 226 µs | 248 MB | 113 µs |
+//!
+//! At 256 the run is bound by CPU, not by latency: in the last run gdorg and the sandbox used
+//! 88 s + 42 s of CPU for a 51 s bound, so two whole cores could not go below ~65 s (1.28x)
+//! even with nothing else running, and other work on the machine takes its share. At 32 calls
+//! in flight the client's CPU per call is higher (fewer calls share each wake-up of the
+//! runtime and of its I/O driver), but latency, not CPU, bounds that run.
+//!
+//! Before this work (issue #10) the client used ~350-450 µs a call (a TLS configuration built
+//! per service client, an SDK STS client per account, glibc malloc) and its memory grew ~85 KB
+//! per account. What is left of the client's memory is a few hundred
+//! bytes per account x region: the plan's two steps, their results and the detector ids.
+//!
+//! `GDORG_BENCH_ACCOUNTS` (default 5000) and `GDORG_BENCH_CONCURRENCY` (default `32,256`)
+//! choose the sizes; under `cargo test --all-targets` (no `--bench`) a smoke run of 4 accounts
+//! x 2 regions checks that the benchmark works.
+
+mod common;
+
+const LATENCY_MS: u64 = 20;
+const OPT_IN_REGIONS: usize = 15;
+/// Calls that must follow one another (see the module comment).
+const CHAIN: u64 = 10;
+const GOAL_CPU_US: f64 = 150.0;
+const GOAL_RSS_MB: f64 = 256.0;
+
+fn regions(smoke: bool) -> Vec<&'static str> {
+    if smoke {
+        return vec!["us-east-1", "eu-west-1"];
+    }
+    let opt_in = guardduty_org::regions::COMMERCIAL
+        .iter()
+        .filter(|r| r.opt_in)
+        .map(|r| r.name)
+        .take(OPT_IN_REGIONS);
+    guardduty_org::regions::default_enabled()
+        .chain(opt_in)
+        .collect()
+}
+
+fn org_file(accounts: usize, regions: &[&str]) -> String {
+    let opt_in: Vec<&str> = regions
+        .iter()
+        .copied()
+        .filter(|r| guardduty_org::regions::lookup(r).is_some_and(|i| i.opt_in))
+        .collect();
+    // The administrator (the management account) enables the opt-in regions too.
+    format!(
+        "member_accounts = {}\nopt_in_regions = {opt_in:?}\n\n[management]\nid = \"111111111111\"\nopt_in_regions = {opt_in:?}\n\n[faults]\nlatency_ms = {LATENCY_MS}\n",
+        accounts - 1
+    )
+}
+
+/// The calls a tool that knows the API cannot avoid (see the module comment).
+fn minimal_calls(accounts: usize, regions: usize) -> u64 {
+    let (a, m, r) = (accounts as u64, accounts as u64 - 1, regions as u64);
+    1 + a.div_ceil(20) + m + r * (2 + 2 * m.div_ceil(50)) + 4 * m * r
+}
+
+struct Run {
+    wall_s: f64,
+    calls: u64,
+    client: common::Usage,
+    sandbox_cpu_s: f64,
+}
+
+fn run(bin: &str, accounts: usize, regions: &[&str], concurrency: usize) -> Run {
+    let served = common::Served::start(bin, &org_file(accounts, regions));
+    let concurrency = concurrency.to_string();
+    let regions = regions.join(",");
+    let mut rollout = served.gdorg(
+        bin,
+        &[
+            "rollout",
+            "--mode",
+            "invitation",
+            "--quiet",
+            "--concurrency",
+            &concurrency,
+            "--regions",
+            &regions,
+        ],
+    );
+    rollout.stdout(std::process::Stdio::null());
+    let (client, wall_s) = served.measure(rollout);
+    assert_eq!(client.status, 0, "gdorg rollout failed");
+    let (calls, sandbox) = served.stop();
+    Run {
+        wall_s,
+        calls: calls.total,
+        client,
+        sandbox_cpu_s: sandbox.cpu_s,
+    }
+}
+
+fn main() {
+    let bin = env!("CARGO_BIN_EXE_gdorg");
+    // `cargo bench` passes --bench; `cargo test --all-targets` runs a smoke size without it.
+    let benching = std::env::args().any(|a| a == "--bench");
+    let var = |name: &str| std::env::var(name).ok();
+    let accounts: usize = var("GDORG_BENCH_ACCOUNTS")
+        .map(|s| s.trim().parse().unwrap())
+        .unwrap_or(if benching { 5000 } else { 4 });
+    let concurrencies: Vec<usize> = var("GDORG_BENCH_CONCURRENCY")
+        .map(|s| s.split(',').map(|n| n.trim().parse().unwrap()).collect())
+        .unwrap_or_else(|| vec![32, 256]);
+    let regions = regions(!benching);
+    let minimal = minimal_calls(accounts, regions.len());
+    for concurrency in concurrencies {
+        let r = run(bin, accounts, &regions, concurrency);
+        let latency = LATENCY_MS as f64 / 1000.0;
+        let bound = (minimal as f64 / concurrency as f64 * latency).max(CHAIN as f64 * latency);
+        let goal = if concurrency <= 32 { 1.2 } else { 1.5 };
+        let cpu_us = r.client.cpu_s / r.calls as f64 * 1e6;
+        let rss_mb = r.client.rss_mb();
+        println!(
+            "rollout_scale: {accounts} accounts x {} regions, concurrency {concurrency}: {:.1} s, bound {:.1} s ({minimal} minimal calls) = {:.2}x (goal {goal}x); gdorg made {} calls ({:.3}x minimal); client CPU {:.1} s = {:.0} µs/call (goal {GOAL_CPU_US}); client peak RSS {:.0} MB (goal {GOAL_RSS_MB}); sandbox CPU {:.1} s = {:.0} µs/call",
+            regions.len(),
+            r.wall_s,
+            bound,
+            r.wall_s / bound,
+            r.calls,
+            r.calls as f64 / minimal as f64,
+            r.client.cpu_s,
+            cpu_us,
+            rss_mb,
+            r.sandbox_cpu_s,
+            r.sandbox_cpu_s / r.calls as f64 * 1e6,
+        );
+    }
+}
