@@ -8,6 +8,7 @@
 //! | 0 | [`outcome`] | how a command ended, for the exit code |
 //! | 0 | [`control`] | progress callbacks ([`control::Reporter`]) and the Ctrl-C [`control::Stop`]; bounded fan-out |
 //! | 0 | [`fsutil`] | atomic file writes |
+//! | 0 | [`markdown`] | a literal Markdown table cell (escaping) |
 //! | 0 | [`regions`] | the built-in list of GuardDuty commercial regions (the one place it lives) |
 //! | 1 | [`aws`] | client factory, the caller, acting as an account, the organization's accounts and administrator, SDK errors |
 //! | 2 | [`settings`] | validated settings and the desired state: accounts, regions, features, limits |
@@ -41,6 +42,7 @@ pub mod execute;
 pub mod findings;
 pub mod fsutil;
 pub mod journal;
+pub mod markdown;
 pub mod observe;
 pub mod outcome;
 pub mod plan;

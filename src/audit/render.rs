@@ -441,20 +441,7 @@ pub fn csv(a: &Audit) -> String {
 
 // ---- markdown ----
 
-fn md(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '|' | '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' => {
-                out.push('\\');
-                out.push(ch);
-            }
-            '\n' | '\r' => out.push(' '),
-            _ => out.push(ch),
-        }
-    }
-    out
-}
+use crate::markdown::cell as md;
 
 pub fn markdown(a: &Audit) -> String {
     let s = &a.summary;

@@ -144,20 +144,7 @@ pub fn table(u: &Usage) -> String {
     out
 }
 
-fn md(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '|' | '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' => {
-                out.push('\\');
-                out.push(ch);
-            }
-            '\n' | '\r' => out.push(' '),
-            _ => out.push(ch),
-        }
-    }
-    out
-}
+use crate::markdown::cell as md;
 
 pub fn markdown(u: &Usage) -> String {
     let mut out = format!("# {}\n", md(&headline(u)));

@@ -11,6 +11,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("outcome", 0),
     ("control", 0),
     ("fsutil", 0),
+    ("markdown", 0),
     ("regions", 0),
     ("aws", 1),
     ("settings", 2),
