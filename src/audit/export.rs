@@ -232,6 +232,16 @@ pub fn text(exports: &[RegionExport]) -> String {
     if exports.is_empty() {
         return out;
     }
+    // Not asked for and nowhere set up: one line, not one per region.
+    if exports.iter().all(|e| e.status == NONE && !e.gap) {
+        let _ = writeln!(
+            out,
+            "\nfindings export: no publishing destination in any of the {} region(s) read \
+             (--export-bucket/--export-kms-key to set one up and check it)",
+            exports.len()
+        );
+        return out;
+    }
     let _ = writeln!(out, "\nfindings export of the administrator per region");
     let w = exports.iter().map(|e| e.region.len()).max().unwrap_or(0);
     for e in exports {
