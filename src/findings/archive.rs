@@ -308,21 +308,7 @@ async fn get(
     ids: &[String],
     region: &str,
 ) -> Result<Vec<FindingRecord>, AwsError> {
-    let mut out = Vec::new();
-    for batch in ids.chunks(BATCH) {
-        let got = gd
-            .get_findings()
-            .detector_id(detector)
-            .set_finding_ids(Some(batch.to_vec()))
-            .send()
-            .await
-            .map_err(AwsError::from_sdk("GetFindings"))?;
-        out.extend(
-            got.findings()
-                .iter()
-                .map(|f| FindingRecord::from_sdk(f, region)),
-        );
-    }
+    let mut out = super::collect::fetch(gd, detector, ids, region).await?;
     out.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(out)
 }

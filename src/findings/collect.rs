@@ -20,6 +20,32 @@ use crate::control::{Reporter, Stop};
 /// GetFindings takes at most 50 ids; ListFindings returns at most 50 per page.
 pub const BATCH: usize = 50;
 
+/// The findings of `ids` on `detector` (GetFindings, [`BATCH`] ids a call), in the order
+/// GuardDuty returns them.
+pub async fn fetch(
+    gd: &aws_sdk_guardduty::Client,
+    detector: &str,
+    ids: &[String],
+    region: &str,
+) -> Result<Vec<FindingRecord>, AwsError> {
+    let mut out = Vec::with_capacity(ids.len());
+    for batch in ids.chunks(BATCH) {
+        let got = gd
+            .get_findings()
+            .detector_id(detector)
+            .set_finding_ids(Some(batch.to_vec()))
+            .send()
+            .await
+            .map_err(AwsError::from_sdk("GetFindings"))?;
+        out.extend(
+            got.findings()
+                .iter()
+                .map(|f| FindingRecord::from_sdk(f, region)),
+        );
+    }
+    Ok(out)
+}
+
 /// Findings in flight between readers and the sink; a small multiple of a batch per reader.
 const CHANNEL: usize = 4 * BATCH;
 

@@ -14,6 +14,7 @@ use aws_sdk_guardduty::types::{OrderBy, SortCriteria};
 
 use super::model::BandCounts;
 use crate::aws::{AwsError, ClientFactory};
+use crate::findings::collect;
 use crate::findings::criteria::{self, Cond, Criteria};
 use crate::findings::record::FindingRecord;
 use crate::findings::severity::Band;
@@ -160,23 +161,8 @@ async fn highest(
         }
     }
     ids.truncate(n);
-    let mut out = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(PAGE) {
-        *calls += 1;
-        let got = gd
-            .get_findings()
-            .detector_id(detector)
-            .set_finding_ids(Some(chunk.to_vec()))
-            .send()
-            .await
-            .map_err(AwsError::from_sdk("GetFindings"))?;
-        out.extend(
-            got.findings()
-                .iter()
-                .map(|f| FindingRecord::from_sdk(f, region)),
-        );
-    }
-    Ok(out)
+    *calls += ids.len().div_ceil(collect::BATCH) as u64;
+    collect::fetch(gd, detector, &ids, region).await
 }
 
 /// The highest severity of each of `types` in `region` (current and archived alike), for the
