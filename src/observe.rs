@@ -21,6 +21,30 @@ use crate::aws::{organization, AwsError, OptIn, Session};
 use crate::control::{Reporter, Stop};
 use crate::settings::{AccountSource, Desired, MemberAccount, Mode};
 
+/// A detector's features list as name -> enabled, each feature followed by its additional
+/// configurations as `FEATURE.ADDITIONAL` (`RUNTIME_MONITORING.EKS_ADDON_MANAGEMENT`: the agent
+/// management GuardDuty does for it). GetDetector and GetMemberDetectors answer with two SDK
+/// types that have the same accessors, hence a macro.
+macro_rules! feature_map {
+    ($features:expr) => {
+        $features
+            .iter()
+            .filter_map(|f| {
+                let name = f.name()?.as_str();
+                let on = |s: Option<&aws_sdk_guardduty::types::FeatureStatus>| {
+                    s.is_some_and(|s| s.as_str() == "ENABLED")
+                };
+                let mut entries = vec![(name.to_string(), on(f.status()))];
+                entries.extend(f.additional_configuration().iter().filter_map(|a| {
+                    Some((format!("{name}.{}", a.name()?.as_str()), on(a.status())))
+                }));
+                Some(entries)
+            })
+            .flatten()
+            .collect::<BTreeMap<String, bool>>()
+    };
+}
+
 /// The member accounts of a run: the validated list the user gave, or the organization's
 /// active accounts (the administrator is never its own member).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -802,22 +826,7 @@ pub async fn read_detector(gd: &Client) -> Result<Option<DetectorState>, AwsErro
         frequency: d
             .finding_publishing_frequency()
             .map(|f| f.as_str().to_string()),
-        features: d
-            .features()
-            .iter()
-            .filter_map(|f| {
-                let name = f.name()?.as_str();
-                let extra = f.additional_configuration().iter().filter_map(|a| {
-                    Some((a.name()?.as_str(), is_on(a.status().map(|s| s.as_str()))))
-                });
-                Some(plan_entries(
-                    name,
-                    is_on(f.status().map(|s| s.as_str())),
-                    extra,
-                ))
-            })
-            .flatten()
-            .collect(),
+        features: feature_map!(d.features()),
     }))
 }
 
@@ -897,42 +906,10 @@ async fn read_member_features(
             let Some(record) = c.account_id().and_then(|a| members.get_mut(a)) else {
                 continue;
             };
-            let features = c
-                .features()
-                .iter()
-                .filter_map(|f| {
-                    let name = f.name()?.as_str();
-                    let extra = f.additional_configuration().iter().filter_map(|a| {
-                        Some((a.name()?.as_str(), is_on(a.status().map(|s| s.as_str()))))
-                    });
-                    Some(plan_entries(
-                        name,
-                        is_on(f.status().map(|s| s.as_str())),
-                        extra,
-                    ))
-                })
-                .flatten()
-                .collect();
-            record.features = Some(features);
+            record.features = Some(feature_map!(c.features()));
         }
     }
     Ok(())
-}
-
-fn is_on(status: Option<&str>) -> bool {
-    status == Some("ENABLED")
-}
-
-/// A feature and its additional configurations as map entries: `RUNTIME_MONITORING` and
-/// `RUNTIME_MONITORING.EKS_ADDON_MANAGEMENT` (the agent management GuardDuty does for it).
-fn plan_entries<'a>(
-    feature: &str,
-    on: bool,
-    additional: impl Iterator<Item = (&'a str, bool)>,
-) -> Vec<(String, bool)> {
-    let mut out = vec![(feature.to_string(), on)];
-    out.extend(additional.map(|(a, on)| (format!("{feature}.{a}"), on)));
-    out
 }
 
 async fn describe_org_config(gd: &Client, detector: &str) -> Result<OrgConfigState, AwsError> {
