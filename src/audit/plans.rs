@@ -221,34 +221,19 @@ pub fn build(
     }
 }
 
-/// Accounts x plans for one region: (account, one state per plan of `plans.plans`).
-pub fn by_account<'a>(
+/// One row per cell `keep` selects, named by `label`, with the state of every plan of
+/// `plans.plans` there: accounts x plans for one region, or regions x plans for one account.
+pub fn grid<'a>(
     plans: &Plans,
     cells: &'a [Cell],
-    region: &str,
+    keep: impl Fn(&Cell) -> bool,
+    label: impl Fn(&'a Cell) -> &'a str,
 ) -> Vec<(&'a str, Vec<Option<PlanState>>)> {
     cells
         .iter()
-        .filter(|c| c.region == region)
-        .map(|c| (c.account.as_str(), row(plans, c)))
+        .filter(|c| keep(c))
+        .map(|c| (label(c), plans.plans.iter().map(|p| state(c, p)).collect()))
         .collect()
-}
-
-/// Regions x plans for one account.
-pub fn by_region<'a>(
-    plans: &Plans,
-    cells: &'a [Cell],
-    account: &str,
-) -> Vec<(&'a str, Vec<Option<PlanState>>)> {
-    cells
-        .iter()
-        .filter(|c| c.account == account)
-        .map(|c| (c.region.as_str(), row(plans, c)))
-        .collect()
-}
-
-fn row(plans: &Plans, c: &Cell) -> Vec<Option<PlanState>> {
-    plans.plans.iter().map(|p| state(c, p)).collect()
 }
 
 /// A short column title: `RUNTIME_MONITORING.EKS_ADDON_MANAGEMENT` -> `runtime+eks-addon`.
@@ -351,8 +336,13 @@ mod tests {
         );
         assert_eq!(p.regions[1].region, "eu-west-1");
         assert_eq!(p.regions[1].auto_enable["S3_DATA_EVENTS"], "NEW");
-        assert_eq!(by_region(&p, &cells, "1").len(), 2);
-        assert_eq!(by_account(&p, &cells, "eu-west-1").len(), 3);
+        let one_account = grid(&p, &cells, |c| c.account == "1", |c| &c.region);
+        assert_eq!(one_account.len(), 2);
+        assert_eq!(one_account[1].0, "ap-east-1");
+        assert_eq!(
+            grid(&p, &cells, |c| c.region == "eu-west-1", |c| &c.account).len(),
+            3
+        );
         assert_eq!(
             short("RUNTIME_MONITORING.EKS_ADDON_MANAGEMENT"),
             "runtime+eks-agent"

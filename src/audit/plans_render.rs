@@ -47,8 +47,19 @@ struct Grid {
     rows: Vec<Vec<String>>,
 }
 
-fn mark(s: Option<PlanState>) -> String {
-    s.map_or("·", PlanState::symbol).to_string()
+/// Grid rows as text: the label, then one symbol per plan.
+fn marks(rows: Vec<(&str, Vec<Option<PlanState>>)>) -> Vec<Vec<String>> {
+    rows.into_iter()
+        .map(|(label, states)| {
+            let mut row = vec![label.to_string()];
+            row.extend(
+                states
+                    .into_iter()
+                    .map(|s| s.map_or("·", PlanState::symbol).to_string()),
+            );
+            row
+        })
+        .collect()
 }
 
 fn grid(a: &Audit, view: &View) -> Grid {
@@ -87,25 +98,11 @@ fn grid(a: &Audit, view: &View) -> Grid {
         ),
         View::Region(region) => (
             format!("Protection plans in {region}, per account ({LEGEND})"),
-            plans::by_account(p, &a.cells, region)
-                .into_iter()
-                .map(|(acct, states)| {
-                    let mut row = vec![acct.to_string()];
-                    row.extend(states.into_iter().map(mark));
-                    row
-                })
-                .collect(),
+            marks(plans::grid(p, &a.cells, |c| c.region == *region, |c| &c.account)),
         ),
         View::Account(account) => (
             format!("Protection plans of {account}, per region ({LEGEND})"),
-            plans::by_region(p, &a.cells, account)
-                .into_iter()
-                .map(|(region, states)| {
-                    let mut row = vec![region.to_string()];
-                    row.extend(states.into_iter().map(mark));
-                    row
-                })
-                .collect(),
+            marks(plans::grid(p, &a.cells, |c| c.account == *account, |c| &c.region)),
         ),
     };
     Grid { title, head, rows }
