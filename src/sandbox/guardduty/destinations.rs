@@ -146,23 +146,6 @@ fn properties(req: &Request) -> Result<Option<Properties>, ApiError> {
     )))
 }
 
-fn tags(req: &Request) -> Result<BTreeMap<String, String>, ApiError> {
-    match req.body.get("tags") {
-        None | Some(Value::Null) => Ok(BTreeMap::new()),
-        Some(Value::Object(m)) if m.len() <= 50 => m
-            .iter()
-            .map(|(k, v)| {
-                let v = v.as_str().ok_or_else(|| ApiError::invalid_param("tags"))?;
-                if k.is_empty() || k.len() > 128 || v.len() > 256 {
-                    return Err(ApiError::invalid_param("tags"));
-                }
-                Ok((k.clone(), v.to_string()))
-            })
-            .collect(),
-        Some(_) => Err(ApiError::invalid_param("tags")),
-    }
-}
-
 fn destinations_mut<'w>(
     world: &'w mut World,
     caller: &Caller,
@@ -189,7 +172,7 @@ fn create(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, Ap
         Some(Value::String(t)) if t.len() <= 64 => Some(t.clone()),
         Some(_) => return Err(ApiError::invalid_param("clientToken")),
     };
-    let tags = tags(req)?;
+    let tags = req.tags()?;
     if let Some(t) = &token {
         let existing = destinations_mut(world, caller)?
             .values()

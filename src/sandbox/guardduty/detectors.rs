@@ -279,23 +279,6 @@ fn frequency(req: &Request) -> Result<Option<String>, ApiError> {
     }
 }
 
-fn tags(req: &Request) -> Result<BTreeMap<String, String>, ApiError> {
-    match req.body.get("tags") {
-        None | Some(Value::Null) => Ok(BTreeMap::new()),
-        Some(Value::Object(m)) => m
-            .iter()
-            .map(|(k, v)| {
-                let v = v.as_str().ok_or_else(|| ApiError::invalid_param("tags"))?;
-                if k.is_empty() || k.len() > 128 || v.len() > 256 {
-                    return Err(ApiError::invalid_param("tags"));
-                }
-                Ok((k.clone(), v.to_string()))
-            })
-            .collect(),
-        Some(_) => Err(ApiError::invalid_param("tags")),
-    }
-}
-
 /// The name and path of GuardDuty's service-linked role.
 pub const SERVICE_LINKED_ROLE: &str = "AWSServiceRoleForAmazonGuardDuty";
 pub const SERVICE_LINKED_ROLE_PATH: &str = "/aws-service-role/guardduty.amazonaws.com/";
@@ -358,7 +341,7 @@ fn create(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, Ap
     // the detector reports only what the region has (see `World::set_detector`). Turning one
     // on in an existing detector is refused (`availability::check`).
     let features = requested_features(req)?;
-    let tags = tags(req)?;
+    let tags = req.tags()?;
     if world.detector(&caller.account, &caller.region).is_some() {
         return Err(ApiError::bad_request(
             "The request is rejected because a detector already exists for the current account.",

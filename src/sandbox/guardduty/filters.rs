@@ -7,8 +7,6 @@
 //! associated member is refused an ARCHIVE filter (its administrator manages suppression for
 //! it), while NOOP filters stay open to every account.
 
-use std::collections::BTreeMap;
-
 use chrono::Utc;
 use serde_json::{json, Value};
 
@@ -124,18 +122,7 @@ fn create(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, Ap
     let action = action_of(req)?.unwrap_or_else(|| "NOOP".into());
     let rank = rank_of(req)?;
     let criteria = criteria_of(req)?;
-    let tags: BTreeMap<String, String> = match req.body.get("tags") {
-        None | Some(Value::Null) => BTreeMap::new(),
-        Some(Value::Object(m)) => m
-            .iter()
-            .map(|(k, v)| {
-                v.as_str()
-                    .map(|v| (k.clone(), v.to_string()))
-                    .ok_or_else(|| ApiError::invalid_param("tags"))
-            })
-            .collect::<Result<_, _>>()?,
-        Some(_) => return Err(ApiError::invalid_param("tags")),
-    };
+    let tags = req.tags()?;
     if action == "ARCHIVE" {
         refuse_member_suppression(world, caller)?;
     }

@@ -225,7 +225,30 @@ impl Request {
             .or_else(|| self.body.get("nextToken").and_then(Value::as_str))
             .filter(|t| !t.is_empty())
     }
+
+    /// The `tags` of a create call (detector, filter, publishing destination), checked as the
+    /// model's TagMap (keys 1 to 128 characters, values up to 256) and AWS's limit of 50 tags
+    /// on a resource.
+    pub fn tags(&self) -> Result<std::collections::BTreeMap<String, String>, ApiError> {
+        match self.body.get("tags") {
+            None | Some(Value::Null) => Ok(Default::default()),
+            Some(Value::Object(m)) if m.len() <= MAX_TAGS => m
+                .iter()
+                .map(|(k, v)| {
+                    let v = v.as_str().ok_or_else(|| ApiError::invalid_param("tags"))?;
+                    if k.is_empty() || k.len() > 128 || v.len() > 256 {
+                        return Err(ApiError::invalid_param("tags"));
+                    }
+                    Ok((k.clone(), v.to_string()))
+                })
+                .collect(),
+            Some(_) => Err(ApiError::invalid_param("tags")),
+        }
+    }
 }
+
+/// Most tags a GuardDuty resource takes.
+const MAX_TAGS: usize = 50;
 
 /// Dispatch one GuardDuty call, with the features not offered in the region left out, and
 /// the free trials the call started recorded.
