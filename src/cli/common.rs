@@ -125,3 +125,22 @@ impl AccountArgs {
         }
     }
 }
+
+/// `--admin-account`: the administrator whose detectors a command reads or acts through.
+#[derive(Debug, Args, Clone, Default)]
+pub struct AdminArg {
+    /// The GuardDuty administrator account (default: the organization's delegated
+    /// administrator when the caller is the management account, else the caller).
+    #[arg(long, value_name = "ID", help_heading = "Scope")]
+    pub admin_account: Option<String>,
+}
+
+impl AdminArg {
+    /// The account id given, checked before any call.
+    pub fn checked(&self) -> Result<Option<&str>, settings::SettingsError> {
+        if let Some(a) = &self.admin_account {
+            settings::check_account_id(a)?;
+        }
+        Ok(self.admin_account.as_deref())
+    }
+}

@@ -2,7 +2,7 @@
 
 use clap::Args;
 
-use super::{ConcurrencyArg, OutputArg, RegionArgs};
+use super::{AdminArg, ConcurrencyArg, OutputArg, RegionArgs};
 use crate::coverage::render::Format;
 use crate::coverage::{FailOn, Health, ResourceKind};
 
@@ -17,10 +17,8 @@ pub struct CoverageArgs {
     /// Exit 3 on: unhealthy (any unhealthy resource shown) or never.
     #[arg(long, value_enum, default_value = "unhealthy")]
     pub fail_on: FailOn,
-    /// The GuardDuty administrator account (default: the organization's delegated
-    /// administrator when the caller is the management account, else the caller).
-    #[arg(long, value_name = "ID", help_heading = "Scope")]
-    pub admin_account: Option<String>,
+    #[command(flatten)]
+    pub admin: AdminArg,
     #[command(flatten)]
     pub regions: RegionArgs,
     #[command(flatten)]

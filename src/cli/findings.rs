@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
 
-use super::{ConcurrencyArg, OutputArg, RegionArgs};
+use super::{AdminArg, ConcurrencyArg, OutputArg, RegionArgs};
 use crate::findings::filter::{Filter, FilterSpec};
 use crate::findings::saved::{SavedFilters, DEFAULT_FILE};
 use crate::findings::source::ReadOptions;
@@ -76,10 +76,8 @@ pub struct FilterArgs {
 pub struct ReadArgs {
     #[command(flatten)]
     pub filter: FilterArgs,
-    /// The GuardDuty administrator account (default: the organization's delegated
-    /// administrator when the caller is the management account, else the caller).
-    #[arg(long, value_name = "ID", help_heading = "Scope")]
-    pub admin_account: Option<String>,
+    #[command(flatten)]
+    pub admin: AdminArg,
     /// Read each account's own detector through the assumed role (no administrator needed).
     #[arg(long, help_heading = "Scope")]
     pub direct: bool,
@@ -214,9 +212,8 @@ pub enum FiltersCommand {
 pub struct SyncArgs {
     /// The saved-filters file (TOML).
     pub file: PathBuf,
-    /// The GuardDuty administrator account (default as for `findings`).
-    #[arg(long, value_name = "ID", help_heading = "Scope")]
-    pub admin_account: Option<String>,
+    #[command(flatten)]
+    pub admin: AdminArg,
     /// Show what would change; send nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -319,7 +316,8 @@ impl ReadArgs {
     pub fn resolve(&self) -> anyhow::Result<ReadOptions> {
         let (filter, filter_words) = self.filter.resolve()?;
         let regions = self.regions.resolve()?;
-        for a in self.accounts.iter().chain(&self.admin_account) {
+        let admin_account = self.admin.checked()?.map(String::from);
+        for a in &self.accounts {
             crate::settings::check_account_id(a)?;
         }
         if !self.accounts.is_empty() && !self.direct {
@@ -329,7 +327,7 @@ impl ReadArgs {
             filter,
             filter_words,
             regions,
-            admin_account: self.admin_account.clone(),
+            admin_account,
             direct: self.direct,
             accounts: self.accounts.clone(),
             limits: self.run.limits()?,

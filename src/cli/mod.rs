@@ -31,7 +31,7 @@ pub mod usage;
 
 use clap::{Args, Parser, Subcommand};
 
-pub use common::{AccountArgs, ConcurrencyArg, OutputArg, RegionArgs};
+pub use common::{AccountArgs, AdminArg, ConcurrencyArg, OutputArg, RegionArgs};
 
 /// Run Amazon GuardDuty across a whole AWS organization from one administrator account.
 #[derive(Debug, Parser)]

@@ -2,7 +2,7 @@
 //! the output to stdout or written atomically to `--output`, failed regions named on stderr,
 //! and the exit outcome (3 on unhealthy resources, 2 when a region could not be read).
 
-use super::{edge, Ctx};
+use super::Ctx;
 use crate::cli::coverage::CoverageArgs;
 use crate::coverage::render::{self, Format};
 use crate::coverage::Options;
@@ -11,19 +11,14 @@ use crate::outcome::Outcome;
 pub async fn run(ctx: &Ctx, args: &CoverageArgs) -> anyhow::Result<Outcome> {
     let regions = args.regions.resolve()?;
     let limits = args.run.limits()?;
-    if let Some(a) = &args.admin_account {
-        crate::settings::check_account_id(a)?;
-    }
+    let admin_account = args.admin.checked()?;
     let opts = Options {
         regions,
         kind: args.resource_type,
         health: args.status,
         concurrency: limits.concurrency,
     };
-    let session = ctx.session().await?;
-    let admin = crate::aws::admin::administrator(&session, args.admin_account.as_deref())
-        .await
-        .map_err(|e| edge(e, "finding the administrator"))?;
+    let admin = ctx.administrator(admin_account).await?;
     let progress = ctx.printer.progress();
     let coverage = crate::coverage::read(&admin, &opts, &progress, &ctx.stop).await;
     match args.format {

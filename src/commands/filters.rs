@@ -1,7 +1,7 @@
 //! `gdorg filters sync FILE`: saved filters made GuardDuty filters on the administrator's
 //! detector in every region, idempotently.
 
-use super::{edge, Ctx};
+use super::Ctx;
 use crate::cli::findings::{FiltersCommand, SyncArgs};
 use crate::findings::saved::SavedFilters;
 use crate::findings::sync;
@@ -17,13 +17,8 @@ async fn sync_cmd(ctx: &Ctx, a: &SyncArgs) -> anyhow::Result<Outcome> {
     let wanted = sync::desired(&saved, chrono::Utc::now())?;
     let regions = a.regions.resolve()?;
     let limits = a.run.limits()?;
-    if let Some(id) = &a.admin_account {
-        crate::settings::check_account_id(id)?;
-    }
-    let session = ctx.session().await?;
-    let adm = crate::aws::admin::administrator(&session, a.admin_account.as_deref())
-        .await
-        .map_err(|e| edge(e, "finding the administrator"))?;
+    let admin_account = a.admin.checked()?;
+    let adm = ctx.administrator(admin_account).await?;
     let progress = ctx.printer.progress();
     let run = sync::sync(
         &adm.config,

@@ -34,7 +34,7 @@ pub mod usage;
 
 use std::sync::Arc;
 
-use crate::aws::{AwsError, Session};
+use crate::aws::{Administrator, AwsError, Session};
 use crate::cli::{Cli, Command, GlobalArgs};
 use crate::control::Stop;
 use crate::outcome::Outcome;
@@ -78,6 +78,15 @@ impl Ctx {
             .await
             .map(Arc::new)
             .map_err(|e| edge(e, "connecting to AWS"))
+    }
+
+    /// The administrator a command reads or acts through: `admin` (checked already), or the
+    /// organization's delegated administrator, or the caller.
+    pub async fn administrator(&self, admin: Option<&str>) -> anyhow::Result<Administrator> {
+        let session = self.session().await?;
+        crate::aws::admin::administrator(&session, admin)
+            .await
+            .map_err(|e| edge(e, "finding the administrator"))
     }
 }
 

@@ -2,7 +2,7 @@
 //! the output to stdout or written atomically to `--output`, failed regions named on stderr,
 //! and the exit outcome (2 when a region could not be read).
 
-use super::{edge, Ctx};
+use super::Ctx;
 use crate::cli::usage::UsageArgs;
 use crate::outcome::Outcome;
 use crate::usage::render::{self, Format};
@@ -11,9 +11,7 @@ use crate::usage::Options;
 pub async fn run(ctx: &Ctx, args: &UsageArgs) -> anyhow::Result<Outcome> {
     let regions = args.regions.resolve()?;
     let limits = args.run.limits()?;
-    if let Some(a) = &args.admin_account {
-        crate::settings::check_account_id(a)?;
-    }
+    let admin_account = args.admin.checked()?;
     if args.top == 0 {
         anyhow::bail!("--top must be at least 1");
     }
@@ -22,10 +20,7 @@ pub async fn run(ctx: &Ctx, args: &UsageArgs) -> anyhow::Result<Outcome> {
         top: args.top,
         concurrency: limits.concurrency,
     };
-    let session = ctx.session().await?;
-    let admin = crate::aws::admin::administrator(&session, args.admin_account.as_deref())
-        .await
-        .map_err(|e| edge(e, "finding the administrator"))?;
+    let admin = ctx.administrator(admin_account).await?;
     let progress = ctx.printer.progress();
     let usage = crate::usage::read(&admin, &opts, &progress, &ctx.stop).await;
     let file = args.output.file();
