@@ -47,3 +47,21 @@ pub async fn detector(gd: &aws_sdk_guardduty::Client) -> Result<Option<String>, 
         .map_err(AwsError::from_sdk("ListDetectors"))?;
     Ok(out.detector_ids().first().cloned())
 }
+
+/// What a read through an account's detector finds in one region.
+pub enum Here {
+    Detector(String),
+    NoDetector,
+    /// The account has not enabled the region: nothing to read, and not a failure.
+    RegionNotEnabled,
+}
+
+/// The account's detector in `gd`'s region, or why there is none to read.
+pub async fn detector_here(gd: &aws_sdk_guardduty::Client) -> Result<Here, AwsError> {
+    match detector(gd).await {
+        Ok(Some(d)) => Ok(Here::Detector(d)),
+        Ok(None) => Ok(Here::NoDetector),
+        Err(e) if e.is_region_disabled() => Ok(Here::RegionNotEnabled),
+        Err(e) => Err(e),
+    }
+}

@@ -13,7 +13,8 @@ use aws_sdk_guardduty::types::{
 use aws_smithy_types::date_time::Format;
 
 use super::model::{Coverage, Health, RegionStatus, Resource, ResourceKind};
-use crate::aws::admin::{detector, Administrator};
+use crate::aws::admin::Administrator;
+use crate::aws::admin::Here;
 use crate::aws::{AwsError, ClientFactory};
 use crate::control::{fan_out, Reporter, Stop};
 
@@ -137,12 +138,10 @@ async fn read_region(
     criteria: Option<CoverageFilterCriteria>,
 ) -> Result<Region, AwsError> {
     let gd = ClientFactory::guardduty(config, region);
-    let det = match detector(&gd).await {
-        Err(e) if e.is_region_disabled() => return Ok(Region::NotEnabled),
-        other => other?,
-    };
-    let Some(det) = det else {
-        return Ok(Region::NoDetector);
+    let det = match crate::aws::admin::detector_here(&gd).await? {
+        Here::Detector(d) => d,
+        Here::NoDetector => return Ok(Region::NoDetector),
+        Here::RegionNotEnabled => return Ok(Region::NotEnabled),
     };
     let mut rows = Vec::new();
     let mut token = None;

@@ -14,6 +14,7 @@ use tokio::sync::mpsc;
 use super::criteria;
 use super::filter::Filter;
 use super::record::FindingRecord;
+use crate::aws::admin::Here;
 use crate::aws::{AwsError, ClientFactory, Session};
 use crate::control::{Reporter, Stop};
 
@@ -245,12 +246,10 @@ async fn read_target(
     stop: &Stop,
 ) -> Result<Read, AwsError> {
     let gd = ClientFactory::guardduty(&t.config, &t.region);
-    let detector = match crate::aws::admin::detector(&gd).await {
-        Err(e) if e.is_region_disabled() => return Ok(Read::RegionNotEnabled),
-        other => other?,
-    };
-    let Some(detector) = detector else {
-        return Ok(Read::NoDetector);
+    let detector = match crate::aws::admin::detector_here(&gd).await? {
+        Here::Detector(d) => d,
+        Here::NoDetector => return Ok(Read::NoDetector),
+        Here::RegionNotEnabled => return Ok(Read::RegionNotEnabled),
     };
     let mut fetched = 0u64;
     let mut pages = gd

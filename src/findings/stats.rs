@@ -15,7 +15,7 @@ use aws_sdk_guardduty::types::{GroupByType, OrderBy};
 use serde::Serialize;
 
 use super::criteria::{self, Criteria};
-use crate::aws::admin::detector;
+use crate::aws::admin::Here;
 use crate::aws::{AwsError, ClientFactory};
 use crate::control::{fan_out, Reporter, Stop};
 
@@ -299,12 +299,10 @@ async fn count_region(
     criteria: &Criteria,
 ) -> Result<Region, AwsError> {
     let gd = ClientFactory::guardduty(config, region);
-    let det = match detector(&gd).await {
-        Err(e) if e.is_region_disabled() => return Ok(Region::NotEnabled),
-        other => other?,
-    };
-    let Some(det) = det else {
-        return Ok(Region::NoDetector);
+    let det = match crate::aws::admin::detector_here(&gd).await? {
+        Here::Detector(d) => d,
+        Here::NoDetector => return Ok(Region::NoDetector),
+        Here::RegionNotEnabled => return Ok(Region::NotEnabled),
     };
     let mut calls = 0;
     let accounts = groups(&gd, &det, criteria, Grouping::Account, &mut calls).await?;

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use aws_sdk_guardduty::types::{OrderBy, SortCriteria};
 
 use super::model::BandCounts;
+use crate::aws::admin::Here;
 use crate::aws::{AwsError, ClientFactory};
 use crate::findings::collect;
 use crate::findings::criteria::{self, Cond, Criteria};
@@ -77,12 +78,10 @@ pub async fn read_region(
     top: usize,
 ) -> Result<Region, AwsError> {
     let gd = ClientFactory::guardduty(config, region);
-    let detector = match crate::aws::admin::detector(&gd).await {
-        Err(e) if e.is_region_disabled() => return Ok(Region::NotEnabled),
-        other => other?,
-    };
-    let Some(det) = detector else {
-        return Ok(Region::NoDetector);
+    let det = match crate::aws::admin::detector_here(&gd).await? {
+        Here::Detector(d) => d,
+        Here::NoDetector => return Ok(Region::NoDetector),
+        Here::RegionNotEnabled => return Ok(Region::NotEnabled),
     };
     let mut r = RegionCounts {
         region: region.to_string(),

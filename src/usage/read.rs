@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 use aws_sdk_guardduty::types::{UsageCriteria, UsageFeature, UsageStatisticType, UsageStatistics};
 
 use super::model::{RegionStatus, RegionUsage, Trial, Usage};
-use crate::aws::admin::{detector, Administrator};
+use crate::aws::admin::Administrator;
+use crate::aws::admin::Here;
 use crate::aws::{AwsError, ClientFactory};
 use crate::control::{fan_out, Reporter, Stop};
 
@@ -81,12 +82,10 @@ async fn read_region(
     region: &str,
 ) -> Result<Region, AwsError> {
     let gd = ClientFactory::guardduty(config, region);
-    let det = match detector(&gd).await {
-        Err(e) if e.is_region_disabled() => return Ok(Region::NotEnabled),
-        other => other?,
-    };
-    let Some(det) = det else {
-        return Ok(Region::NoDetector);
+    let det = match crate::aws::admin::detector_here(&gd).await? {
+        Here::Detector(d) => d,
+        Here::NoDetector => return Ok(Region::NoDetector),
+        Here::RegionNotEnabled => return Ok(Region::NotEnabled),
     };
     let by_account = sums(&gd, &det, UsageStatisticType::SumByAccount, |s| {
         s.sum_by_account()
