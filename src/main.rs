@@ -6,7 +6,11 @@ use std::process::ExitCode;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-#[tokio::main]
+// One thread runs every task and the I/O driver: a call's own work is small (signing,
+// JSON), so a second worker mostly adds cross-thread wake-ups (futex, eventfd) between the
+// caller's task and the HTTP connection's. Measured on a rollout of 500 accounts x 32 regions
+// (2026-12-02): ~225 -> ~160 µs of CPU per call at --concurrency 32, 167 -> 106 at 256.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     // The config file gives the flags their defaults before clap parses the command line.
     let cli = match guardduty_org::cli::config::parse() {

@@ -501,7 +501,8 @@ async fn read_cells(
             (Some(m), Some(Seen::Read(a))) => a.members.contains_key(m),
             _ => true,
         };
-        tasks.spawn(async move {
+        let account = member.clone().unwrap_or_else(|| admin.clone());
+        tasks.spawn(crate::aws::session::acting_as(account, async move {
             let _permit = permit;
             let account = member.as_deref().unwrap_or(&admin);
             // Learned once per account: no GuardDuty call goes to a region it cannot use.
@@ -521,7 +522,7 @@ async fn read_cells(
                     (region, Some(m), Cell::Member(seen))
                 }
             }
-        });
+        }));
     }
     while let Some(done) = tasks.join_next().await {
         record(done, admins, cells);

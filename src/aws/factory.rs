@@ -4,17 +4,26 @@
 //! standard endpoint overrides (`--endpoint-url`, `AWS_ENDPOINT_URL`,
 //! `AWS_ENDPOINT_URL_<SERVICE>`). The factory keeps one config per account, whose credentials
 //! come from one AssumeRole through the run's one STS client: STS is called once per account,
-//! not once per region, and the SDK's identity cache refreshes the credentials before they
-//! expire.
+//! not once per region, and the credentials are assumed again before they expire.
+//!
+//! Work done as one account ([`acting_as`]) can also use the shared member clients, one per
+//! region for every account ([`ClientFactory::member_guardduty`]): they sign each call with
+//! the credentials of the account the work acts as. Building a service client costs more CPU
+//! than the few calls a rollout makes in one account x region, and keeping one per
+//! account x region would cost ~10 KB each (1.6 GB at 5,000 accounts x 32 regions).
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use aws_config::identity::IdentityCache;
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_credential_types::provider::error::CredentialsError;
+use aws_credential_types::provider::future::ProvideCredentials as CredentialsFuture;
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use aws_credential_types::Credentials;
 use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
@@ -47,10 +56,10 @@ pub const DEFAULT_REGION: &str = "us-east-1";
 /// Builds clients: the caller's own, and one assumed-role config per account.
 pub struct ClientFactory {
     base: SdkConfig,
+    /// The base config signing as the account in scope: the shared member clients' config.
+    members: SdkConfig,
     options: AwsOptions,
-    /// Account id -> its assumed-role config, built once (the cell serialises concurrent
-    /// first uses, so a burst of regions for one account makes a single AssumeRole).
-    accounts: Mutex<HashMap<String, Arc<OnceCell<SdkConfig>>>>,
+    accounts: Accounts,
     /// Accounts refused for good (no role, trust policy): tried once, not once per region.
     /// Transient failures (throttling, server errors) are not kept, so a later call retries.
     refused: Mutex<HashMap<String, AwsError>>,
@@ -100,11 +109,20 @@ impl ClientFactory {
             .into_builder()
             .http_client(SharedHttpClient::new(BuiltOnce(http)))
             .build();
+        let accounts = Accounts::default();
+        let members = base
+            .to_builder()
+            .credentials_provider(SharedCredentialsProvider::new(InScope(accounts.clone())))
+            // Each account's role keeps its own credentials; a cache here, keyed by provider,
+            // would hand one account's credentials to the next.
+            .identity_cache(IdentityCache::no_cache())
+            .build();
         ClientFactory {
             sts: aws_sdk_sts::Client::new(&base),
             base,
+            members,
             options,
-            accounts: Mutex::new(HashMap::new()),
+            accounts,
             refused: Mutex::new(HashMap::new()),
         }
     }
@@ -123,17 +141,14 @@ impl ClientFactory {
 
     /// The config of `account`, assuming the execution role on first use.
     pub async fn account(&self, account: &str) -> Result<SdkConfig, AwsError> {
-        let cell = self
-            .accounts
-            .lock()
-            .expect("factory poisoned")
-            .entry(account.to_string())
-            .or_default()
-            .clone();
+        let cell = self.accounts.cell(account);
         if let Some(e) = self.refused.lock().expect("factory poisoned").get(account) {
             return Err(e.clone());
         }
-        let result = cell.get_or_try_init(|| self.assume(account)).await.cloned();
+        let result = cell
+            .get_or_try_init(|| self.assume(account))
+            .await
+            .map(|a| a.config.clone());
         if let Err(e) = &result {
             if e.is_access_denied() || e.is_region_disabled() {
                 self.refused
@@ -145,19 +160,18 @@ impl ClientFactory {
         result
     }
 
-    async fn assume(&self, account: &str) -> Result<SdkConfig, AwsError> {
+    async fn assume(&self, account: &str) -> Result<Assumed, AwsError> {
         let role = AssumedRole {
             sts: self.sts.clone(),
             arn: format!("arn:aws:iam::{account}:role/{}", self.options.role_name),
             external_id: self.options.external_id.clone(),
             duration: self.options.session_duration,
-            first: Mutex::new(None),
+            current: tokio::sync::Mutex::new(None),
         };
         // Resolve once now, so an account without the role fails here, named, rather than on
-        // its first GuardDuty call in every region. These first credentials are handed to the
-        // identity cache (not thrown away), so this is the account's only AssumeRole until
-        // they near expiry.
-        let first = role.call().await.map_err(|e| {
+        // its first GuardDuty call in every region. The role keeps these credentials, so this
+        // is the account's only AssumeRole until they near expiry.
+        let first = role.credentials().await.map_err(|e| {
             let (code, message) = sts_refusal(&e);
             AwsError {
                 operation: "AssumeRole",
@@ -165,16 +179,29 @@ impl ClientFactory {
                 message,
             }
         })?;
-        let buffer = refresh_buffer(first.expiry());
-        *role.first.lock().expect("role poisoned") = Some(first);
-        Ok(self
+        let role = SharedCredentialsProvider::new(role);
+        let config = self
             .base
             .to_builder()
-            .credentials_provider(SharedCredentialsProvider::new(role))
+            .credentials_provider(role.clone())
             // One cache per account: the lazy cache holds at most 64 partitions, so sharing the
             // base config's cache across hundreds of accounts would evict and re-assume.
-            .identity_cache(IdentityCache::lazy().buffer_time(buffer).build())
-            .build())
+            .identity_cache(
+                IdentityCache::lazy()
+                    .buffer_time(refresh_buffer(first.expiry()))
+                    .build(),
+            )
+            .build();
+        Ok(Assumed { config, role })
+    }
+
+    /// A GuardDuty client in `region` for every account whose role was assumed ([`account`]
+    /// first): each call signs as the account of the [`acting_as`] it runs in, and fails
+    /// outside one.
+    ///
+    /// [`account`]: ClientFactory::account
+    pub fn member_guardduty(&self, region: &str) -> aws_sdk_guardduty::Client {
+        ClientFactory::guardduty(&self.members, region)
     }
 
     /// A GuardDuty client of `config` in `region`.
@@ -238,27 +265,116 @@ fn refresh_buffer(expiry: Option<std::time::SystemTime>) -> Duration {
     (lifetime / 5).clamp(Duration::from_secs(1), Duration::from_secs(300))
 }
 
+/// Account id -> its assumed role, set up once (the cell serialises concurrent first uses, so
+/// a burst of regions for one account makes a single AssumeRole). Shared with [`InScope`].
+#[derive(Clone, Default)]
+struct Accounts(Arc<Mutex<HashMap<String, Arc<OnceCell<Assumed>>>>>);
+
+impl Accounts {
+    fn cell(&self, account: &str) -> Arc<OnceCell<Assumed>> {
+        self.0
+            .lock()
+            .expect("accounts poisoned")
+            .entry(account.to_string())
+            .or_default()
+            .clone()
+    }
+
+    /// The role of `account`, if it was assumed.
+    fn role(&self, account: &str) -> Option<SharedCredentialsProvider> {
+        let accounts = self.0.lock().expect("accounts poisoned");
+        Some(accounts.get(account)?.get()?.role.clone())
+    }
+}
+
+impl std::fmt::Debug for Accounts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Accounts").finish_non_exhaustive()
+    }
+}
+
+/// An account's config (its own clients) and the role behind it (the shared member clients).
+#[derive(Clone)]
+struct Assumed {
+    config: SdkConfig,
+    role: SharedCredentialsProvider,
+}
+
+tokio::task_local! {
+    /// The account the running work acts as: the shared member clients sign as it.
+    static ACTING_AS: String;
+}
+
+/// Run `work` as `account`: calls it makes through the shared member clients
+/// ([`ClientFactory::member_guardduty`]) sign with that account's credentials.
+pub fn acting_as<F: Future>(
+    account: impl Into<String>,
+    work: F,
+) -> impl Future<Output = F::Output> {
+    ACTING_AS.scope(account.into(), work)
+}
+
+/// Whether the running work acts as `account` (inside its [`acting_as`]).
+pub fn is_acting_as(account: &str) -> bool {
+    ACTING_AS.try_with(|a| a == account).unwrap_or(false)
+}
+
+/// The credentials of the account the work in progress acts as.
+#[derive(Debug)]
+struct InScope(Accounts);
+
+impl ProvideCredentials for InScope {
+    fn provide_credentials<'a>(&'a self) -> CredentialsFuture<'a>
+    where
+        Self: 'a,
+    {
+        let role = ACTING_AS.try_with(|account| self.0.role(account));
+        match role {
+            Ok(Some(role)) => {
+                CredentialsFuture::new(async move { role.provide_credentials().await })
+            }
+            Ok(None) => CredentialsFuture::ready(Err(CredentialsError::not_loaded(
+                "the account acted as has no assumed role yet",
+            ))),
+            Err(_) => CredentialsFuture::ready(Err(CredentialsError::not_loaded(
+                "a shared member client was called outside acting_as",
+            ))),
+        }
+    }
+}
+
 /// An account's assumed role: AssumeRole through the run's one STS client (the SDK's
 /// `AssumeRoleProvider` builds an STS client per account, ~10 KB each at 5,000 accounts).
-/// Hands out the credentials fetched while checking the role once, then assumes again for
-/// every refresh the identity cache asks for.
+/// Keeps the credentials until they near expiry, then assumes again.
 #[derive(Debug)]
 struct AssumedRole {
     sts: aws_sdk_sts::Client,
     arn: String,
     external_id: Option<String>,
     duration: Option<Duration>,
-    first: Mutex<Option<aws_credential_types::Credentials>>,
+    /// The credentials, and when to assume again (held while assuming: one call at a time).
+    current: tokio::sync::Mutex<Option<(Credentials, SystemTime)>>,
 }
 
 impl AssumedRole {
-    async fn call(
-        &self,
-    ) -> Result<
-        aws_credential_types::Credentials,
-        aws_credential_types::provider::error::CredentialsError,
-    > {
-        use aws_credential_types::provider::error::CredentialsError;
+    async fn credentials(&self) -> Result<Credentials, CredentialsError> {
+        let mut current = self.current.lock().await;
+        if let Some((c, renew_at)) = current.as_ref() {
+            if SystemTime::now() < *renew_at {
+                return Ok(c.clone());
+            }
+        }
+        let c = self.call().await?;
+        let renew_at = c
+            .expiry()
+            .map_or(SystemTime::now() + Duration::from_secs(3600), |e| {
+                e - refresh_buffer(Some(e))
+            });
+        *current = Some((c.clone(), renew_at));
+        Ok(c)
+    }
+
+    async fn call(&self) -> Result<Credentials, CredentialsError> {
         let out = self
             .sts
             .assume_role()
@@ -272,9 +388,8 @@ impl AssumedRole {
         let c = out
             .credentials()
             .ok_or_else(|| CredentialsError::unhandled("AssumeRole returned no credentials"))?;
-        let expiry = std::time::SystemTime::try_from(*c.expiration())
-            .map_err(CredentialsError::unhandled)?;
-        Ok(aws_credential_types::Credentials::new(
+        let expiry = SystemTime::try_from(*c.expiration()).map_err(CredentialsError::unhandled)?;
+        Ok(Credentials::new(
             c.access_key_id(),
             c.secret_access_key(),
             Some(c.session_token().to_string()),
@@ -284,23 +399,12 @@ impl AssumedRole {
     }
 }
 
-impl aws_credential_types::provider::ProvideCredentials for AssumedRole {
-    fn provide_credentials<'a>(
-        &'a self,
-    ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+impl ProvideCredentials for AssumedRole {
+    fn provide_credentials<'a>(&'a self) -> CredentialsFuture<'a>
     where
         Self: 'a,
     {
-        use aws_credential_types::provider::future::ProvideCredentials as Fut;
-        if let Some(first) = self.first.lock().expect("role poisoned").take() {
-            let fresh = first
-                .expiry()
-                .is_none_or(|e| e > std::time::SystemTime::now() + refresh_buffer(Some(e)));
-            if fresh {
-                return Fut::ready(Ok(first));
-            }
-        }
-        Fut::new(self.call())
+        CredentialsFuture::new(self.credentials())
     }
 }
 

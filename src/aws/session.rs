@@ -8,6 +8,8 @@ use std::sync::Mutex;
 use aws_config::SdkConfig;
 use serde::Serialize;
 
+pub use super::factory::acting_as;
+use super::factory::is_acting_as;
 use super::{AwsError, AwsOptions, ClientFactory};
 
 /// The identity behind the credentials (GetCallerIdentity).
@@ -23,11 +25,9 @@ pub struct Session {
     pub caller: String,
     /// The caller's ARN (user or assumed role), for reports.
     pub caller_arn: String,
-    /// GuardDuty clients by (account, region), the most recently used kept: building one costs
-    /// ~35 µs of CPU, but a client takes ~10 KB, and an organization of 5,000 accounts x 32
-    /// regions would keep 1.6 GB of them. The administrator's few are reused by every batch
-    /// step; a member cell's are used a few times, far apart (observe, then execute).
-    clients: Mutex<Recent>,
+    /// GuardDuty clients by region: the caller's own, and the shared member clients.
+    own: Clients,
+    members: Clients,
 }
 
 impl Session {
@@ -47,7 +47,8 @@ impl Session {
             caller: me.account().unwrap_or_default().to_string(),
             caller_arn: me.arn().unwrap_or_default().to_string(),
             factory,
-            clients: Mutex::new(Recent::default()),
+            own: Clients::default(),
+            members: Clients::default(),
         })
     }
 
@@ -68,92 +69,53 @@ impl Session {
         }
     }
 
-    /// A GuardDuty client acting as `account` in `region`.
+    /// A GuardDuty client acting as `account` in `region`. Inside [`acting_as`] that account
+    /// (the commands' per-account work), the region's shared member client; otherwise a
+    /// client of the account's own.
     pub async fn guardduty(
         &self,
         account: &str,
         region: &str,
     ) -> Result<aws_sdk_guardduty::Client, AwsError> {
-        let key = (account.to_string(), region.to_string());
-        if let Some(c) = self.clients.lock().expect("clients poisoned").get(&key) {
-            return Ok(c);
+        if account == self.caller {
+            return Ok(self.own.get(region, || {
+                ClientFactory::guardduty(self.factory.base(), region)
+            }));
         }
-        let client = ClientFactory::guardduty(&self.config(account).await?, region);
-        self.clients
-            .lock()
-            .expect("clients poisoned")
-            .insert(key, client.clone());
-        Ok(client)
+        let config = self.factory.account(account).await?;
+        Ok(if is_acting_as(account) {
+            self.members
+                .get(region, || self.factory.member_guardduty(region))
+        } else {
+            ClientFactory::guardduty(&config, region)
+        })
     }
 
     /// The caller's own GuardDuty client in its home region.
     pub fn home_guardduty(&self) -> aws_sdk_guardduty::Client {
-        ClientFactory::guardduty(self.factory.base(), &self.factory.home_region())
+        let region = self.factory.home_region();
+        self.own.get(&region, || {
+            ClientFactory::guardduty(self.factory.base(), &region)
+        })
     }
 }
 
-/// The clients kept: at most [`Recent::CAPACITY`], the least recently used dropped first.
+/// GuardDuty clients by region, each built once.
 #[derive(Default)]
-struct Recent {
-    clients: HashMap<(String, String), (aws_sdk_guardduty::Client, u64)>,
-    /// Ticks at each use: the order of last use.
-    clock: u64,
-}
+struct Clients(Mutex<HashMap<String, aws_sdk_guardduty::Client>>);
 
-impl Recent {
-    const CAPACITY: usize = 512;
-
-    fn get(&mut self, key: &(String, String)) -> Option<aws_sdk_guardduty::Client> {
-        self.clock += 1;
-        let (client, used) = self.clients.get_mut(key)?;
-        *used = self.clock;
-        Some(client.clone())
-    }
-
-    fn insert(&mut self, key: (String, String), client: aws_sdk_guardduty::Client) {
-        if self.clients.len() >= Self::CAPACITY {
-            // Drop the older half at once, so eviction costs O(1) per insert on average.
-            let mut ages: Vec<u64> = self.clients.values().map(|(_, used)| *used).collect();
-            let (_, median, _) = ages.select_nth_unstable(Self::CAPACITY / 2);
-            let median = *median;
-            self.clients.retain(|_, (_, used)| *used > median);
+impl Clients {
+    fn get(
+        &self,
+        region: &str,
+        build: impl FnOnce() -> aws_sdk_guardduty::Client,
+    ) -> aws_sdk_guardduty::Client {
+        let mut clients = self.0.lock().expect("clients poisoned");
+        if let Some(c) = clients.get(region) {
+            return c.clone();
         }
-        self.clock += 1;
-        self.clients.insert(key, (client, self.clock));
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn client() -> aws_sdk_guardduty::Client {
-        let conf = aws_sdk_guardduty::Config::builder()
-            .behavior_version(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new("us-east-1"))
-            .build();
-        aws_sdk_guardduty::Client::from_conf(conf)
-    }
-
-    fn key(i: usize) -> (String, String) {
-        (format!("{i:012}"), "us-east-1".to_string())
-    }
-
-    #[test]
-    fn keeps_at_most_its_capacity_and_the_recently_used() {
-        let mut recent = Recent::default();
-        let c = client();
-        recent.insert(key(0), c.clone());
-        for i in 1..Recent::CAPACITY * 3 {
-            recent.insert(key(i), c.clone());
-            // The first key is used all along: it must survive every eviction.
-            assert!(recent.get(&key(0)).is_some(), "evicted at {i}");
-            assert!(recent.clients.len() <= Recent::CAPACITY);
-        }
-        assert!(
-            recent.get(&key(1)).is_none(),
-            "an old, unused client is dropped"
-        );
-        assert!(recent.get(&key(Recent::CAPACITY * 3 - 1)).is_some());
+        let c = build();
+        clients.insert(region.to_string(), c.clone());
+        c
     }
 }

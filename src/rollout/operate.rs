@@ -411,7 +411,9 @@ impl Perform for Operator {
         excluded: BTreeSet<String>,
     ) -> BoxFuture<'static, StepOutcome> {
         Box::pin(async move {
-            match self.run(&action, &excluded).await {
+            // A step acts as one account (the administrator for batches).
+            let account = action.account().to_string();
+            match crate::aws::session::acting_as(account, self.run(&action, &excluded)).await {
                 Ok(unprocessed) => StepOutcome {
                     error: None,
                     failed_accounts: unprocessed
