@@ -50,39 +50,86 @@ pub enum Status {
     NotStarted,
 }
 
-/// The result of one step.
+/// The result of one step: 16 bytes, because a run keeps one per step (320,000 at 5,000
+/// accounts x 32 regions) and nearly all of them went well.
 #[derive(Debug, Clone, Serialize)]
 pub struct StepResult {
     pub status: Status,
-    /// Boxed: a run keeps a result per step (320,000 at 5,000 accounts x 32 regions) and
-    /// nearly all of them have no error.
+    pub duration_ms: u32,
+    /// What went wrong, if anything did.
+    #[serde(flatten)]
+    problem: Option<Box<Problem>>,
+}
+
+/// A step's failure, its batch's unprocessed accounts, or why it was skipped.
+#[derive(Debug, Clone, Default, Serialize)]
+struct Problem {
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<Box<AwsError>>,
+    error: Option<AwsError>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub failed_accounts: BTreeMap<String, AwsError>,
-    /// Why a step was skipped.
+    failed_accounts: BTreeMap<String, AwsError>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    pub duration_ms: u64,
+    reason: Option<String>,
 }
 
 impl StepResult {
-    fn not_started() -> StepResult {
+    /// A step that ran, with what it gave.
+    pub fn ran(out: StepOutcome, took: std::time::Duration) -> StepResult {
+        let status = match (&out.error, out.failed_accounts.is_empty()) {
+            (Some(_), _) => Status::Failed,
+            (None, true) => Status::Done,
+            (None, false) => Status::Partial,
+        };
+        let problem = (out.error.is_some() || !out.failed_accounts.is_empty()).then(|| {
+            Box::new(Problem {
+                error: out.error,
+                failed_accounts: out.failed_accounts,
+                reason: None,
+            })
+        });
         StepResult {
-            status: Status::NotStarted,
-            error: None,
-            failed_accounts: BTreeMap::new(),
-            reason: None,
-            duration_ms: 0,
+            status,
+            duration_ms: u32::try_from(took.as_millis()).unwrap_or(u32::MAX),
+            problem,
         }
+    }
+
+    /// A result with only a status (tests and previews).
+    pub fn of(status: Status) -> StepResult {
+        StepResult {
+            status,
+            duration_ms: 0,
+            problem: None,
+        }
+    }
+
+    fn not_started() -> StepResult {
+        StepResult::of(Status::NotStarted)
     }
 
     fn skipped(reason: String) -> StepResult {
         StepResult {
-            status: Status::Skipped,
-            reason: Some(reason),
-            ..StepResult::not_started()
+            problem: Some(Box::new(Problem {
+                reason: Some(reason),
+                ..Problem::default()
+            })),
+            ..StepResult::of(Status::Skipped)
         }
+    }
+
+    /// The call's error, when the step failed as a whole.
+    pub fn error(&self) -> Option<&AwsError> {
+        self.problem.as_ref()?.error.as_ref()
+    }
+
+    /// Accounts of a batch the call did not process, with why.
+    pub fn failed_accounts(&self) -> impl Iterator<Item = (&String, &AwsError)> {
+        self.problem.iter().flat_map(|p| p.failed_accounts.iter())
+    }
+
+    /// Why the step was skipped.
+    pub fn reason(&self) -> Option<&str> {
+        self.problem.as_ref()?.reason.as_deref()
     }
 }
 
@@ -226,7 +273,7 @@ pub async fn execute<P: Perform>(
                             plan.steps[a].action.account()
                         ));
                     }
-                    _ => excluded.extend(r.failed_accounts.keys().cloned()),
+                    _ => excluded.extend(r.failed_accounts().map(|(a, _)| a.clone())),
                 }
             }
             let batch = step.action.batch();
@@ -272,20 +319,9 @@ pub async fn execute<P: Perform>(
             .await
             .expect("not empty")
             .expect("step task panicked");
-        let status = match (&out.error, out.failed_accounts.is_empty()) {
-            (Some(_), _) => Status::Failed,
-            (None, true) => Status::Done,
-            (None, false) => Status::Partial,
-        };
         finish(
             i,
-            StepResult {
-                status,
-                error: out.error.map(Box::new),
-                failed_accounts: out.failed_accounts,
-                reason: None,
-                duration_ms: took.as_millis() as u64,
-            },
+            StepResult::ran(out, took),
             &mut results,
             &mut waiting,
             &mut ready,
@@ -413,8 +449,8 @@ mod tests {
             st,
             vec![Status::Failed, Status::Done, Status::Skipped, Status::Done]
         );
-        assert_eq!(ex.results[0].error.as_ref().unwrap().code, "AccessDenied");
-        assert!(ex.results[2].reason.as_ref().unwrap().contains("step 0"));
+        assert_eq!(ex.results[0].error().unwrap().code, "AccessDenied");
+        assert!(ex.results[2].reason().unwrap().contains("step 0"));
         assert!(!ex.interrupted);
     }
 

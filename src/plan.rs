@@ -449,6 +449,12 @@ fn admin_side<'a>(
 /// Plan a rollout of `desired` over `observed`.
 pub fn plan_rollout(desired: &Desired, observed: &Observation) -> Plan {
     let mut plan = Plan::default();
+    // A first rollout makes two steps per member cell (a detector, then accepting) and a few
+    // per region. Room for three is reserved up front, so the list (hundreds of thousands of
+    // steps) is never copied into a larger one as it grows; pages no step fills are never
+    // touched, so they cost address space, not memory.
+    let cells: usize = observed.regions.values().map(|r| r.members.len()).sum();
+    plan.steps.reserve(3 * cells + 16 * observed.regions.len());
     let mut no_access = NoAccess::default();
     for (region, ro) in &observed.regions {
         // Plans the region does not offer are left out of its desired state.

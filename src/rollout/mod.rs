@@ -213,16 +213,7 @@ mod tests {
                 after: vec![],
             })
             .collect();
-        let results = statuses
-            .iter()
-            .map(|s| StepResult {
-                status: *s,
-                error: None,
-                failed_accounts: BTreeMap::new(),
-                reason: None,
-                duration_ms: 0,
-            })
-            .collect();
+        let results = statuses.iter().map(|s| StepResult::of(*s)).collect();
         Report {
             command: Command::Rollout { dry_run: false },
             desired: Desired::new(Mode::Invitation, "999999999999", vec![]),

@@ -285,7 +285,7 @@ pub fn results(report: &Report) -> String {
             Status::Skipped => row.skipped += 1,
             Status::NotStarted => row.not_started += 1,
         }
-        if let Some(e) = &r.error {
+        if let Some(e) = r.error() {
             failures.push(FailureRow {
                 account: step.action.account().to_string(),
                 region: step.action.region().to_string(),
@@ -293,7 +293,7 @@ pub fn results(report: &Report) -> String {
                 error: with_hint(e),
             });
         }
-        for (account, e) in &r.failed_accounts {
+        for (account, e) in r.failed_accounts() {
             failures.push(FailureRow {
                 account: account.clone(),
                 region: step.action.region().to_string(),

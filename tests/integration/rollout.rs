@@ -85,7 +85,10 @@ fn failures(report: &Report) -> Vec<String> {
         .map(|(s, r)| {
             format!(
                 "{:?}: {:?} {:?} {:?}",
-                s.action, r.status, r.error, r.failed_accounts
+                s.action,
+                r.status,
+                r.error(),
+                r.failed_accounts().collect::<Vec<_>>()
             )
         })
         .collect()
