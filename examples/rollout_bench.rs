@@ -81,7 +81,7 @@ async fn main() -> anyhow::Result<()> {
             .steps
             .iter()
             .zip(&ex.results)
-            .filter(|(_, r)| r.error.is_some() || !r.failed_accounts.is_empty())
+            .filter(|(_, r)| r.error().is_some() || r.failed_accounts().next().is_some())
             .collect();
         println!(
             "steps: {}, with failures: {}",
@@ -94,8 +94,8 @@ async fn main() -> anyhow::Result<()> {
                 step.action.kind(),
                 step.action.account(),
                 step.action.region(),
-                r.error,
-                r.failed_accounts.values().next()
+                r.error(),
+                r.failed_accounts().next()
             );
         }
     }

@@ -111,8 +111,10 @@ pub struct PendingInvitation {
 /// One account in one region, as the account itself sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct MemberSide {
-    pub detector: Option<DetectorState>,
-    pub administrator: Option<AdminLink>,
+    /// Boxed, like the link: a rollout holds one side per member x region (160,000 at 5,000
+    /// accounts x 32 regions) while it plans, and a fresh account has neither.
+    pub detector: Option<Box<DetectorState>>,
+    pub administrator: Option<Box<AdminLink>>,
     pub invitations: Vec<PendingInvitation>,
     /// The account is itself the GuardDuty administrator of members here, so it cannot become
     /// a member (GuardDuty refuses the acceptance). Read only when it is not linked to us.
@@ -756,7 +758,7 @@ async fn read_member(
     };
     let mut side = MemberSide::default();
     match read_detector(&gd).await {
-        Ok(d) => side.detector = d,
+        Ok(d) => side.detector = d.map(Box::new),
         Err(e) => return classify(e),
     }
     if let Some(det) = &side.detector {
@@ -768,10 +770,10 @@ async fn read_member(
         {
             Ok(out) => {
                 side.administrator = out.administrator().and_then(|a| {
-                    Some(AdminLink {
+                    Some(Box::new(AdminLink {
                         account: a.account_id()?.to_string(),
                         status: a.relationship_status().unwrap_or_default().to_string(),
-                    })
+                    }))
                 })
             }
             Err(e) => return classify(AwsError::from_sdk("GetAdministratorAccount")(e)),

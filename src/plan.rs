@@ -633,7 +633,7 @@ fn invitation_region(
                 continue;
             }
         };
-        let mut own: Vec<usize> = detector_action(&m.id, region, side.detector.as_ref(), desired)
+        let mut own: Vec<usize> = detector_action(&m.id, region, side.detector.as_deref(), desired)
             .map(|a| plan.push(a, vec![]))
             .into_iter()
             .collect();

@@ -644,7 +644,7 @@ fn member_cell(
     };
     let mut cell = with_detector(
         blank(account, region, DetectorStatus::Missing),
-        side.detector.as_ref(),
+        side.detector.as_deref(),
     );
     cell.administers_members = side.administers_members;
     let link = side.administrator.as_ref();

@@ -59,10 +59,12 @@ fn desired() -> Desired {
 
 fn member(detector: Option<DetectorState>, admin: Option<(&str, &str)>) -> Seen<MemberSide> {
     Seen::Read(MemberSide {
-        detector,
-        administrator: admin.map(|(a, s)| AdminLink {
-            account: a.into(),
-            status: s.into(),
+        detector: detector.map(Box::new),
+        administrator: admin.map(|(a, s)| {
+            Box::new(AdminLink {
+                account: a.into(),
+                status: s.into(),
+            })
         }),
         invitations: vec![],
         administers_members: false,
@@ -110,7 +112,7 @@ fn observation() -> Observation {
         },
     );
     let mut invited = MemberSide {
-        detector: Some(det(true)),
+        detector: Some(Box::new(det(true))),
         ..MemberSide::default()
     };
     invited.invitations.push(PendingInvitation {

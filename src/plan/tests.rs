@@ -55,11 +55,11 @@ fn admin_with(members: &[(&MemberAccount, &str)]) -> AdminSide {
 
 fn linked() -> MemberSide {
     MemberSide {
-        detector: Some(detector(true)),
-        administrator: Some(AdminLink {
+        detector: Some(Box::new(detector(true))),
+        administrator: Some(Box::new(AdminLink {
             account: ADMIN.into(),
             status: "Enabled".into(),
-        }),
+        })),
         invitations: vec![],
         administers_members: false,
     }
@@ -178,7 +178,7 @@ fn suspended_detector_is_enabled_and_missing_features_added() {
     d.frequency = Some(Frequency::FifteenMinutes);
     let a = member(1);
     let mut m = linked();
-    m.detector = Some(detector(false));
+    m.detector = Some(Box::new(detector(false)));
     m.detector
         .as_mut()
         .unwrap()
@@ -216,7 +216,7 @@ fn pending_invitation_is_just_accepted() {
     let d = desired(Mode::Invitation, 1);
     let a = member(1);
     let m = MemberSide {
-        detector: Some(detector(true)),
+        detector: Some(Box::new(detector(true))),
         administrator: None,
         invitations: vec![PendingInvitation {
             from: ADMIN.into(),
@@ -240,7 +240,7 @@ fn invited_without_invitation_is_invited_again() {
     let d = desired(Mode::Invitation, 1);
     let a = member(1);
     let m = MemberSide {
-        detector: Some(detector(true)),
+        detector: Some(Box::new(detector(true))),
         ..Default::default()
     };
     let p = plan_rollout(
@@ -480,7 +480,7 @@ fn batches_hold_at_most_fifty() {
 
 fn linked_none() -> MemberSide {
     MemberSide {
-        detector: Some(detector(true)),
+        detector: Some(Box::new(detector(true))),
         ..Default::default()
     }
 }
@@ -789,7 +789,7 @@ fn an_administrator_of_other_members_is_reported_not_invited() {
     let d = desired(Mode::Invitation, 1);
     let a = member(1);
     let m = MemberSide {
-        detector: Some(detector(true)),
+        detector: Some(Box::new(detector(true))),
         administers_members: true,
         ..Default::default()
     };
