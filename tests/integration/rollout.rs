@@ -1239,3 +1239,59 @@ async fn every_plan_of_the_service_model_rolls_out() {
     assert!(again.plan.steps.is_empty(), "{:?}", again.plan.steps);
     assert_eq!(mutating(&env), Vec::<String>::new());
 }
+
+/// The shared member clients (one per region for every account) sign each call as the account
+/// the work acts as, even with the work of two accounts interleaved on one client; outside
+/// any `acting_as` they refuse to sign rather than guess an account.
+#[tokio::test]
+async fn shared_member_clients_sign_as_the_account_acted_as() {
+    use guardduty_org::aws::session::acting_as;
+    let env = Env::new(2).await;
+    let members = env.members();
+    let mut own = Vec::new();
+    for m in &members {
+        own.push(support::detector(&env, m, "us-east-1", true).await);
+    }
+    let s = session(&env, 1).await;
+    let list = |account: String| {
+        let s = s.clone();
+        acting_as(account.clone(), async move {
+            let gd = s.guardduty(&account, "us-east-1").await.unwrap();
+            let mut seen = Vec::new();
+            // Several calls each, so the two accounts' calls interleave on the one client.
+            for _ in 0..5 {
+                let out = gd.list_detectors().send().await.unwrap();
+                seen.push(out.detector_ids().to_vec());
+                tokio::task::yield_now().await;
+            }
+            (seen, gd)
+        })
+    };
+    let listed = |m: &String| {
+        env.sandbox
+            .calls()
+            .snapshot()
+            .iter()
+            .filter(|c| c.operation == "ListDetectors" && &c.account == m)
+            .count()
+    };
+    let before: Vec<usize> = members.iter().map(listed).collect();
+    let (a, b) = tokio::join!(list(members[0].clone()), list(members[1].clone()));
+    assert!(a.0.iter().all(|ids| ids == &vec![own[0].clone()]), "{a:?}");
+    assert!(b.0.iter().all(|ids| ids == &vec![own[1].clone()]), "{b:?}");
+    for (m, before) in members.iter().zip(before) {
+        assert_eq!(listed(m) - before, 5, "ListDetectors signed as {m}");
+    }
+
+    // The shared client taken out of its account's work cannot sign.
+    let err = a.1.list_detectors().send().await.unwrap_err();
+    let text = format!(
+        "{}",
+        aws_smithy_types::error::display::DisplayErrorContext(&err)
+    );
+    assert!(text.contains("outside acting_as"), "{text}");
+    // Outside acting_as, the session builds the account a client of its own.
+    let gd = s.guardduty(&members[1], "us-east-1").await.unwrap();
+    let out = gd.list_detectors().send().await.unwrap();
+    assert_eq!(out.detector_ids(), [own[1].clone()]);
+}
