@@ -297,11 +297,14 @@ async fn administrator_region(
 
 /// A member's own detector in `region`: its rules and archived findings (none without one).
 async fn member_cell(session: &Session, account: &str, region: &str) -> Result<Side, AwsError> {
-    let gd = session.guardduty(account, region).await?;
-    match detector(&gd).await? {
-        None => Ok(Side::default()),
-        Some(det) => read_side(&gd, &det, Owner::Member, account, region, true).await,
-    }
+    crate::aws::session::acting_as(account, async {
+        let gd = session.guardduty(account, region).await?;
+        match detector(&gd).await? {
+            None => Ok(Side::default()),
+            Some(det) => read_side(&gd, &det, Owner::Member, account, region, true).await,
+        }
+    })
+    .await
 }
 
 async fn read_side(
