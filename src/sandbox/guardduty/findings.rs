@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 use super::catalog;
 use super::criteria::{Criteria, FindingView, Sort, Usage};
 use super::findings_store::{decode_id, encode_id, Listing, Slot, StoredFinding};
+use super::matcher::Matcher;
 use super::render::{self, Owner};
 use super::{epoch, owned_detector, with_next_token, Request};
 use crate::sandbox::auth::Caller;
@@ -148,28 +149,55 @@ fn create_sample_findings(
     Ok(json!({}))
 }
 
+/// Call `each` with every visible finding that `criteria` admits, cell by cell (in `cells`
+/// order), oldest first: its cell's position in `cells`, its index there, the record and its
+/// owner. Nothing is collected: a statistics query over a million findings holds no list of them.
+fn scan<'w>(
+    world: &'w World,
+    region: &'w str,
+    cells: &'w [VisibleCell],
+    criteria: &Criteria,
+    mut each: impl FnMut(usize, u32, &'w StoredFinding, Owner<'w>),
+) {
+    let matcher = Matcher::new(criteria);
+    for (slot, vc) in cells.iter().enumerate() {
+        let owner = Owner {
+            account: &vc.account,
+            region,
+            detector_id: &vc.detector_id,
+        };
+        // Criteria on the account (such as the exclusions of a query for further groups)
+        // settle a whole cell at once.
+        if !matcher.admits_cell(&owner) {
+            continue;
+        }
+        let Some(cell) = world.cell(&vc.account, region) else {
+            continue;
+        };
+        for (i, f) in cell.findings.all().iter().enumerate() {
+            if matcher.admits(f, owner, vc.salt, i as u32) {
+                each(slot, i as u32, f, owner);
+            }
+        }
+    }
+}
+
 /// Every visible finding matching `criteria`, in `sort` order (or account, then age order).
 fn matching(world: &World, caller: &Caller, criteria: &Criteria, sort: Option<&Sort>) -> Listing {
     let cells = visible_cells(world, &caller.account, &caller.region);
     let mut keyed: Vec<(Option<super::criteria::Scalar>, Slot)> = Vec::new();
-    for (slot, vc) in cells.iter().enumerate() {
-        let Some(cell) = world.cell(&vc.account, &caller.region) else {
-            continue;
-        };
-        let owner = Owner {
-            account: &vc.account,
-            region: &caller.region,
-            detector_id: &vc.detector_id,
-        };
-        let salt = vc.salt;
-        for (i, f) in cell.findings.all().iter().enumerate() {
-            let view = FindingView::new(f, owner, salt, i as u32);
-            if criteria.matches(&view) {
-                let key = sort.and_then(|s| view.sort_key(&s.attribute));
-                keyed.push((key, (slot as u16, i as u32)));
-            }
-        }
-    }
+    scan(
+        world,
+        &caller.region,
+        &cells,
+        criteria,
+        |slot, i, f, owner| {
+            let key = sort.and_then(|s| {
+                FindingView::new(f, owner, cells[slot].salt, i).sort_key(&s.attribute)
+            });
+            keyed.push((key, (slot as u16, i)));
+        },
+    );
     if let Some(sort) = sort {
         // Stable: equal keys keep account, then creation order.
         keyed.sort_by(|a, b| sort.compare(&a.0, &b.0));
@@ -374,13 +402,65 @@ fn feedback(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, 
     Ok(json!({}))
 }
 
-/// One group of GetFindingsStatistics.
-struct Group {
+/// The group of GetFindingsStatistics a finding falls in, cheap to compute per finding; its
+/// text key and members are built once per group at the end.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum GroupKey {
+    /// The position of the finding's cell in the visible cells.
+    Account(usize),
+    FindingType(u16),
+    /// Severity in tenths.
+    Severity(u16),
+    /// The UTC day of `updatedAt`, in epoch seconds.
+    Date(i64),
+    /// The cell's position and the resource's id.
+    Resource(usize, String),
+}
+
+/// What a group has counted so far.
+struct Tally {
     total: u64,
     last_ms: i64,
     max_severity: f64,
-    /// The group's own members (accountId, resourceType ...).
-    fields: Value,
+    /// The resource type of the group's first finding (RESOURCE groups).
+    resource_type: &'static str,
+}
+
+const GROUP_BYS: [&str; 5] = ["ACCOUNT", "DATE", "FINDING_TYPE", "RESOURCE", "SEVERITY"];
+
+/// The matching findings' groups of `group_by` (one of [`GROUP_BYS`]), counted in one pass.
+fn tally(
+    world: &World,
+    region: &str,
+    cells: &[VisibleCell],
+    criteria: &Criteria,
+    group_by: &str,
+) -> HashMap<GroupKey, Tally> {
+    let mut tallies: HashMap<GroupKey, Tally> = HashMap::new();
+    scan(world, region, cells, criteria, |slot, _, f, owner| {
+        let mut resource_type = "";
+        let key = match group_by {
+            "ACCOUNT" => GroupKey::Account(slot),
+            "FINDING_TYPE" => GroupKey::FindingType(f.type_idx),
+            "DATE" => GroupKey::Date(f.updated_ms.div_euclid(86_400_000) * 86_400),
+            "RESOURCE" => {
+                let (rtype, rid) = render::resource_id(f, &owner);
+                resource_type = rtype;
+                GroupKey::Resource(slot, rid)
+            }
+            _ => GroupKey::Severity(f.severity_tenths),
+        };
+        let t = tallies.entry(key).or_insert(Tally {
+            total: 0,
+            last_ms: i64::MIN,
+            max_severity: 0.0,
+            resource_type,
+        });
+        t.total += 1;
+        t.last_ms = t.last_ms.max(f.updated_ms);
+        t.max_severity = t.max_severity.max(f.severity());
+    });
+    tallies
 }
 
 fn statistics(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, ApiError> {
@@ -408,84 +488,61 @@ fn statistics(world: &mut World, caller: &Caller, req: &Request) -> Result<Value
         }
     }
     let criteria = Criteria::parse(req.body.get("findingCriteria"), Usage::Query)?;
-    let listing = matching(world, caller, &criteria, None);
     let region = &caller.region;
-    let detectors: Vec<String> = listing
-        .accounts
-        .iter()
-        .map(|a| {
-            world
-                .detector(a, region)
-                .map(|d| d.id.clone())
-                .unwrap_or_default()
-        })
-        .collect();
-    let finding = |(slot, index): &Slot| -> (&str, &str, &StoredFinding) {
-        let account = &listing.accounts[*slot as usize];
-        let f = world
-            .cell(account, region)
-            .and_then(|c| c.findings.get(*index))
-            .expect("listed findings exist");
-        (account, &detectors[*slot as usize], f)
-    };
-
-    if stat_types.is_some() {
-        let mut counts: BTreeMap<String, u64> = BTreeMap::new();
-        for s in &listing.slots {
-            let (_, _, f) = finding(s);
-            *counts.entry(format!("{:.1}", f.severity())).or_default() += 1;
-        }
+    let cells = visible_cells(world, &caller.account, region);
+    let Some(group_by) = group_by else {
+        let counts: BTreeMap<String, u64> = tally(world, region, &cells, &criteria, "SEVERITY")
+            .into_iter()
+            .map(|(key, t)| {
+                let GroupKey::Severity(tenths) = key else {
+                    unreachable!("tallied by severity")
+                };
+                (format!("{:.1}", f64::from(tenths) / 10.0), t.total)
+            })
+            .collect();
         return Ok(json!({ "findingStatistics": { "countBySeverity": counts } }));
-    }
-
-    let group_by = group_by.unwrap_or_default();
+    };
     let descending = match req.body.get("orderBy").and_then(Value::as_str) {
         None | Some("DESC") => true,
         Some("ASC") => false,
         Some(_) => return Err(ApiError::invalid_param("orderBy")),
     };
     let max = req.max_results(25, 100)?;
-    let mut groups: BTreeMap<String, Group> = BTreeMap::new();
-    for s in &listing.slots {
-        let (account, detector_id, f) = finding(s);
-        let ty = &catalog::TYPES[f.type_idx as usize];
-        let (key, fields) = match group_by {
-            "ACCOUNT" => (account.to_string(), json!({ "accountId": account })),
-            "FINDING_TYPE" => (ty.name.to_string(), json!({ "findingType": ty.name })),
-            "SEVERITY" => (
-                format!("{:05.1}", f.severity()),
-                json!({ "severity": f.severity() }),
-            ),
-            "DATE" => {
-                let day = f.updated_ms.div_euclid(86_400_000) * 86_400;
-                (format!("{day:012}"), json!({ "date": day as f64 }))
-            }
-            "RESOURCE" => {
-                let owner = Owner {
-                    account,
-                    region,
-                    detector_id,
-                };
-                let (rtype, rid) = render::resource_id(f, &owner);
-                (
-                    format!("{account}/{rid}"),
-                    json!({ "accountId": account, "resourceId": rid, "resourceType": rtype }),
-                )
-            }
-            _ => return Err(ApiError::invalid_param("groupBy")),
-        };
-        let g = groups.entry(key).or_insert(Group {
-            total: 0,
-            last_ms: i64::MIN,
-            max_severity: 0.0,
-            fields,
-        });
-        g.total += 1;
-        g.last_ms = g.last_ms.max(f.updated_ms);
-        g.max_severity = g.max_severity.max(f.severity());
+    // The model's GroupByType enum, checked before any finding is read.
+    if !GROUP_BYS.contains(&group_by) {
+        return Err(ApiError::invalid_param("groupBy"));
     }
-    let mut rows: Vec<Value> = Vec::new();
-    let mut ordered: Vec<(String, Group)> = groups.into_iter().collect();
+    let tallies = tally(world, region, &cells, &criteria, group_by);
+
+    // Each group's text key (the tie-break of orderBy) and its own members.
+    let mut ordered: Vec<(String, Tally, Value)> = tallies
+        .into_iter()
+        .map(|(key, t)| {
+            let (text, fields) = match key {
+                GroupKey::Account(slot) => {
+                    let account = &cells[slot].account;
+                    (account.clone(), json!({ "accountId": account }))
+                }
+                GroupKey::FindingType(i) => {
+                    let name = catalog::TYPES[i as usize].name;
+                    (name.to_string(), json!({ "findingType": name }))
+                }
+                GroupKey::Severity(tenths) => {
+                    let severity = f64::from(tenths) / 10.0;
+                    (format!("{severity:05.1}"), json!({ "severity": severity }))
+                }
+                GroupKey::Date(day) => (format!("{day:012}"), json!({ "date": day as f64 })),
+                GroupKey::Resource(slot, rid) => {
+                    let account = &cells[slot].account;
+                    (
+                        format!("{account}/{rid}"),
+                        json!({ "accountId": account, "resourceId": rid, "resourceType": t.resource_type }),
+                    )
+                }
+            };
+            (text, t, fields)
+        })
+        .collect();
     // orderBy orders by count; ties go by group key so that the cut at maxResults is stable.
     ordered.sort_by(|a, b| {
         let by_count = a.1.total.cmp(&b.1.total);
@@ -496,21 +553,23 @@ fn statistics(world: &mut World, caller: &Caller, req: &Request) -> Result<Value
         })
         .then_with(|| a.0.cmp(&b.0))
     });
-    for (_, g) in ordered {
-        let mut row = g.fields;
-        row["totalFindings"] = g.total.into();
-        if let Some(t) = chrono::DateTime::from_timestamp_millis(g.last_ms) {
-            row["lastGeneratedAt"] = epoch(&t);
-        }
-        if group_by == "DATE" {
-            row["severity"] = g.max_severity.into();
-        }
-        rows.push(row);
-    }
     // GetFindingsStatistics has no nextToken input (the model documents its output nextToken
     // as "currently not supported"), so there is no later page to offer: the answer is the
     // first maxResults groups in orderBy order, and no token.
-    rows.truncate(max);
+    ordered.truncate(max);
+    let rows: Vec<Value> = ordered
+        .into_iter()
+        .map(|(_, t, mut row)| {
+            row["totalFindings"] = t.total.into();
+            if let Some(at) = chrono::DateTime::from_timestamp_millis(t.last_ms) {
+                row["lastGeneratedAt"] = epoch(&at);
+            }
+            if group_by == "DATE" {
+                row["severity"] = t.max_severity.into();
+            }
+            row
+        })
+        .collect();
     let member = match group_by {
         "ACCOUNT" => "groupedByAccount",
         "DATE" => "groupedByDate",
