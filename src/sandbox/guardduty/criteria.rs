@@ -299,7 +299,7 @@ impl<'a> FindingView<'a> {
             Source::Type => type_values(field, &catalog::TYPES[f.type_idx as usize]),
             Source::Archived => vec![Scalar::Bool(f.archived())],
             Source::Feedback => feedback_values(f.feedback()),
-            Source::Number(read) => vec![Scalar::Num(read(f))],
+            Source::Number(n) => vec![Scalar::Num(n.read(f))],
             Source::Id => vec![Scalar::Str(self.id())],
             Source::Rendered => {
                 let mut out = Vec::new();
@@ -313,7 +313,7 @@ impl<'a> FindingView<'a> {
     pub fn sort_key(&self, field: &str) -> Option<Scalar> {
         match source(field) {
             // The common sorts (severity, updatedAt) need no list.
-            Source::Number(read) => Some(Scalar::Num(read(self.finding))),
+            Source::Number(n) => Some(Scalar::Num(n.read(self.finding))),
             _ => self.values(field).into_iter().next(),
         }
     }
@@ -333,7 +333,7 @@ pub enum Source {
     /// `service.userFeedback`: none, USEFUL or NOT_USEFUL.
     Feedback,
     /// A number of the record.
-    Number(fn(&StoredFinding) -> f64),
+    Number(NumberField),
     /// The finding id (derived from the cell's salt and the finding's index).
     Id,
     /// Read from the rendered JSON.
@@ -356,12 +356,34 @@ pub fn source(field: &str) -> Source {
         | "service.evidence.threatIntelligenceDetails.threatListName" => Source::Type,
         "service.archived" => Source::Archived,
         "service.userFeedback" => Source::Feedback,
-        "severity" => Source::Number(StoredFinding::severity),
-        "updatedAt" => Source::Number(|f| f.updated_ms as f64),
-        "createdAt" => Source::Number(|f| f.created_ms as f64),
-        "service.count" => Source::Number(|f| f64::from(f.count)),
+        "severity" => Source::Number(NumberField::Severity),
+        "updatedAt" => Source::Number(NumberField::UpdatedAt),
+        "createdAt" => Source::Number(NumberField::CreatedAt),
+        "service.count" => Source::Number(NumberField::Count),
         "id" => Source::Id,
         _ => Source::Rendered,
+    }
+}
+
+/// The numbers of the record a criterion can name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NumberField {
+    Severity,
+    UpdatedAt,
+    CreatedAt,
+    Count,
+}
+
+impl NumberField {
+    /// The field's value as the API shows it (severity in units, times in epoch ms).
+    #[inline]
+    pub fn read(self, f: &StoredFinding) -> f64 {
+        match self {
+            NumberField::Severity => f.severity(),
+            NumberField::UpdatedAt => f.updated_ms as f64,
+            NumberField::CreatedAt => f.created_ms as f64,
+            NumberField::Count => f64::from(f.count),
+        }
     }
 }
 

@@ -11,7 +11,7 @@ use rand::Rng;
 use serde_json::{json, Value};
 
 use super::catalog;
-use super::criteria::{Criteria, FindingView, Sort, Usage};
+use super::criteria::{source, Criteria, FindingView, Scalar, Sort, Source, Usage};
 use super::findings_store::{decode_id, encode_id, Listing, Slot, StoredFinding};
 use super::matcher::Matcher;
 use super::render::{self, Owner};
@@ -182,31 +182,47 @@ fn scan<'w>(
     }
 }
 
-/// Every visible finding matching `criteria`, in `sort` order (or account, then age order).
-fn matching(world: &World, caller: &Caller, criteria: &Criteria, sort: Option<&Sort>) -> Listing {
-    let cells = visible_cells(world, &caller.account, &caller.region);
-    let mut keyed: Vec<(Option<super::criteria::Scalar>, Slot)> = Vec::new();
-    scan(
-        world,
-        &caller.region,
-        &cells,
-        criteria,
-        |slot, i, f, owner| {
-            let key = sort.and_then(|s| {
-                FindingView::new(f, owner, cells[slot].salt, i).sort_key(&s.attribute)
-            });
-            keyed.push((key, (slot as u16, i)));
-        },
-    );
-    if let Some(sort) = sort {
-        // Stable: equal keys keep account, then creation order.
-        keyed.sort_by(|a, b| sort.compare(&a.0, &b.0));
+/// Every visible finding matching `criteria`, in `sort` order (or account, then age order);
+/// of a sort on a number, only the first `page` are put in order yet.
+fn matching(
+    world: &World,
+    caller: &Caller,
+    criteria: &Criteria,
+    sort: Option<&Sort>,
+    page: usize,
+) -> Listing {
+    let region = &caller.region;
+    let cells = visible_cells(world, &caller.account, region);
+    let accounts = || cells.iter().map(|c| c.account.clone()).collect();
+    let salts = || cells.iter().map(|c| c.salt).collect();
+    let in_order = |slots| Listing {
+        accounts: accounts(),
+        salts: salts(),
+        slots,
+        rest: None,
+    };
+    let Some(sort) = sort else {
+        let mut slots = Vec::new();
+        scan(world, region, &cells, criteria, |slot, i, _, _| {
+            slots.push((slot as u16, i));
+        });
+        return in_order(slots);
+    };
+    if let Source::Number(field) = source(&sort.attribute) {
+        let mut keyed = Vec::new();
+        scan(world, region, &cells, criteria, |slot, i, f, _| {
+            keyed.push((field.read(f), (slot as u16, i)));
+        });
+        return Listing::by_number(accounts(), salts(), keyed, sort.descending, page);
     }
-    Listing {
-        salts: cells.iter().map(|c| c.salt).collect(),
-        accounts: cells.into_iter().map(|c| c.account).collect(),
-        slots: keyed.into_iter().map(|(_, s)| s).collect(),
-    }
+    let mut keyed: Vec<(Option<Scalar>, Slot)> = Vec::new();
+    scan(world, region, &cells, criteria, |slot, i, f, owner| {
+        let key = FindingView::new(f, owner, cells[slot].salt, i).sort_key(&sort.attribute);
+        keyed.push((key, (slot as u16, i)));
+    });
+    // Stable: equal keys keep account, then creation order.
+    keyed.sort_by(|a, b| sort.compare(&a.0, &b.0));
+    in_order(keyed.into_iter().map(|(_, s)| s).collect())
 }
 
 const LISTING_TOKEN_PREFIX: &str = "gdfl";
@@ -243,10 +259,11 @@ fn list_findings(world: &mut World, caller: &Caller, req: &Request) -> Result<Va
             parse_listing_token(token).ok_or_else(|| ApiError::invalid_param("nextToken"))?;
         let store = &mut world.cell_mut(&caller.account, &region).findings;
         let listing = store
-            .listing(number)
+            .listing_mut(number)
             .filter(|l| offset <= l.slots.len())
             .ok_or_else(|| ApiError::invalid_param("nextToken"))?;
         let end = (offset + max).min(listing.slots.len());
+        listing.order_through(end);
         let ids = ids_of(listing, &listing.slots[offset..end]);
         let next = if end < listing.slots.len() {
             Some(listing_token(number, end))
@@ -257,7 +274,7 @@ fn list_findings(world: &mut World, caller: &Caller, req: &Request) -> Result<Va
         return Ok(page_json(ids, next));
     }
 
-    let listing = matching(world, caller, &criteria, sort.as_ref());
+    let listing = matching(world, caller, &criteria, sort.as_ref(), max);
     let end = max.min(listing.slots.len());
     let ids = ids_of(&listing, &listing.slots[..end]);
     if end == listing.slots.len() {
@@ -316,7 +333,7 @@ fn get_findings(world: &mut World, caller: &Caller, req: &Request) -> Result<Val
     let ids = finding_ids(req)?;
     let sort = Sort::parse(req.body.get("sortCriteria"))?;
     let visible = Visible::of(world, caller);
-    let mut out: Vec<(Option<super::criteria::Scalar>, Value)> = Vec::new();
+    let mut out: Vec<(Option<Scalar>, Value)> = Vec::new();
     for id in &ids {
         // Unknown ids, and ids of findings the caller cannot see, are skipped.
         let Some((slot, index)) = visible.locate(world, &caller.region, id) else {

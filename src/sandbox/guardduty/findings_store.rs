@@ -12,6 +12,7 @@
 //! them, and a store found bound to an older detector (deleted, then created again) is
 //! stale: it is emptied on the next write and ignored by reads.
 
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 /// Attacker-controlled strings a seeded finding may carry instead of the generated ones.
@@ -121,6 +122,72 @@ pub struct Listing {
     /// The id salt of each account's store, in `accounts` order.
     pub salts: Vec<u64>,
     pub slots: Vec<Slot>,
+    /// The slots not yet in order (see [`Listing::by_number`]); None when all are.
+    pub rest: Option<Rest>,
+}
+
+/// The tail of a listing sorted on a number, left unordered until a page reaches it.
+#[derive(Debug, Clone)]
+pub struct Rest {
+    /// The first slot not in order yet.
+    pub from: usize,
+    /// The sort key of each slot from `from` on.
+    pub keys: Vec<f64>,
+    pub descending: bool,
+}
+
+/// The order of a listing sorted on a number: by key (descending reverses it), ties in the
+/// order the findings were found (account, then age), as a stable sort leaves them.
+fn numeric_order(descending: bool) -> impl Fn(&(f64, Slot), &(f64, Slot)) -> Ordering + Copy {
+    move |a, b| {
+        let by_key = a.0.total_cmp(&b.0);
+        (if descending { by_key.reverse() } else { by_key }).then(a.1.cmp(&b.1))
+    }
+}
+
+impl Listing {
+    /// A listing sorted on a number, `keyed` in the order the findings were found. Only the
+    /// first `first` are put in order now (most clients read one page of a sorted listing,
+    /// and selecting it costs a pass, not a sort); the rest waits for [`Listing::order_through`].
+    pub fn by_number(
+        accounts: Vec<String>,
+        salts: Vec<u64>,
+        mut keyed: Vec<(f64, Slot)>,
+        descending: bool,
+        first: usize,
+    ) -> Listing {
+        let order = numeric_order(descending);
+        let first = first.min(keyed.len());
+        if first < keyed.len() {
+            keyed.select_nth_unstable_by(first, order);
+        }
+        keyed[..first].sort_unstable_by(order);
+        let rest = (first < keyed.len()).then(|| Rest {
+            from: first,
+            keys: keyed[first..].iter().map(|(k, _)| *k).collect(),
+            descending,
+        });
+        Listing {
+            accounts,
+            salts,
+            slots: keyed.into_iter().map(|(_, s)| s).collect(),
+            rest,
+        }
+    }
+
+    /// Put the slots before `end` in order (then all of them: a client that reads a second
+    /// page tends to read on).
+    pub fn order_through(&mut self, end: usize) {
+        let Some(rest) = self.rest.take_if(|r| end > r.from) else {
+            return;
+        };
+        let tail = &mut self.slots[rest.from..];
+        let mut keyed: Vec<(f64, Slot)> = rest.keys.into_iter().zip(tail.iter().copied()).collect();
+        keyed.sort_unstable_by(numeric_order(rest.descending));
+        for (slot, (_, s)) in tail.iter_mut().zip(keyed) {
+            *slot = s;
+        }
+    }
 }
 
 /// Open listings a detector keeps; the oldest is dropped beyond this many (a client that
@@ -289,8 +356,8 @@ impl FindingStore {
         self.next_listing
     }
 
-    pub fn listing(&self, number: u64) -> Option<&Listing> {
-        self.listings.get(&number)
+    pub fn listing_mut(&mut self, number: u64) -> Option<&mut Listing> {
+        self.listings.get_mut(&number)
     }
 
     pub fn close_listing(&mut self, number: u64) {
@@ -383,6 +450,48 @@ mod tests {
         assert_eq!(store.index_of(&last), Some(n - 1));
     }
 
+    /// Selecting the first page, then ordering the rest when a later page asks, gives the
+    /// order a stable sort of the whole listing gives, ties in the order found.
+    #[test]
+    fn numeric_listings_order_as_a_stable_sort() {
+        // Few distinct keys (as severities are), in scan order: account, then index.
+        let keyed: Vec<(f64, Slot)> = (0..500u32)
+            .map(|n| {
+                (
+                    f64::from((n * 7919) % 13) / 2.0,
+                    ((n / 100) as u16, n % 100),
+                )
+            })
+            .collect();
+        for descending in [false, true] {
+            let mut reference = keyed.clone();
+            reference.sort_by(|a, b| {
+                let k = a.0.total_cmp(&b.0);
+                if descending {
+                    k.reverse()
+                } else {
+                    k
+                }
+            });
+            let want: Vec<Slot> = reference.iter().map(|(_, s)| *s).collect();
+            for page in [1, 50, 499, 500, 600] {
+                let mut l = Listing::by_number(vec![], vec![], keyed.clone(), descending, page);
+                let first = page.min(want.len());
+                assert_eq!(l.slots[..first], want[..first], "page {page}");
+                assert_eq!(l.rest.is_some(), page < want.len());
+                l.order_through(first);
+                assert_eq!(
+                    l.rest.is_some(),
+                    page < want.len(),
+                    "nothing asked past {first}"
+                );
+                l.order_through(first + 1);
+                assert_eq!(l.slots, want, "page {page}, descending {descending}");
+                assert!(l.rest.is_none());
+            }
+        }
+    }
+
     #[test]
     fn listings_are_bounded() {
         let mut store = FindingStore::default();
@@ -390,15 +499,17 @@ mod tests {
             accounts: vec![],
             salts: vec![],
             slots: vec![],
+            rest: None,
         });
         for _ in 0..MAX_LISTINGS {
             store.open_listing(Listing {
                 accounts: vec![],
                 salts: vec![],
                 slots: vec![],
+                rest: None,
             });
         }
-        assert!(store.listing(first).is_none());
+        assert!(store.listing_mut(first).is_none());
         assert_eq!(store.listings.len(), MAX_LISTINGS);
     }
 }

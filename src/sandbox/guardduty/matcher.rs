@@ -11,8 +11,8 @@
 
 use super::catalog;
 use super::criteria::{
-    cell_values, feedback_values, source, type_values, Condition, Criteria, FindingView, Scalar,
-    Source,
+    cell_values, feedback_values, source, type_values, Condition, Criteria, FindingView,
+    NumberField, Scalar, Source,
 };
 use super::findings_store::StoredFinding;
 use super::render::Owner;
@@ -23,7 +23,7 @@ type Bound = (fn(f64, f64) -> bool, f64);
 /// A condition on a number of the record, its operands parsed once.
 #[derive(Debug)]
 struct NumberTest {
-    read: fn(&StoredFinding) -> f64,
+    read: NumberField,
     /// `equals` and `eq`, each given one a list the value must be in (a list of text that
     /// parses to no number can never hold: it stays, empty).
     any_of: Vec<Vec<f64>>,
@@ -41,7 +41,7 @@ fn parsed(list: &[String]) -> Vec<f64> {
 
 impl NumberTest {
     /// None when the condition has patterns (`matches`, `notMatches`), which compare text.
-    fn of(read: fn(&StoredFinding) -> f64, c: &Condition) -> Option<NumberTest> {
+    fn of(read: NumberField, c: &Condition) -> Option<NumberTest> {
         if !c.matches.is_empty() || !c.not_matches.is_empty() {
             return None;
         }
@@ -78,7 +78,7 @@ impl NumberTest {
     }
 
     fn holds(&self, f: &StoredFinding) -> bool {
-        let n = (self.read)(f);
+        let n = self.read.read(f);
         self.bounds.iter().all(|(op, b)| op(n, *b))
             && self.any_of.iter().all(|l| l.contains(&n))
             && !self.none_of.contains(&n)
@@ -96,7 +96,7 @@ enum Check<'c> {
     Feedback([bool; 3]),
     Number(NumberTest),
     /// A number compared as text (patterns): the reference on the one value, no JSON.
-    NumberText(fn(&StoredFinding) -> f64, &'c Condition),
+    NumberText(NumberField, &'c Condition),
 }
 
 impl Check<'_> {
@@ -112,7 +112,7 @@ impl Check<'_> {
                 }]
             }
             Check::Number(t) => t.holds(f),
-            Check::NumberText(read, c) => c.holds(&[Scalar::Num(read(f))]),
+            Check::NumberText(read, c) => c.holds(&[Scalar::Num(read.read(f))]),
         }
     }
 }
