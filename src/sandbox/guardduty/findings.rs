@@ -195,21 +195,23 @@ fn matching(
     let cells = visible_cells(world, &caller.account, region);
     let accounts = || cells.iter().map(|c| c.account.clone()).collect();
     let salts = || cells.iter().map(|c| c.salt).collect();
-    let in_order = |slots| Listing {
-        accounts: accounts(),
-        salts: salts(),
-        slots,
-        rest: None,
-    };
+    let in_order = |slots| Listing::in_order(accounts(), salts(), slots);
+    // Room for every visible finding up front: growing by doubling would copy, and touch
+    // twice the memory, on the largest listings. Pages never written cost nothing.
+    let room: usize = cells
+        .iter()
+        .filter_map(|c| world.cell(&c.account, region))
+        .map(|c| c.findings.len())
+        .sum();
     let Some(sort) = sort else {
-        let mut slots = Vec::new();
+        let mut found = Vec::with_capacity(room);
         scan(world, region, &cells, criteria, |slot, i, _, _| {
-            slots.push((slot as u16, i));
+            found.push((0.0, (slot as u16, i)));
         });
-        return in_order(slots);
+        return in_order(found);
     };
     if let Source::Number(field) = source(&sort.attribute) {
-        let mut keyed = Vec::new();
+        let mut keyed = Vec::with_capacity(room);
         scan(world, region, &cells, criteria, |slot, i, f, _| {
             keyed.push((field.read(f), (slot as u16, i)));
         });
@@ -222,7 +224,7 @@ fn matching(
     });
     // Stable: equal keys keep account, then creation order.
     keyed.sort_by(|a, b| sort.compare(&a.0, &b.0));
-    in_order(keyed.into_iter().map(|(_, s)| s).collect())
+    in_order(keyed.into_iter().map(|(_, s)| (0.0, s)).collect())
 }
 
 const LISTING_TOKEN_PREFIX: &str = "gdfl";
@@ -239,10 +241,11 @@ fn parse_listing_token(token: &str) -> Option<(u64, usize)> {
     ))
 }
 
-fn ids_of(listing: &Listing, slots: &[Slot]) -> Vec<String> {
-    slots
-        .iter()
-        .map(|(a, i)| encode_id(listing.salts[*a as usize], *i))
+/// The ids of the listing's entries in `range` (in order).
+fn ids_of(listing: &Listing, range: std::ops::Range<usize>) -> Vec<String> {
+    listing
+        .slots(range)
+        .map(|(a, i)| encode_id(listing.salts[a as usize], i))
         .collect()
 }
 
@@ -260,12 +263,12 @@ fn list_findings(world: &mut World, caller: &Caller, req: &Request) -> Result<Va
         let store = &mut world.cell_mut(&caller.account, &region).findings;
         let listing = store
             .listing_mut(number)
-            .filter(|l| offset <= l.slots.len())
+            .filter(|l| offset <= l.len())
             .ok_or_else(|| ApiError::invalid_param("nextToken"))?;
-        let end = (offset + max).min(listing.slots.len());
+        let end = (offset + max).min(listing.len());
         listing.order_through(end);
-        let ids = ids_of(listing, &listing.slots[offset..end]);
-        let next = if end < listing.slots.len() {
+        let ids = ids_of(listing, offset..end);
+        let next = if end < listing.len() {
             Some(listing_token(number, end))
         } else {
             store.close_listing(number);
@@ -275,9 +278,9 @@ fn list_findings(world: &mut World, caller: &Caller, req: &Request) -> Result<Va
     }
 
     let listing = matching(world, caller, &criteria, sort.as_ref(), max);
-    let end = max.min(listing.slots.len());
-    let ids = ids_of(&listing, &listing.slots[..end]);
-    if end == listing.slots.len() {
+    let end = max.min(listing.len());
+    let ids = ids_of(&listing, 0..end);
+    if end == listing.len() {
         return Ok(page_json(ids, None));
     }
     let number = world

@@ -121,19 +121,12 @@ pub struct Listing {
     pub accounts: Vec<String>,
     /// The id salt of each account's store, in `accounts` order.
     pub salts: Vec<u64>,
-    pub slots: Vec<Slot>,
-    /// The slots not yet in order (see [`Listing::by_number`]); None when all are.
-    pub rest: Option<Rest>,
-}
-
-/// The tail of a listing sorted on a number, left unordered until a page reaches it.
-#[derive(Debug, Clone)]
-pub struct Rest {
-    /// The first slot not in order yet.
-    pub from: usize,
-    /// The sort key of each slot from `from` on.
-    pub keys: Vec<f64>,
-    pub descending: bool,
+    /// Each listed finding with its sort key (0 unless sorted on a number). The vector the
+    /// search filled is kept as it is: a listing of a region's findings costs one allocation.
+    entries: Vec<(f64, Slot)>,
+    /// Entries from here on are not in order yet (see [`Listing::by_number`]).
+    ordered: usize,
+    descending: bool,
 }
 
 /// The order of a listing sorted on a number: by key (descending reverses it), ties in the
@@ -146,47 +139,69 @@ fn numeric_order(descending: bool) -> impl Fn(&(f64, Slot), &(f64, Slot)) -> Ord
 }
 
 impl Listing {
+    /// A listing whose entries are already in order (their keys are not used).
+    pub fn in_order(accounts: Vec<String>, salts: Vec<u64>, entries: Vec<(f64, Slot)>) -> Listing {
+        Listing {
+            accounts,
+            salts,
+            ordered: entries.len(),
+            entries,
+            descending: false,
+        }
+    }
+
     /// A listing sorted on a number, `keyed` in the order the findings were found. Only the
     /// first `first` are put in order now (most clients read one page of a sorted listing,
     /// and selecting it costs a pass, not a sort); the rest waits for [`Listing::order_through`].
     pub fn by_number(
         accounts: Vec<String>,
         salts: Vec<u64>,
-        mut keyed: Vec<(f64, Slot)>,
+        mut entries: Vec<(f64, Slot)>,
         descending: bool,
         first: usize,
     ) -> Listing {
         let order = numeric_order(descending);
-        let first = first.min(keyed.len());
-        if first < keyed.len() {
-            keyed.select_nth_unstable_by(first, order);
+        let first = first.min(entries.len());
+        if first < entries.len() {
+            entries.select_nth_unstable_by(first, order);
         }
-        keyed[..first].sort_unstable_by(order);
-        let rest = (first < keyed.len()).then(|| Rest {
-            from: first,
-            keys: keyed[first..].iter().map(|(k, _)| *k).collect(),
-            descending,
-        });
+        entries[..first].sort_unstable_by(order);
         Listing {
             accounts,
             salts,
-            slots: keyed.into_iter().map(|(_, s)| s).collect(),
-            rest,
+            entries,
+            ordered: first,
+            descending,
         }
     }
 
-    /// Put the slots before `end` in order (then all of them: a client that reads a second
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Whether every entry is in order.
+    pub fn is_ordered(&self) -> bool {
+        self.ordered == self.entries.len()
+    }
+
+    /// Put the entries before `end` in order (then all of them: a client that reads a second
     /// page tends to read on).
     pub fn order_through(&mut self, end: usize) {
-        let Some(rest) = self.rest.take_if(|r| end > r.from) else {
-            return;
-        };
-        let tail = &mut self.slots[rest.from..];
-        let mut keyed: Vec<(f64, Slot)> = rest.keys.into_iter().zip(tail.iter().copied()).collect();
-        keyed.sort_unstable_by(numeric_order(rest.descending));
-        for (slot, (_, s)) in tail.iter_mut().zip(keyed) {
-            *slot = s;
+        if end > self.ordered {
+            self.entries[self.ordered..].sort_unstable_by(numeric_order(self.descending));
+            self.ordered = self.entries.len();
         }
+    }
+
+    /// The slots of the entries in `range`, which must be in order (see
+    /// [`Listing::order_through`]).
+    pub fn slots(&self, range: std::ops::Range<usize>) -> impl Iterator<Item = Slot> + '_ {
+        debug_assert!(range.end <= self.ordered, "read before ordering");
+        self.entries[range].iter().map(|(_, s)| *s)
     }
 }
 
@@ -347,7 +362,10 @@ impl FindingStore {
     }
 
     /// Keep a listing for later pages; returns its number.
-    pub fn open_listing(&mut self, listing: Listing) -> u64 {
+    pub fn open_listing(&mut self, mut listing: Listing) -> u64 {
+        // A search reserves room for every finding it might list; a kept listing holds only
+        // what it lists.
+        listing.entries.shrink_to_fit();
         while self.listings.len() >= MAX_LISTINGS {
             self.listings.pop_first();
         }
@@ -477,17 +495,22 @@ mod tests {
             for page in [1, 50, 499, 500, 600] {
                 let mut l = Listing::by_number(vec![], vec![], keyed.clone(), descending, page);
                 let first = page.min(want.len());
-                assert_eq!(l.slots[..first], want[..first], "page {page}");
-                assert_eq!(l.rest.is_some(), page < want.len());
+                let slots = |l: &Listing, n| l.slots(0..n).collect::<Vec<_>>();
+                assert_eq!(slots(&l, first), want[..first], "page {page}");
+                assert_eq!(l.is_ordered(), page >= want.len());
                 l.order_through(first);
                 assert_eq!(
-                    l.rest.is_some(),
-                    page < want.len(),
+                    l.is_ordered(),
+                    page >= want.len(),
                     "nothing asked past {first}"
                 );
                 l.order_through(first + 1);
-                assert_eq!(l.slots, want, "page {page}, descending {descending}");
-                assert!(l.rest.is_none());
+                assert!(l.is_ordered());
+                assert_eq!(
+                    slots(&l, l.len()),
+                    want,
+                    "page {page}, descending {descending}"
+                );
             }
         }
     }
@@ -495,19 +518,9 @@ mod tests {
     #[test]
     fn listings_are_bounded() {
         let mut store = FindingStore::default();
-        let first = store.open_listing(Listing {
-            accounts: vec![],
-            salts: vec![],
-            slots: vec![],
-            rest: None,
-        });
+        let first = store.open_listing(Listing::in_order(vec![], vec![], vec![]));
         for _ in 0..MAX_LISTINGS {
-            store.open_listing(Listing {
-                accounts: vec![],
-                salts: vec![],
-                slots: vec![],
-                rest: None,
-            });
+            store.open_listing(Listing::in_order(vec![], vec![], vec![]));
         }
         assert!(store.listing_mut(first).is_none());
         assert_eq!(store.listings.len(), MAX_LISTINGS);
