@@ -5,7 +5,8 @@
 //! CreateFilter / ListFindings (`criteria_fields.txt`); anything else is a BadRequestException.
 //! The fields clients filter on most (severity, type, archived, updatedAt, ...) are read straight
 //! from the compact record; any other documented field is read from the rendered finding, so a
-//! criterion always agrees with what GetFindings shows.
+//! criterion always agrees with what GetFindings shows. This is the reference evaluation;
+//! queries over many findings compile the criteria first (`matcher.rs`), with the same results.
 
 use std::cmp::Ordering;
 use std::collections::HashSet;
