@@ -17,8 +17,12 @@ use super::criteria::{
 use super::findings_store::StoredFinding;
 use super::render::Owner;
 
-/// A numeric bound: the finding's number, then the condition's.
-type Bound = (fn(f64, f64) -> bool, f64);
+/// One end of the range a condition's bounds allow: the value, and whether it is excluded.
+#[derive(Debug, Clone, Copy)]
+struct End {
+    at: f64,
+    strict: bool,
+}
 
 /// A condition on a number of the record, its operands parsed once.
 #[derive(Debug)]
@@ -29,7 +33,9 @@ struct NumberTest {
     any_of: Vec<Vec<f64>>,
     /// `notEquals` and `neq` together: values the number must not be.
     none_of: Vec<f64>,
-    bounds: Vec<Bound>,
+    /// The bounds (greaterThan, gte, lessThan, ...) folded into one range.
+    low: End,
+    high: End,
 }
 
 /// How the reference compares a number with a condition's text (`Scalar::equals`).
@@ -37,6 +43,17 @@ fn parsed(list: &[String]) -> Vec<f64> {
     list.iter()
         .filter_map(|t| t.trim().parse::<f64>().ok())
         .collect()
+}
+
+/// The tighter of two lower ends (`above`) or upper ends: the further value, and on a tie
+/// the strict one.
+fn tighter(a: End, b: End, above: bool) -> End {
+    let further = if above { b.at > a.at } else { b.at < a.at };
+    if further || (b.at == a.at && b.strict) {
+        b
+    } else {
+        a
+    }
 }
 
 impl NumberTest {
@@ -52,35 +69,52 @@ impl NumberTest {
             .collect();
         let mut none_of = parsed(&c.not_equals);
         none_of.extend(parsed(&c.neq));
-        let gt: fn(f64, f64) -> bool = |n, b| n > b;
-        let gte: fn(f64, f64) -> bool = |n, b| n >= b;
-        let lt: fn(f64, f64) -> bool = |n, b| n < b;
-        let lte: fn(f64, f64) -> bool = |n, b| n <= b;
-        let bounds = [
-            (gt, c.greater_than),
-            (gt, c.gt),
-            (gte, c.greater_than_or_equal),
-            (gte, c.gte),
-            (lt, c.less_than),
-            (lt, c.lt),
-            (lte, c.less_than_or_equal),
-            (lte, c.lte),
+        // Bounds compare with the integer as f64, as the reference does.
+        let end = |b: Option<i64>, strict| {
+            b.map(|b| End {
+                at: b as f64,
+                strict,
+            })
+        };
+        let open = |at| End { at, strict: false };
+        let low = [
+            end(c.greater_than, true),
+            end(c.gt, true),
+            end(c.greater_than_or_equal, false),
+            end(c.gte, false),
         ]
         .into_iter()
-        .filter_map(|(op, b)| b.map(|b| (op, b as f64)))
-        .collect();
+        .flatten()
+        .fold(open(f64::NEG_INFINITY), |a, b| tighter(a, b, true));
+        let high = [
+            end(c.less_than, true),
+            end(c.lt, true),
+            end(c.less_than_or_equal, false),
+            end(c.lte, false),
+        ]
+        .into_iter()
+        .flatten()
+        .fold(open(f64::INFINITY), |a, b| tighter(a, b, false));
         Some(NumberTest {
             read,
             any_of,
             none_of,
-            bounds,
+            low,
+            high,
         })
     }
 
     fn holds(&self, f: &StoredFinding) -> bool {
         let n = self.read.read(f);
-        self.bounds.iter().all(|(op, b)| op(n, *b))
-            && self.any_of.iter().all(|l| l.contains(&n))
+        (if self.low.strict {
+            n > self.low.at
+        } else {
+            n >= self.low.at
+        }) && (if self.high.strict {
+            n < self.high.at
+        } else {
+            n <= self.high.at
+        }) && self.any_of.iter().all(|l| l.contains(&n))
             && !self.none_of.contains(&n)
     }
 }
@@ -241,6 +275,9 @@ mod tests {
             }
         }
         out.push(json!({"gte": 4, "lt": 7}));
+        out.push(json!({"gte": 5, "gt": 5, "lte": 8, "lessThan": 8}));
+        out.push(json!({"greaterThan": 4, "gte": 5, "lt": 9, "lessThanOrEqual": 7}));
+        out.push(json!({"gt": 7, "lt": 4}));
         out.push(json!({"greaterThanOrEqual": 4, "lessThanOrEqual": 8, "notEquals": ["5.5"]}));
         out.push(json!({"equals": near, "gt": 3}));
         out
