@@ -197,22 +197,15 @@ fn matching(
     let accounts = || cells.iter().map(|c| c.account.clone()).collect();
     let salts = || cells.iter().map(|c| c.salt).collect();
     let in_order = |slots| Listing::in_order(accounts(), salts(), slots);
-    // Room for every visible finding up front: growing by doubling would copy, and touch
-    // twice the memory, on the largest listings. Pages never written cost nothing.
-    let room: usize = cells
-        .iter()
-        .filter_map(|c| world.cell(&c.account, region))
-        .map(|c| c.findings.len())
-        .sum();
     let Some(sort) = sort else {
-        let mut found = Vec::with_capacity(room);
+        let mut found = Vec::new();
         scan(world, region, &cells, criteria, |slot, i, _, _| {
             found.push((0.0, (slot as u16, i)));
         });
         return in_order(found);
     };
     if let Source::Number(field) = source(&sort.attribute) {
-        let mut keyed = Vec::with_capacity(room);
+        let mut keyed = Vec::new();
         scan(world, region, &cells, criteria, |slot, i, f, _| {
             keyed.push((field.read(f), (slot as u16, i)));
         });

@@ -362,10 +362,9 @@ impl FindingStore {
     }
 
     /// Keep a listing for later pages; returns its number.
-    pub fn open_listing(&mut self, mut listing: Listing) -> u64 {
-        // A search reserves room for every finding it might list; a kept listing holds only
-        // what it lists.
-        listing.entries.shrink_to_fit();
+    pub fn open_listing(&mut self, listing: Listing) -> u64 {
+        // A search's vector grows by doubling; a kept listing holds at most twice what it
+        // lists (copying it to shrink would touch as much memory again).
         while self.listings.len() >= MAX_LISTINGS {
             self.listings.pop_first();
         }
