@@ -16,8 +16,20 @@
 //! Measured (2026-12-02, `cargo bench`, 2 shared cores): 10,200 findings in 1.2 s, 100,300 in
 //! 1.6 s, 999,600 in 2.5 s (2.12x; the old report, reading every finding, took ~4 minutes for
 //! 1M); gdorg made 5,668 to 5,787 calls each time (289 GetFindingsStatistics, ~100
-//! ListFindings and ~100 GetFindings at most), peak RSS 58-70 MB. The growth is the sandbox's:
-//! it scans a region's findings for every query.
+//! ListFindings and ~100 GetFindings at most), peak RSS 58-70 MB. The growth was the sandbox's:
+//! it scanned a region's findings for every query, building a value list per field per finding.
+//!
+//! Measured again (2026-12-02) after the sandbox compiles criteria once per request (conditions
+//! decided per cell, per type or per flag, numbers parsed up front: `sandbox/guardduty/matcher.rs`),
+//! tallies statistics while scanning instead of listing every match, and orders only the first
+//! page of a ListFindings sorted on a number: six runs with other work on the two cores (load
+//! average 3.4-4.1) gave 1.1-1.5 s, 1.1-1.7 s and 1.5-1.8 s (1.18x to 1.49x, median 1.26x); an
+//! earlier run, before the last two of these changes, 0.7, 0.9 and 1.3 s (1.78x: the smallest
+//! size varies most). Served the same way before the change, the 10k and 1M reports took 1.0-1.2
+//! s and 4.1-4.2 s. gdorg's calls are unchanged (5,788 / 5,907 / 5,873, of which 1,938-1,972
+//! GetFindingsStatistics: the archive section asks every member's own detector), peak RSS 64-79
+//! MB. What still grows is the sandbox scanning a region's findings once per query: its CPU
+//! during the report went from ~0.4-0.6 s at 10k to ~0.7-0.9 s at 1M (3.1 s before the change).
 //!
 //! `GDORG_BENCH_SIZES=6,59` chooses the findings per account x region (default 6, 59, 588:
 //! ~10k, ~100k, ~1M findings); `cargo test --all-targets` (no `--bench`) runs a smoke size.

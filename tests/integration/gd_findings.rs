@@ -728,6 +728,33 @@ async fn statistics_group_findings_with_known_counts() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), Some("BadRequestException"));
+
+    // Excluding an account (as a query for further groups does) leaves the others' counts.
+    let s = group(GroupByType::Account)
+        .finding_criteria(crit(
+            "accountId",
+            Condition::builder()
+                .not_equals(env.management.clone())
+                .build(),
+        ))
+        .send()
+        .await
+        .unwrap();
+    let accounts = s.finding_statistics().unwrap().grouped_by_account();
+    assert_eq!(accounts.len(), 1);
+    assert_eq!(accounts[0].account_id(), Some(member.as_str()));
+    assert_eq!(accounts[0].total_findings(), Some(6));
+
+    // A groupBy outside the model's enum is refused, even when nothing would match.
+    let err = group(GroupByType::from("BY_REGION"))
+        .finding_criteria(crit(
+            "severity",
+            Condition::builder().greater_than(10).build(),
+        ))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some("BadRequestException"));
 }
 
 /// Management account administers member 0; member 1 is on its own. Five findings each.

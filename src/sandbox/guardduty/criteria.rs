@@ -5,7 +5,8 @@
 //! CreateFilter / ListFindings (`criteria_fields.txt`); anything else is a BadRequestException.
 //! The fields clients filter on most (severity, type, archived, updatedAt, ...) are read straight
 //! from the compact record; any other documented field is read from the rendered finding, so a
-//! criterion always agrees with what GetFindings shows.
+//! criterion always agrees with what GetFindings shows. This is the reference evaluation;
+//! queries over many findings compile the criteria first (`matcher.rs`), with the same results.
 
 use std::cmp::Ordering;
 use std::collections::HashSet;
@@ -172,7 +173,7 @@ pub enum Scalar {
 }
 
 impl Scalar {
-    fn equals(&self, text: &str) -> bool {
+    pub fn equals(&self, text: &str) -> bool {
         match self {
             Scalar::Str(s) => s == text,
             Scalar::Num(n) => text.trim().parse::<f64>().is_ok_and(|t| t == *n),
@@ -229,7 +230,8 @@ pub fn wildcard(pattern: &str, text: &str) -> bool {
 }
 
 impl Condition {
-    fn holds(&self, values: &[Scalar]) -> bool {
+    /// Whether the condition holds for a field with these values (the reference semantics).
+    pub fn holds(&self, values: &[Scalar]) -> bool {
         let any_equal = |list: &[String]| values.iter().any(|v| list.iter().any(|e| v.equals(e)));
         let any_match = |list: &[String]| {
             values
@@ -293,31 +295,14 @@ impl<'a> FindingView<'a> {
     /// The values of a documented field (several when the path crosses a list).
     pub fn values(&self, field: &str) -> Vec<Scalar> {
         let f = self.finding;
-        let ty = &catalog::TYPES[f.type_idx as usize];
-        let s = |v: &str| vec![Scalar::Str(v.to_string())];
-        match field {
-            "accountId" => s(self.owner.account),
-            "region" => s(self.owner.region),
-            "id" => vec![Scalar::Str(self.id())],
-            "type" => s(ty.name),
-            "severity" => vec![Scalar::Num(f.severity())],
-            "updatedAt" => vec![Scalar::Num(f.updated_ms as f64)],
-            "createdAt" => vec![Scalar::Num(f.created_ms as f64)],
-            "partition" => s("aws"),
-            "schemaVersion" => s("2.0"),
-            "service.archived" => vec![Scalar::Bool(f.archived())],
-            "service.count" => vec![Scalar::Num(f64::from(f.count))],
-            "service.resourceRole" => s(ty.resource_role),
-            "service.serviceName" => s("guardduty"),
-            "service.detectorId" => s(self.owner.detector_id),
-            "service.userFeedback" => f.feedback().map(s).unwrap_or_default(),
-            "resource.resourceType" => s(ty.resource.as_str()),
-            "service.action.actionType" => s(ty.action.action_type()),
-            "service.additionalInfo.threatListName"
-            | "service.evidence.threatIntelligenceDetails.threatListName" => {
-                ty.threat_list.map(s).unwrap_or_default()
-            }
-            _ => {
+        match source(field) {
+            Source::Cell => cell_values(field, &self.owner),
+            Source::Type => type_values(field, &catalog::TYPES[f.type_idx as usize]),
+            Source::Archived => vec![Scalar::Bool(f.archived())],
+            Source::Feedback => feedback_values(f.feedback()),
+            Source::Number(n) => vec![Scalar::Num(n.read(f))],
+            Source::Id => vec![Scalar::Str(self.id())],
+            Source::Rendered => {
                 let mut out = Vec::new();
                 collect(self.json(), &field.split('.').collect::<Vec<_>>(), &mut out);
                 out
@@ -327,8 +312,117 @@ impl<'a> FindingView<'a> {
 
     /// The first value of `field`, for sorting.
     pub fn sort_key(&self, field: &str) -> Option<Scalar> {
-        self.values(field).into_iter().next()
+        match source(field) {
+            // The common sorts (severity, updatedAt) need no list.
+            Source::Number(n) => Some(Scalar::Num(n.read(self.finding))),
+            _ => self.values(field).into_iter().next(),
+        }
     }
+}
+
+/// What a documented field's value depends on. The fields clients filter on most are answered
+/// by the stored record; a matcher (`matcher.rs`) uses this to decide a condition once per cell,
+/// per type or per flag value instead of once per finding.
+#[derive(Clone, Copy)]
+pub enum Source {
+    /// The same for every finding of a cell: account, region, detector and constants.
+    Cell,
+    /// Decided by the finding's type.
+    Type,
+    /// `service.archived`.
+    Archived,
+    /// `service.userFeedback`: none, USEFUL or NOT_USEFUL.
+    Feedback,
+    /// A number of the record.
+    Number(NumberField),
+    /// The finding id (derived from the cell's salt and the finding's index).
+    Id,
+    /// Read from the rendered JSON.
+    Rendered,
+}
+
+pub fn source(field: &str) -> Source {
+    match field {
+        "accountId"
+        | "region"
+        | "partition"
+        | "schemaVersion"
+        | "service.serviceName"
+        | "service.detectorId" => Source::Cell,
+        "type"
+        | "service.resourceRole"
+        | "resource.resourceType"
+        | "service.action.actionType"
+        | "service.additionalInfo.threatListName"
+        | "service.evidence.threatIntelligenceDetails.threatListName" => Source::Type,
+        "service.archived" => Source::Archived,
+        "service.userFeedback" => Source::Feedback,
+        "severity" => Source::Number(NumberField::Severity),
+        "updatedAt" => Source::Number(NumberField::UpdatedAt),
+        "createdAt" => Source::Number(NumberField::CreatedAt),
+        "service.count" => Source::Number(NumberField::Count),
+        "id" => Source::Id,
+        _ => Source::Rendered,
+    }
+}
+
+/// The numbers of the record a criterion can name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NumberField {
+    Severity,
+    UpdatedAt,
+    CreatedAt,
+    Count,
+}
+
+impl NumberField {
+    /// The field's value as the API shows it (severity in units, times in epoch ms).
+    #[inline]
+    pub fn read(self, f: &StoredFinding) -> f64 {
+        match self {
+            NumberField::Severity => f.severity(),
+            NumberField::UpdatedAt => f.updated_ms as f64,
+            NumberField::CreatedAt => f.created_ms as f64,
+            NumberField::Count => f64::from(f.count),
+        }
+    }
+}
+
+fn text(v: &str) -> Vec<Scalar> {
+    vec![Scalar::Str(v.to_string())]
+}
+
+/// The values of a [`Source::Cell`] field.
+pub fn cell_values(field: &str, owner: &Owner) -> Vec<Scalar> {
+    match field {
+        "accountId" => text(owner.account),
+        "region" => text(owner.region),
+        "service.detectorId" => text(owner.detector_id),
+        "partition" => text("aws"),
+        "schemaVersion" => text("2.0"),
+        "service.serviceName" => text("guardduty"),
+        _ => Vec::new(),
+    }
+}
+
+/// The values of a [`Source::Type`] field for findings of type `ty`.
+pub fn type_values(field: &str, ty: &catalog::FindingType) -> Vec<Scalar> {
+    match field {
+        "type" => text(ty.name),
+        "service.resourceRole" => text(ty.resource_role),
+        "resource.resourceType" => text(ty.resource.as_str()),
+        "service.action.actionType" => text(ty.action.action_type()),
+        "service.additionalInfo.threatListName"
+        | "service.evidence.threatIntelligenceDetails.threatListName" => {
+            ty.threat_list.map(text).unwrap_or_default()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// The values of `service.userFeedback`.
+pub fn feedback_values(feedback: Option<&str>) -> Vec<Scalar> {
+    feedback.map(text).unwrap_or_default()
 }
 
 fn collect(v: &Value, path: &[&str], out: &mut Vec<Scalar>) {

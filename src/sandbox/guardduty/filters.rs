@@ -10,7 +10,8 @@
 use chrono::Utc;
 use serde_json::{json, Value};
 
-use super::criteria::{Criteria, FindingView, Usage};
+use super::criteria::{Criteria, Usage};
+use super::matcher::Matcher;
 use super::render::Owner;
 use super::{epoch, owned_detector, page_after, with_next_token, Request};
 use crate::sandbox::auth::Caller;
@@ -249,13 +250,19 @@ fn matched(world: &World, account: &str, region: &str, from: u32, rules: &[Crite
         detector_id: &detector.id,
     };
     let store = &cell.findings;
+    // Rules compiled once; a rule that cannot match this cell (its account) is dropped.
+    let matchers: Vec<Matcher> = rules
+        .iter()
+        .map(Matcher::new)
+        .filter(|m| m.admits_cell(&owner))
+        .collect();
+    if matchers.is_empty() {
+        return Vec::new();
+    }
     (from..store.len() as u32)
         .filter(|&i| {
             let f = store.get(i).expect("in range");
-            !f.archived() && {
-                let view = FindingView::new(f, owner, store.salt(), i);
-                rules.iter().any(|r| r.matches(&view))
-            }
+            !f.archived() && matchers.iter().any(|m| m.admits(f, owner, store.salt(), i))
         })
         .collect()
 }

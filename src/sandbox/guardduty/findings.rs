@@ -6,13 +6,15 @@
 //! (an account with an Enabled administrator in the region) is refused archiving.
 
 use std::collections::{BTreeMap, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use rand::Rng;
 use serde_json::{json, Value};
 
 use super::catalog;
-use super::criteria::{Criteria, FindingView, Sort, Usage};
+use super::criteria::{source, Criteria, FindingView, Scalar, Sort, Source, Usage};
 use super::findings_store::{decode_id, encode_id, Listing, Slot, StoredFinding};
+use super::matcher::Matcher;
 use super::render::{self, Owner};
 use super::{epoch, owned_detector, with_next_token, Request};
 use crate::sandbox::auth::Caller;
@@ -148,37 +150,75 @@ fn create_sample_findings(
     Ok(json!({}))
 }
 
-/// Every visible finding matching `criteria`, in `sort` order (or account, then age order).
-fn matching(world: &World, caller: &Caller, criteria: &Criteria, sort: Option<&Sort>) -> Listing {
-    let cells = visible_cells(world, &caller.account, &caller.region);
-    let mut keyed: Vec<(Option<super::criteria::Scalar>, Slot)> = Vec::new();
+/// Call `each` with every visible finding that `criteria` admits, cell by cell (in `cells`
+/// order), oldest first: its cell's position in `cells`, its index there, the record and its
+/// owner. Nothing is collected: a statistics query over a million findings holds no list of them.
+fn scan<'w>(
+    world: &'w World,
+    region: &'w str,
+    cells: &'w [VisibleCell],
+    criteria: &Criteria,
+    mut each: impl FnMut(usize, u32, &'w StoredFinding, Owner<'w>),
+) {
+    let matcher = Matcher::new(criteria);
     for (slot, vc) in cells.iter().enumerate() {
-        let Some(cell) = world.cell(&vc.account, &caller.region) else {
-            continue;
-        };
         let owner = Owner {
             account: &vc.account,
-            region: &caller.region,
+            region,
             detector_id: &vc.detector_id,
         };
-        let salt = vc.salt;
+        // Criteria on the account (such as the exclusions of a query for further groups)
+        // settle a whole cell at once.
+        if !matcher.admits_cell(&owner) {
+            continue;
+        }
+        let Some(cell) = world.cell(&vc.account, region) else {
+            continue;
+        };
         for (i, f) in cell.findings.all().iter().enumerate() {
-            let view = FindingView::new(f, owner, salt, i as u32);
-            if criteria.matches(&view) {
-                let key = sort.and_then(|s| view.sort_key(&s.attribute));
-                keyed.push((key, (slot as u16, i as u32)));
+            if matcher.admits(f, owner, vc.salt, i as u32) {
+                each(slot, i as u32, f, owner);
             }
         }
     }
-    if let Some(sort) = sort {
-        // Stable: equal keys keep account, then creation order.
-        keyed.sort_by(|a, b| sort.compare(&a.0, &b.0));
+}
+
+/// Every visible finding matching `criteria`, in `sort` order (or account, then age order);
+/// of a sort on a number, only the first `page` are put in order yet.
+fn matching(
+    world: &World,
+    caller: &Caller,
+    criteria: &Criteria,
+    sort: Option<&Sort>,
+    page: usize,
+) -> Listing {
+    let region = &caller.region;
+    let cells = visible_cells(world, &caller.account, region);
+    let accounts = || cells.iter().map(|c| c.account.clone()).collect();
+    let salts = || cells.iter().map(|c| c.salt).collect();
+    let in_order = |slots| Listing::in_order(accounts(), salts(), slots);
+    let Some(sort) = sort else {
+        let mut found = Vec::new();
+        scan(world, region, &cells, criteria, |slot, i, _, _| {
+            found.push((0.0, (slot as u16, i)));
+        });
+        return in_order(found);
+    };
+    if let Source::Number(field) = source(&sort.attribute) {
+        let mut keyed = Vec::new();
+        scan(world, region, &cells, criteria, |slot, i, f, _| {
+            keyed.push((field.read(f), (slot as u16, i)));
+        });
+        return Listing::by_number(accounts(), salts(), keyed, sort.descending, page);
     }
-    Listing {
-        salts: cells.iter().map(|c| c.salt).collect(),
-        accounts: cells.into_iter().map(|c| c.account).collect(),
-        slots: keyed.into_iter().map(|(_, s)| s).collect(),
-    }
+    let mut keyed: Vec<(Option<Scalar>, Slot)> = Vec::new();
+    scan(world, region, &cells, criteria, |slot, i, f, owner| {
+        let key = FindingView::new(f, owner, cells[slot].salt, i).sort_key(&sort.attribute);
+        keyed.push((key, (slot as u16, i)));
+    });
+    // Stable: equal keys keep account, then creation order.
+    keyed.sort_by(|a, b| sort.compare(&a.0, &b.0));
+    in_order(keyed.into_iter().map(|(_, s)| (0.0, s)).collect())
 }
 
 const LISTING_TOKEN_PREFIX: &str = "gdfl";
@@ -195,10 +235,11 @@ fn parse_listing_token(token: &str) -> Option<(u64, usize)> {
     ))
 }
 
-fn ids_of(listing: &Listing, slots: &[Slot]) -> Vec<String> {
-    slots
-        .iter()
-        .map(|(a, i)| encode_id(listing.salts[*a as usize], *i))
+/// The ids of the listing's entries in `range` (in order).
+fn ids_of(listing: &Listing, range: std::ops::Range<usize>) -> Vec<String> {
+    listing
+        .slots(range)
+        .map(|(a, i)| encode_id(listing.salts[a as usize], i))
         .collect()
 }
 
@@ -215,12 +256,13 @@ fn list_findings(world: &mut World, caller: &Caller, req: &Request) -> Result<Va
             parse_listing_token(token).ok_or_else(|| ApiError::invalid_param("nextToken"))?;
         let store = &mut world.cell_mut(&caller.account, &region).findings;
         let listing = store
-            .listing(number)
-            .filter(|l| offset <= l.slots.len())
+            .listing_mut(number)
+            .filter(|l| offset <= l.len())
             .ok_or_else(|| ApiError::invalid_param("nextToken"))?;
-        let end = (offset + max).min(listing.slots.len());
-        let ids = ids_of(listing, &listing.slots[offset..end]);
-        let next = if end < listing.slots.len() {
+        let end = (offset + max).min(listing.len());
+        listing.order_through(end);
+        let ids = ids_of(listing, offset..end);
+        let next = if end < listing.len() {
             Some(listing_token(number, end))
         } else {
             store.close_listing(number);
@@ -229,10 +271,10 @@ fn list_findings(world: &mut World, caller: &Caller, req: &Request) -> Result<Va
         return Ok(page_json(ids, next));
     }
 
-    let listing = matching(world, caller, &criteria, sort.as_ref());
-    let end = max.min(listing.slots.len());
-    let ids = ids_of(&listing, &listing.slots[..end]);
-    if end == listing.slots.len() {
+    let listing = matching(world, caller, &criteria, sort.as_ref(), max);
+    let end = max.min(listing.len());
+    let ids = ids_of(&listing, 0..end);
+    if end == listing.len() {
         return Ok(page_json(ids, None));
     }
     let number = world
@@ -288,7 +330,7 @@ fn get_findings(world: &mut World, caller: &Caller, req: &Request) -> Result<Val
     let ids = finding_ids(req)?;
     let sort = Sort::parse(req.body.get("sortCriteria"))?;
     let visible = Visible::of(world, caller);
-    let mut out: Vec<(Option<super::criteria::Scalar>, Value)> = Vec::new();
+    let mut out: Vec<(Option<Scalar>, Value)> = Vec::new();
     for id in &ids {
         // Unknown ids, and ids of findings the caller cannot see, are skipped.
         let Some((slot, index)) = visible.locate(world, &caller.region, id) else {
@@ -374,13 +416,110 @@ fn feedback(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, 
     Ok(json!({}))
 }
 
-/// One group of GetFindingsStatistics.
-struct Group {
+/// The group of GetFindingsStatistics a finding falls in, cheap to compute per finding; its
+/// text key and members are built once per group at the end.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum GroupKey {
+    /// The position of the finding's cell in the visible cells.
+    Account(usize),
+    FindingType(u16),
+    /// Severity in tenths.
+    Severity(u16),
+    /// The UTC day of `updatedAt`, in epoch seconds.
+    Date(i64),
+    /// The cell's position and the resource's id.
+    Resource(usize, String),
+}
+
+/// Hashes group keys. They are small numbers (and, for RESOURCE, an id) the sandbox makes
+/// itself, not text a caller could aim at collisions, so one SplitMix64 step per word is
+/// enough, and much cheaper per finding than the default SipHash.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl KeyHasher {
+    fn mix(&mut self, word: u64) {
+        self.0 = render::mix64(self.0 ^ word);
+    }
+}
+
+impl Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.mix(u64::from_le_bytes(word));
+        }
+    }
+    fn write_u8(&mut self, n: u8) {
+        self.mix(u64::from(n));
+    }
+    fn write_u16(&mut self, n: u16) {
+        self.mix(u64::from(n));
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.mix(n);
+    }
+    fn write_i64(&mut self, n: i64) {
+        self.mix(n as u64);
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.mix(n as u64);
+    }
+    fn write_isize(&mut self, n: isize) {
+        self.mix(n as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type Tallies = HashMap<GroupKey, Tally, BuildHasherDefault<KeyHasher>>;
+
+/// What a group has counted so far.
+struct Tally {
     total: u64,
     last_ms: i64,
     max_severity: f64,
-    /// The group's own members (accountId, resourceType ...).
-    fields: Value,
+    /// The resource type of the group's first finding (RESOURCE groups).
+    resource_type: &'static str,
+}
+
+const GROUP_BYS: [&str; 5] = ["ACCOUNT", "DATE", "FINDING_TYPE", "RESOURCE", "SEVERITY"];
+
+/// The matching findings' groups of `group_by` (one of [`GROUP_BYS`]), counted in one pass.
+fn tally(
+    world: &World,
+    region: &str,
+    cells: &[VisibleCell],
+    criteria: &Criteria,
+    group_by: &str,
+) -> Tallies {
+    let mut tallies = Tallies::default();
+    scan(world, region, cells, criteria, |slot, _, f, owner| {
+        let mut resource_type = "";
+        let key = match group_by {
+            "ACCOUNT" => GroupKey::Account(slot),
+            "FINDING_TYPE" => GroupKey::FindingType(f.type_idx),
+            "DATE" => GroupKey::Date(f.updated_ms.div_euclid(86_400_000) * 86_400),
+            "RESOURCE" => {
+                let (rtype, rid) = render::resource_id(f, &owner);
+                resource_type = rtype;
+                GroupKey::Resource(slot, rid)
+            }
+            _ => GroupKey::Severity(f.severity_tenths),
+        };
+        let t = tallies.entry(key).or_insert(Tally {
+            total: 0,
+            last_ms: i64::MIN,
+            max_severity: 0.0,
+            resource_type,
+        });
+        t.total += 1;
+        t.last_ms = t.last_ms.max(f.updated_ms);
+        t.max_severity = t.max_severity.max(f.severity());
+    });
+    tallies
 }
 
 fn statistics(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, ApiError> {
@@ -408,84 +547,61 @@ fn statistics(world: &mut World, caller: &Caller, req: &Request) -> Result<Value
         }
     }
     let criteria = Criteria::parse(req.body.get("findingCriteria"), Usage::Query)?;
-    let listing = matching(world, caller, &criteria, None);
     let region = &caller.region;
-    let detectors: Vec<String> = listing
-        .accounts
-        .iter()
-        .map(|a| {
-            world
-                .detector(a, region)
-                .map(|d| d.id.clone())
-                .unwrap_or_default()
-        })
-        .collect();
-    let finding = |(slot, index): &Slot| -> (&str, &str, &StoredFinding) {
-        let account = &listing.accounts[*slot as usize];
-        let f = world
-            .cell(account, region)
-            .and_then(|c| c.findings.get(*index))
-            .expect("listed findings exist");
-        (account, &detectors[*slot as usize], f)
-    };
-
-    if stat_types.is_some() {
-        let mut counts: BTreeMap<String, u64> = BTreeMap::new();
-        for s in &listing.slots {
-            let (_, _, f) = finding(s);
-            *counts.entry(format!("{:.1}", f.severity())).or_default() += 1;
-        }
+    let cells = visible_cells(world, &caller.account, region);
+    let Some(group_by) = group_by else {
+        let counts: BTreeMap<String, u64> = tally(world, region, &cells, &criteria, "SEVERITY")
+            .into_iter()
+            .map(|(key, t)| {
+                let GroupKey::Severity(tenths) = key else {
+                    unreachable!("tallied by severity")
+                };
+                (format!("{:.1}", f64::from(tenths) / 10.0), t.total)
+            })
+            .collect();
         return Ok(json!({ "findingStatistics": { "countBySeverity": counts } }));
-    }
-
-    let group_by = group_by.unwrap_or_default();
+    };
     let descending = match req.body.get("orderBy").and_then(Value::as_str) {
         None | Some("DESC") => true,
         Some("ASC") => false,
         Some(_) => return Err(ApiError::invalid_param("orderBy")),
     };
     let max = req.max_results(25, 100)?;
-    let mut groups: BTreeMap<String, Group> = BTreeMap::new();
-    for s in &listing.slots {
-        let (account, detector_id, f) = finding(s);
-        let ty = &catalog::TYPES[f.type_idx as usize];
-        let (key, fields) = match group_by {
-            "ACCOUNT" => (account.to_string(), json!({ "accountId": account })),
-            "FINDING_TYPE" => (ty.name.to_string(), json!({ "findingType": ty.name })),
-            "SEVERITY" => (
-                format!("{:05.1}", f.severity()),
-                json!({ "severity": f.severity() }),
-            ),
-            "DATE" => {
-                let day = f.updated_ms.div_euclid(86_400_000) * 86_400;
-                (format!("{day:012}"), json!({ "date": day as f64 }))
-            }
-            "RESOURCE" => {
-                let owner = Owner {
-                    account,
-                    region,
-                    detector_id,
-                };
-                let (rtype, rid) = render::resource_id(f, &owner);
-                (
-                    format!("{account}/{rid}"),
-                    json!({ "accountId": account, "resourceId": rid, "resourceType": rtype }),
-                )
-            }
-            _ => return Err(ApiError::invalid_param("groupBy")),
-        };
-        let g = groups.entry(key).or_insert(Group {
-            total: 0,
-            last_ms: i64::MIN,
-            max_severity: 0.0,
-            fields,
-        });
-        g.total += 1;
-        g.last_ms = g.last_ms.max(f.updated_ms);
-        g.max_severity = g.max_severity.max(f.severity());
+    // The model's GroupByType enum, checked before any finding is read.
+    if !GROUP_BYS.contains(&group_by) {
+        return Err(ApiError::invalid_param("groupBy"));
     }
-    let mut rows: Vec<Value> = Vec::new();
-    let mut ordered: Vec<(String, Group)> = groups.into_iter().collect();
+    let tallies = tally(world, region, &cells, &criteria, group_by);
+
+    // Each group's text key (the tie-break of orderBy) and its own members.
+    let mut ordered: Vec<(String, Tally, Value)> = tallies
+        .into_iter()
+        .map(|(key, t)| {
+            let (text, fields) = match key {
+                GroupKey::Account(slot) => {
+                    let account = &cells[slot].account;
+                    (account.clone(), json!({ "accountId": account }))
+                }
+                GroupKey::FindingType(i) => {
+                    let name = catalog::TYPES[i as usize].name;
+                    (name.to_string(), json!({ "findingType": name }))
+                }
+                GroupKey::Severity(tenths) => {
+                    let severity = f64::from(tenths) / 10.0;
+                    (format!("{severity:05.1}"), json!({ "severity": severity }))
+                }
+                GroupKey::Date(day) => (format!("{day:012}"), json!({ "date": day as f64 })),
+                GroupKey::Resource(slot, rid) => {
+                    let account = &cells[slot].account;
+                    (
+                        format!("{account}/{rid}"),
+                        json!({ "accountId": account, "resourceId": rid, "resourceType": t.resource_type }),
+                    )
+                }
+            };
+            (text, t, fields)
+        })
+        .collect();
     // orderBy orders by count; ties go by group key so that the cut at maxResults is stable.
     ordered.sort_by(|a, b| {
         let by_count = a.1.total.cmp(&b.1.total);
@@ -496,21 +612,23 @@ fn statistics(world: &mut World, caller: &Caller, req: &Request) -> Result<Value
         })
         .then_with(|| a.0.cmp(&b.0))
     });
-    for (_, g) in ordered {
-        let mut row = g.fields;
-        row["totalFindings"] = g.total.into();
-        if let Some(t) = chrono::DateTime::from_timestamp_millis(g.last_ms) {
-            row["lastGeneratedAt"] = epoch(&t);
-        }
-        if group_by == "DATE" {
-            row["severity"] = g.max_severity.into();
-        }
-        rows.push(row);
-    }
     // GetFindingsStatistics has no nextToken input (the model documents its output nextToken
     // as "currently not supported"), so there is no later page to offer: the answer is the
     // first maxResults groups in orderBy order, and no token.
-    rows.truncate(max);
+    ordered.truncate(max);
+    let rows: Vec<Value> = ordered
+        .into_iter()
+        .map(|(_, t, mut row)| {
+            row["totalFindings"] = t.total.into();
+            if let Some(at) = chrono::DateTime::from_timestamp_millis(t.last_ms) {
+                row["lastGeneratedAt"] = epoch(&at);
+            }
+            if group_by == "DATE" {
+                row["severity"] = t.max_severity.into();
+            }
+            row
+        })
+        .collect();
     let member = match group_by {
         "ACCOUNT" => "groupedByAccount",
         "DATE" => "groupedByDate",

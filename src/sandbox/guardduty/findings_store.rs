@@ -12,6 +12,7 @@
 //! them, and a store found bound to an older detector (deleted, then created again) is
 //! stale: it is emptied on the next write and ignored by reads.
 
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 /// Attacker-controlled strings a seeded finding may carry instead of the generated ones.
@@ -120,7 +121,88 @@ pub struct Listing {
     pub accounts: Vec<String>,
     /// The id salt of each account's store, in `accounts` order.
     pub salts: Vec<u64>,
-    pub slots: Vec<Slot>,
+    /// Each listed finding with its sort key (0 unless sorted on a number). The vector the
+    /// search filled is kept as it is: a listing of a region's findings costs one allocation.
+    entries: Vec<(f64, Slot)>,
+    /// Entries from here on are not in order yet (see [`Listing::by_number`]).
+    ordered: usize,
+    descending: bool,
+}
+
+/// The order of a listing sorted on a number: by key (descending reverses it), ties in the
+/// order the findings were found (account, then age), as a stable sort leaves them.
+fn numeric_order(descending: bool) -> impl Fn(&(f64, Slot), &(f64, Slot)) -> Ordering + Copy {
+    move |a, b| {
+        let by_key = a.0.total_cmp(&b.0);
+        (if descending { by_key.reverse() } else { by_key }).then(a.1.cmp(&b.1))
+    }
+}
+
+impl Listing {
+    /// A listing whose entries are already in order (their keys are not used).
+    pub fn in_order(accounts: Vec<String>, salts: Vec<u64>, entries: Vec<(f64, Slot)>) -> Listing {
+        Listing {
+            accounts,
+            salts,
+            ordered: entries.len(),
+            entries,
+            descending: false,
+        }
+    }
+
+    /// A listing sorted on a number, `keyed` in the order the findings were found. Only the
+    /// first `first` are put in order now (most clients read one page of a sorted listing,
+    /// and selecting it costs a pass, not a sort); the rest waits for [`Listing::order_through`].
+    pub fn by_number(
+        accounts: Vec<String>,
+        salts: Vec<u64>,
+        mut entries: Vec<(f64, Slot)>,
+        descending: bool,
+        first: usize,
+    ) -> Listing {
+        let order = numeric_order(descending);
+        let first = first.min(entries.len());
+        if first < entries.len() {
+            entries.select_nth_unstable_by(first, order);
+        }
+        entries[..first].sort_unstable_by(order);
+        Listing {
+            accounts,
+            salts,
+            entries,
+            ordered: first,
+            descending,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Whether every entry is in order.
+    pub fn is_ordered(&self) -> bool {
+        self.ordered == self.entries.len()
+    }
+
+    /// Put the entries before `end` in order (then all of them: a client that reads a second
+    /// page tends to read on).
+    pub fn order_through(&mut self, end: usize) {
+        if end > self.ordered {
+            self.entries[self.ordered..].sort_unstable_by(numeric_order(self.descending));
+            self.ordered = self.entries.len();
+        }
+    }
+
+    /// The slots of the entries in `range`, which must be in order (see
+    /// [`Listing::order_through`]).
+    pub fn slots(&self, range: std::ops::Range<usize>) -> impl Iterator<Item = Slot> + '_ {
+        debug_assert!(range.end <= self.ordered, "read before ordering");
+        self.entries[range].iter().map(|(_, s)| *s)
+    }
 }
 
 /// Open listings a detector keeps; the oldest is dropped beyond this many (a client that
@@ -281,6 +363,8 @@ impl FindingStore {
 
     /// Keep a listing for later pages; returns its number.
     pub fn open_listing(&mut self, listing: Listing) -> u64 {
+        // A search's vector grows by doubling; a kept listing holds at most twice what it
+        // lists (copying it to shrink would touch as much memory again).
         while self.listings.len() >= MAX_LISTINGS {
             self.listings.pop_first();
         }
@@ -289,8 +373,8 @@ impl FindingStore {
         self.next_listing
     }
 
-    pub fn listing(&self, number: u64) -> Option<&Listing> {
-        self.listings.get(&number)
+    pub fn listing_mut(&mut self, number: u64) -> Option<&mut Listing> {
+        self.listings.get_mut(&number)
     }
 
     pub fn close_listing(&mut self, number: u64) {
@@ -383,22 +467,61 @@ mod tests {
         assert_eq!(store.index_of(&last), Some(n - 1));
     }
 
+    /// Selecting the first page, then ordering the rest when a later page asks, gives the
+    /// order a stable sort of the whole listing gives, ties in the order found.
+    #[test]
+    fn numeric_listings_order_as_a_stable_sort() {
+        // Few distinct keys (as severities are), in scan order: account, then index.
+        let keyed: Vec<(f64, Slot)> = (0..500u32)
+            .map(|n| {
+                (
+                    f64::from((n * 7919) % 13) / 2.0,
+                    ((n / 100) as u16, n % 100),
+                )
+            })
+            .collect();
+        for descending in [false, true] {
+            let mut reference = keyed.clone();
+            reference.sort_by(|a, b| {
+                let k = a.0.total_cmp(&b.0);
+                if descending {
+                    k.reverse()
+                } else {
+                    k
+                }
+            });
+            let want: Vec<Slot> = reference.iter().map(|(_, s)| *s).collect();
+            for page in [1, 50, 499, 500, 600] {
+                let mut l = Listing::by_number(vec![], vec![], keyed.clone(), descending, page);
+                let first = page.min(want.len());
+                let slots = |l: &Listing, n| l.slots(0..n).collect::<Vec<_>>();
+                assert_eq!(slots(&l, first), want[..first], "page {page}");
+                assert_eq!(l.is_ordered(), page >= want.len());
+                l.order_through(first);
+                assert_eq!(
+                    l.is_ordered(),
+                    page >= want.len(),
+                    "nothing asked past {first}"
+                );
+                l.order_through(first + 1);
+                assert!(l.is_ordered());
+                assert_eq!(
+                    slots(&l, l.len()),
+                    want,
+                    "page {page}, descending {descending}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn listings_are_bounded() {
         let mut store = FindingStore::default();
-        let first = store.open_listing(Listing {
-            accounts: vec![],
-            salts: vec![],
-            slots: vec![],
-        });
+        let first = store.open_listing(Listing::in_order(vec![], vec![], vec![]));
         for _ in 0..MAX_LISTINGS {
-            store.open_listing(Listing {
-                accounts: vec![],
-                salts: vec![],
-                slots: vec![],
-            });
+            store.open_listing(Listing::in_order(vec![], vec![], vec![]));
         }
-        assert!(store.listing(first).is_none());
+        assert!(store.listing_mut(first).is_none());
         assert_eq!(store.listings.len(), MAX_LISTINGS);
     }
 }

@@ -12,6 +12,7 @@ pub mod findings;
 pub mod findings_store;
 pub mod free_trial;
 pub mod invitations;
+pub mod matcher;
 pub mod member_detectors;
 pub mod members;
 pub mod organization;
