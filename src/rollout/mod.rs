@@ -193,7 +193,6 @@ pub async fn run(
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
 
     use super::*;
     use crate::execute::StepResult;
