@@ -95,9 +95,9 @@ impl ClientFactory {
     /// A factory over an already built base config (tests and the demo give explicit keys).
     pub fn from_config(base: SdkConfig, options: AwsOptions) -> ClientFactory {
         // One HTTP client (one connection pool, one TLS configuration) for every client the
-        // run builds. Left unset, each service client makes its own pool, and thousands of
-        // account x region clients each keep idle connections open until the process runs
-        // out of files.
+        // run builds. Left unset, each service client makes its own pool, and the clients of
+        // thousands of accounts (reports, exports) each keep idle connections open until the
+        // process runs out of files.
         let http = base.http_client().unwrap_or_else(|| {
             use aws_smithy_http_client::tls;
             aws_smithy_http_client::Builder::new()
@@ -149,23 +149,39 @@ impl ClientFactory {
 
     /// The config of `account`, assuming the execution role on first use.
     pub async fn account(&self, account: &str) -> Result<SdkConfig, AwsError> {
+        let cell = self.assumed(account).await?;
+        Ok(cell.get().expect("assumed").config.clone())
+    }
+
+    /// Make sure `account`'s role is assumed (the shared member clients need nothing more).
+    pub async fn assume_role(&self, account: &str) -> Result<(), AwsError> {
+        self.assumed(account).await.map(|_| ())
+    }
+
+    async fn assumed(&self, account: &str) -> Result<Arc<OnceCell<Assumed>>, AwsError> {
         let cell = self.accounts.cell(account);
+        if cell.initialized() {
+            return Ok(cell);
+        }
         if let Some(e) = self.refused.lock().expect("factory poisoned").get(account) {
             return Err(e.clone());
         }
-        let result = cell
+        let assumed = cell
             .get_or_try_init(|| self.assume(account))
             .await
-            .map(|a| a.config.clone());
-        if let Err(e) = &result {
-            if e.is_access_denied() || e.is_region_disabled() {
-                self.refused
-                    .lock()
-                    .expect("factory poisoned")
-                    .insert(account.to_string(), e.clone());
+            .map(|_| ());
+        match assumed {
+            Ok(()) => Ok(cell),
+            Err(e) => {
+                if e.is_access_denied() || e.is_region_disabled() {
+                    self.refused
+                        .lock()
+                        .expect("factory poisoned")
+                        .insert(account.to_string(), e.clone());
+                }
+                Err(e)
             }
         }
-        result
     }
 
     async fn assume(&self, account: &str) -> Result<Assumed, AwsError> {
@@ -243,9 +259,9 @@ impl ClientFactory {
 
 /// The run's HTTP client, checked once. The SDK's hyper client builds a whole TLS connector
 /// (parsing every root certificate) each time a service client is constructed over it, only to
-/// check the configuration, and throws it away; a run builds a client per account x region, so
-/// that check alone cost more CPU than the calls. Connectors for the calls themselves are still
-/// built (once per timeout setting) and cached by the inner client.
+/// check the configuration, and throws it away; with a client per account x region, that check
+/// alone cost more CPU than the calls. Connectors for the calls themselves are still built
+/// (once per timeout setting) and cached by the inner client.
 #[derive(Debug)]
 struct BuiltOnce(SharedHttpClient);
 
@@ -280,12 +296,11 @@ struct Accounts(Arc<Mutex<HashMap<String, Arc<OnceCell<Assumed>>>>>);
 
 impl Accounts {
     fn cell(&self, account: &str) -> Arc<OnceCell<Assumed>> {
-        self.0
-            .lock()
-            .expect("accounts poisoned")
-            .entry(account.to_string())
-            .or_default()
-            .clone()
+        let mut accounts = self.0.lock().expect("accounts poisoned");
+        if let Some(cell) = accounts.get(account) {
+            return cell.clone();
+        }
+        accounts.entry(account.to_string()).or_default().clone()
     }
 
     /// The role of `account`, if it was assumed.

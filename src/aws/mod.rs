@@ -6,7 +6,7 @@
 //! | module | owns |
 //! | --- | --- |
 //! | [`factory`] | base config (profile, region, endpoint, retries) and per-account configs |
-//! | [`session`] | the caller's identity; acting as an account (own credentials or assumed role) |
+//! | [`session`] | the caller's identity; acting as an account (own credentials, assumed role, shared member clients) |
 //! | [`organization`] | the organization's accounts, its delegated administrator, its setup |
 //! | [`opt_in`] | the regions each account has enabled (Account Management ListRegions) |
 //! | [`admin`] | the GuardDuty administrator a command reads and acts through |

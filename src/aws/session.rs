@@ -82,13 +82,15 @@ impl Session {
                 ClientFactory::guardduty(self.factory.base(), region)
             }));
         }
-        let config = self.factory.account(account).await?;
-        Ok(if is_acting_as(account) {
-            self.members
-                .get(region, || self.factory.member_guardduty(region))
+        if is_acting_as(account) {
+            self.factory.assume_role(account).await?;
+            Ok(self
+                .members
+                .get(region, || self.factory.member_guardduty(region)))
         } else {
-            ClientFactory::guardduty(&config, region)
-        })
+            let config = self.factory.account(account).await?;
+            Ok(ClientFactory::guardduty(&config, region))
+        }
     }
 
     /// The caller's own GuardDuty client in its home region.
