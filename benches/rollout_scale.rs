@@ -36,17 +36,27 @@
 //! | 256, step results' errors boxed, 512 clients kept | 116 s | 51 s | 2.28x | 159 µs | 278 MB | 72 µs |
 //! | 256, and flat dependents, detector ids by region (load average ~1.5) | 79 s | 51 s | 1.55x | 136 µs | 260 MB | 64 µs |
 //! | 32, the same code (load average ~1.5) | 464 s | 407 s | 1.14x | 226 µs | 248 MB | 113 µs |
+//! | 32, one thread, shared member clients, 16-byte results, boxed member sides (load ~0.5) | 485 s | 407 s | 1.19x | 143 µs | 203 MB | 98 µs |
+//! | 256, the same run | 78.1 s | 50.9 s | 1.53x | 97 µs | 214 MB | 62 µs |
 //!
-//! At 256 the run is bound by CPU, not by latency: in the last run gdorg and the sandbox used
-//! 88 s + 42 s of CPU for a 51 s bound, so two whole cores could not go below ~65 s (1.28x)
-//! even with nothing else running, and other work on the machine takes its share. At 32 calls
-//! in flight the client's CPU per call is higher (fewer calls share each wake-up of the
-//! runtime and of its I/O driver), but latency, not CPU, bounds that run.
+//! The last two rows: gdorg runs on one thread (a second worker mostly added cross-thread
+//! wake-ups per call: futex and eventfd), member calls go through one shared client per
+//! region that signs as the account the work acts as (building a client per account x
+//! region cost more CPU than its few calls), a step's result is 16 bytes, the plan reserves
+//! its steps instead of doubling a 50 MB list, and a member side boxes its detector.
+//!
+//! At 256 the run is bound by the client's one thread, not by latency: 97 µs a call is at most
+//! ~10,300 calls a second where the bound asks for 12,800, so 656,586 calls need at least 64 s
+//! of it (1.25x); the rest is the observe-plan-execute seams and the chains' tails. With two
+//! workers the same code took 77.6 s (114 µs a call): the second core is mostly the sandbox's.
+//! At 32 calls in flight the client's CPU per call is higher (fewer calls share each wake-up
+//! of the runtime and of its I/O driver), but latency, not CPU, bounds that run.
 //!
 //! Before this work (issue #10) the client used ~350-450 µs a call (a TLS configuration built
 //! per service client, an SDK STS client per account, glibc malloc) and its memory grew ~85 KB
-//! per account. What is left of the client's memory is a few hundred
-//! bytes per account x region: the plan's two steps, their results and the detector ids.
+//! per account. What is left peaks while planning, at ~1 KB per account x region: the
+//! observation of every cell, and the plan's steps (~150 bytes each, two per member cell)
+//! with their account and region strings.
 //!
 //! `GDORG_BENCH_ACCOUNTS` (default 5000) and `GDORG_BENCH_CONCURRENCY` (default `32,256`)
 //! choose the sizes; under `cargo test --all-targets` (no `--bench`) a smoke run of 4 accounts
