@@ -31,6 +31,10 @@
 //! MB. What still grows is the sandbox scanning a region's findings once per query: its CPU
 //! during the report went from ~0.4-0.6 s at 10k to ~0.7-0.9 s at 1M (3.1 s before the change).
 //!
+//! With gdorg (and the sandbox) on one thread, three runs on a quieter machine (load ~1):
+//! 0.6-0.8 s, 0.7-0.8 s and 0.9-1.3 s (1.47x, 1.51x, 2.15x). The runs are sub-second, so
+//! 0.2 s of noise on the smallest size moves the ratio by ~0.3.
+//!
 //! `GDORG_BENCH_SIZES=6,59` chooses the findings per account x region (default 6, 59, 588:
 //! ~10k, ~100k, ~1M findings); `cargo test --all-targets` (no `--bench`) runs a smoke size.
 

@@ -38,6 +38,7 @@
 //! | 32, the same code (load average ~1.5) | 464 s | 407 s | 1.14x | 226 µs | 248 MB | 113 µs |
 //! | 32, one thread, shared member clients, 16-byte results, boxed member sides (load ~0.5) | 485 s | 407 s | 1.19x | 143 µs | 203 MB | 98 µs |
 //! | 256, the same run | 78.1 s | 50.9 s | 1.53x | 97 µs | 214 MB | 62 µs |
+//! | 256, the same code again (`GDORG_BENCH_CONCURRENCY=256`) | 75.6 s | 50.9 s | 1.49x | 91 µs | 213 MB | 59 µs |
 //!
 //! The last two rows: gdorg runs on one thread (a second worker mostly added cross-thread
 //! wake-ups per call: futex and eventfd), member calls go through one shared client per

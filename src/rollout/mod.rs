@@ -193,7 +193,6 @@ pub async fn run(
 
 #[cfg(test)]
 mod tests {
-
     use super::*;
     use crate::execute::StepResult;
     use crate::plan::{Action, Step};
