@@ -48,9 +48,10 @@ pub async fn detector(gd: &aws_sdk_guardduty::Client) -> Result<Option<String>, 
     Ok(out.detector_ids().first().cloned())
 }
 
-/// What a read through an account's detector finds in one region.
-pub enum Here {
-    Detector(String),
+/// What a read through an account's detector finds in one region: the detector (its id, or
+/// what was read through it), or why there is none to read.
+pub enum Here<T = String> {
+    Detector(T),
     NoDetector,
     /// The account has not enabled the region: nothing to read, and not a failure.
     RegionNotEnabled,
@@ -64,4 +65,20 @@ pub async fn detector_here(gd: &aws_sdk_guardduty::Client) -> Result<Here, AwsEr
         Err(e) if e.is_region_disabled() => Ok(Here::RegionNotEnabled),
         Err(e) => Err(e),
     }
+}
+
+/// `read(detector id)` in `gd`'s region where the account has a detector there.
+pub async fn read_through_detector<T, F, Fut>(
+    gd: &aws_sdk_guardduty::Client,
+    read: F,
+) -> Result<Here<T>, AwsError>
+where
+    F: FnOnce(String) -> Fut,
+    Fut: std::future::Future<Output = Result<T, AwsError>>,
+{
+    Ok(match detector_here(gd).await? {
+        Here::Detector(d) => Here::Detector(read(d).await?),
+        Here::NoDetector => Here::NoDetector,
+        Here::RegionNotEnabled => Here::RegionNotEnabled,
+    })
 }

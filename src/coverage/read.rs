@@ -14,7 +14,7 @@ use aws_smithy_types::date_time::Format;
 
 use super::model::{Coverage, Health, RegionStatus, Resource, ResourceKind};
 use crate::aws::admin::Administrator;
-use crate::aws::admin::Here;
+use crate::aws::admin::{read_through_detector, Here};
 use crate::aws::{AwsError, ClientFactory};
 use crate::control::{fan_out, Reporter, Stop};
 
@@ -103,16 +103,16 @@ pub async fn read(
     let mut resources = Vec::new();
     for (region, r) in done.results {
         let status = match r {
-            Ok(Region::Read {
+            Ok(Here::Detector(RegionRead {
                 rows,
                 by_type,
                 by_status,
-            }) => {
+            })) => {
                 resources.extend(rows);
                 RegionStatus::Read { by_type, by_status }
             }
-            Ok(Region::NoDetector) => RegionStatus::NoDetector,
-            Ok(Region::NotEnabled) => RegionStatus::RegionNotEnabled,
+            Ok(Here::NoDetector) => RegionStatus::NoDetector,
+            Ok(Here::RegionNotEnabled) => RegionStatus::RegionNotEnabled,
             Err(e) => RegionStatus::Failed {
                 error: e.to_string(),
             },
@@ -122,33 +122,37 @@ pub async fn read(
     Coverage::new(admin.account.clone(), opts.words(), regions, resources)
 }
 
-enum Region {
-    NotEnabled,
-    NoDetector,
-    Read {
-        rows: Vec<Resource>,
-        by_type: BTreeMap<String, i64>,
-        by_status: BTreeMap<String, i64>,
-    },
+/// A region's covered resources and their counts.
+struct RegionRead {
+    rows: Vec<Resource>,
+    by_type: BTreeMap<String, i64>,
+    by_status: BTreeMap<String, i64>,
 }
 
 async fn read_region(
     config: &aws_config::SdkConfig,
     region: &str,
     criteria: Option<CoverageFilterCriteria>,
-) -> Result<Region, AwsError> {
-    let gd = ClientFactory::guardduty(config, region);
-    let det = match crate::aws::admin::detector_here(&gd).await? {
-        Here::Detector(d) => d,
-        Here::NoDetector => return Ok(Region::NoDetector),
-        Here::RegionNotEnabled => return Ok(Region::NotEnabled),
-    };
+) -> Result<Here<RegionRead>, AwsError> {
+    let gd = &ClientFactory::guardduty(config, region);
+    read_through_detector(gd, |det| async move {
+        read_coverage(gd, &det, region, criteria).await
+    })
+    .await
+}
+
+async fn read_coverage(
+    gd: &aws_sdk_guardduty::Client,
+    det: &str,
+    region: &str,
+    criteria: Option<CoverageFilterCriteria>,
+) -> Result<RegionRead, AwsError> {
     let mut rows = Vec::new();
     let mut token = None;
     loop {
         let page = gd
             .list_coverage()
-            .detector_id(&det)
+            .detector_id(det)
             .set_filter_criteria(criteria.clone())
             .max_results(PAGE)
             .set_next_token(token)
@@ -166,7 +170,7 @@ async fn read_region(
     }
     let stats = gd
         .get_coverage_statistics()
-        .detector_id(&det)
+        .detector_id(det)
         .set_filter_criteria(criteria)
         .statistics_type(CoverageStatisticsType::CountByResourceType)
         .statistics_type(CoverageStatisticsType::CountByCoverageStatus)
@@ -190,7 +194,7 @@ async fn read_region(
                 .collect()
         })
         .unwrap_or_default();
-    Ok(Region::Read {
+    Ok(RegionRead {
         rows,
         by_type,
         by_status,

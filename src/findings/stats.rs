@@ -15,7 +15,7 @@ use aws_sdk_guardduty::types::{GroupByType, OrderBy};
 use serde::Serialize;
 
 use super::criteria::{self, Criteria};
-use crate::aws::admin::Here;
+use crate::aws::admin::{read_through_detector, Here};
 use crate::aws::{AwsError, ClientFactory};
 use crate::control::{fan_out, Reporter, Stop};
 
@@ -251,13 +251,13 @@ pub async fn count(
     for (region, r) in done.results {
         counted.insert(region.clone());
         match r {
-            Ok(Region::NotEnabled) => out.region_not_enabled.push(region),
-            Ok(Region::NoDetector) => out.without_detector.push(region),
-            Ok(Region::Counted {
+            Ok(Here::RegionNotEnabled) => out.region_not_enabled.push(region),
+            Ok(Here::NoDetector) => out.without_detector.push(region),
+            Ok(Here::Detector(RegionCounts {
                 accounts,
                 types,
                 calls,
-            }) => {
+            })) => {
                 out.calls += calls;
                 for (a, n) in accounts {
                     *out.by_account.entry(a.clone()).or_default() += n;
@@ -283,33 +283,28 @@ pub async fn count(
     Ok(out)
 }
 
-enum Region {
-    NotEnabled,
-    NoDetector,
-    Counted {
-        accounts: BTreeMap<String, i64>,
-        types: BTreeMap<String, i64>,
-        calls: u64,
-    },
+/// A region's counts per account and per type.
+struct RegionCounts {
+    accounts: BTreeMap<String, i64>,
+    types: BTreeMap<String, i64>,
+    calls: u64,
 }
 
 async fn count_region(
     config: &aws_config::SdkConfig,
     region: &str,
     criteria: &Criteria,
-) -> Result<Region, AwsError> {
-    let gd = ClientFactory::guardduty(config, region);
-    let det = match crate::aws::admin::detector_here(&gd).await? {
-        Here::Detector(d) => d,
-        Here::NoDetector => return Ok(Region::NoDetector),
-        Here::RegionNotEnabled => return Ok(Region::NotEnabled),
-    };
-    let mut calls = 0;
-    let accounts = groups(&gd, &det, criteria, Grouping::Account, &mut calls).await?;
-    let types = groups(&gd, &det, criteria, Grouping::FindingType, &mut calls).await?;
-    Ok(Region::Counted {
-        accounts,
-        types,
-        calls,
+) -> Result<Here<RegionCounts>, AwsError> {
+    let gd = &ClientFactory::guardduty(config, region);
+    read_through_detector(gd, |det| async move {
+        let mut calls = 0;
+        let accounts = groups(gd, &det, criteria, Grouping::Account, &mut calls).await?;
+        let types = groups(gd, &det, criteria, Grouping::FindingType, &mut calls).await?;
+        Ok(RegionCounts {
+            accounts,
+            types,
+            calls,
+        })
     })
+    .await
 }

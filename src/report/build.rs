@@ -4,10 +4,10 @@
 
 use std::sync::Arc;
 
-use super::counted::Region;
 use super::coverage::Coverage;
 use super::model::{Report, Scope};
 use super::Aggregator;
+use crate::aws::admin::Here;
 use crate::aws::{organization, AwsError, Session};
 use crate::control::fan_out;
 use crate::control::{Reporter, Stop};
@@ -154,13 +154,13 @@ async fn counted(
     let mut counted = Vec::new();
     for (region, got) in done.results {
         match got {
-            Ok(Region::Counted(c)) => {
+            Ok(Here::Detector(c)) => {
                 counted.push(region.clone());
                 agg.add_counts(*c);
                 s.read.push(cell(&region));
             }
-            Ok(Region::NoDetector) => s.without_detector.push(cell(&region)),
-            Ok(Region::NotEnabled) => s.region_not_enabled.push(cell(&region)),
+            Ok(Here::NoDetector) => s.without_detector.push(cell(&region)),
+            Ok(Here::RegionNotEnabled) => s.region_not_enabled.push(cell(&region)),
             Err(e) => s.errors.push(TargetError {
                 account: administrator.to_string(),
                 region,

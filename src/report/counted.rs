@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use aws_sdk_guardduty::types::{OrderBy, SortCriteria};
 
 use super::model::BandCounts;
-use crate::aws::admin::Here;
+use crate::aws::admin::{read_through_detector, Here};
 use crate::aws::{AwsError, ClientFactory};
 use crate::findings::collect;
 use crate::findings::criteria::{self, Cond, Criteria};
@@ -46,13 +46,6 @@ pub struct RegionCounts {
     pub calls: u64,
 }
 
-/// What reading a region gave.
-pub enum Region {
-    Counted(Box<RegionCounts>),
-    NoDetector,
-    NotEnabled,
-}
-
 fn with_status(base: &Criteria, archived: bool) -> Criteria {
     let mut c = base.clone();
     c.insert(
@@ -76,13 +69,21 @@ pub async fn read_region(
     region: &str,
     base: &Criteria,
     top: usize,
-) -> Result<Region, AwsError> {
-    let gd = ClientFactory::guardduty(config, region);
-    let det = match crate::aws::admin::detector_here(&gd).await? {
-        Here::Detector(d) => d,
-        Here::NoDetector => return Ok(Region::NoDetector),
-        Here::RegionNotEnabled => return Ok(Region::NotEnabled),
-    };
+) -> Result<Here<Box<RegionCounts>>, AwsError> {
+    let gd = &ClientFactory::guardduty(config, region);
+    read_through_detector(gd, |det| async move {
+        count_region(gd, &det, region, base, top).await
+    })
+    .await
+}
+
+async fn count_region(
+    gd: &aws_sdk_guardduty::Client,
+    det: &str,
+    region: &str,
+    base: &Criteria,
+    top: usize,
+) -> Result<Box<RegionCounts>, AwsError> {
     let mut r = RegionCounts {
         region: region.to_string(),
         ..RegionCounts::default()
@@ -93,32 +94,31 @@ pub async fn read_region(
         let Some(c) = stats::in_band(&current, band) else {
             continue;
         };
-        for (account, n) in stats::groups(&gd, &det, &c, Grouping::Account, &mut r.calls).await? {
+        for (account, n) in stats::groups(gd, det, &c, Grouping::Account, &mut r.calls).await? {
             r.current.entry(account).or_default()[band.index()] += as_u64(n);
         }
-        for (day, n) in stats::days(&gd, &det, &c, &mut r.calls).await? {
+        for (day, n) in stats::days(gd, det, &c, &mut r.calls).await? {
             r.days.entry(day).or_default()[band.index()] += as_u64(n);
         }
     }
     // Below the lowest band: never scored by GuardDuty, but counted apart rather than lost.
     if let Some(c) = stats::in_severity(&current, i64::MIN, Some(Band::Low.bounds().0)) {
-        for (account, n) in stats::groups(&gd, &det, &c, Grouping::Account, &mut r.calls).await? {
+        for (account, n) in stats::groups(gd, det, &c, Grouping::Account, &mut r.calls).await? {
             r.unbanded.insert(account, as_u64(n));
         }
     }
-    for (account, n) in stats::groups(&gd, &det, &archived, Grouping::Account, &mut r.calls).await?
-    {
+    for (account, n) in stats::groups(gd, det, &archived, Grouping::Account, &mut r.calls).await? {
         r.archived.insert(account, as_u64(n));
     }
-    for (ty, n) in stats::groups(&gd, &det, &current, Grouping::FindingType, &mut r.calls).await? {
+    for (ty, n) in stats::groups(gd, det, &current, Grouping::FindingType, &mut r.calls).await? {
         r.types_current.insert(ty, as_u64(n));
     }
-    for (ty, n) in stats::groups(&gd, &det, &archived, Grouping::FindingType, &mut r.calls).await? {
+    for (ty, n) in stats::groups(gd, det, &archived, Grouping::FindingType, &mut r.calls).await? {
         r.types_archived.insert(ty, as_u64(n));
     }
-    r.top = highest(&gd, &det, region, &current, top, &mut r.calls).await?;
-    r.archived_top = highest(&gd, &det, region, &archived, top, &mut r.calls).await?;
-    Ok(Region::Counted(Box::new(r)))
+    r.top = highest(gd, det, region, &current, top, &mut r.calls).await?;
+    r.archived_top = highest(gd, det, region, &archived, top, &mut r.calls).await?;
+    Ok(Box::new(r))
 }
 
 /// The `n` highest-severity findings matching `criteria`, sorted by the server, with their

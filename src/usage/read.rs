@@ -10,7 +10,7 @@ use aws_sdk_guardduty::types::{UsageCriteria, UsageFeature, UsageStatisticType, 
 
 use super::model::{RegionStatus, RegionUsage, Trial, Usage};
 use crate::aws::admin::Administrator;
-use crate::aws::admin::Here;
+use crate::aws::admin::{read_through_detector, Here};
 use crate::aws::{AwsError, ClientFactory};
 use crate::control::{fan_out, Reporter, Stop};
 
@@ -55,12 +55,12 @@ pub async fn read(
     let mut read = BTreeMap::new();
     for (region, r) in done.results {
         let status = match r {
-            Ok(Region::Read(u)) => {
+            Ok(Here::Detector(u)) => {
                 read.insert(region.clone(), u);
                 RegionStatus::Read
             }
-            Ok(Region::NoDetector) => RegionStatus::NoDetector,
-            Ok(Region::NotEnabled) => RegionStatus::RegionNotEnabled,
+            Ok(Here::NoDetector) => RegionStatus::NoDetector,
+            Ok(Here::RegionNotEnabled) => RegionStatus::RegionNotEnabled,
             Err(e) => RegionStatus::Failed {
                 error: e.to_string(),
             },
@@ -70,31 +70,33 @@ pub async fn read(
     Usage::new(admin.account.clone(), regions, read, opts.top)
 }
 
-enum Region {
-    NotEnabled,
-    NoDetector,
-    Read(RegionUsage),
-}
-
 async fn read_region(
     config: &aws_config::SdkConfig,
     admin: &str,
     region: &str,
-) -> Result<Region, AwsError> {
-    let gd = ClientFactory::guardduty(config, region);
-    let det = match crate::aws::admin::detector_here(&gd).await? {
-        Here::Detector(d) => d,
-        Here::NoDetector => return Ok(Region::NoDetector),
-        Here::RegionNotEnabled => return Ok(Region::NotEnabled),
-    };
-    let by_account = sums(&gd, &det, UsageStatisticType::SumByAccount, |s| {
+) -> Result<Here<RegionUsage>, AwsError> {
+    let gd = &ClientFactory::guardduty(config, region);
+    read_through_detector(gd, |det| async move {
+        read_usage(gd, &det, admin, region).await
+    })
+    .await
+}
+
+/// The region's costs and free trials, through the administrator's detector `det`.
+async fn read_usage(
+    gd: &aws_sdk_guardduty::Client,
+    det: &str,
+    admin: &str,
+    region: &str,
+) -> Result<RegionUsage, AwsError> {
+    let by_account = sums(gd, det, UsageStatisticType::SumByAccount, |s| {
         s.sum_by_account()
             .iter()
             .map(|r| (r.account_id().map(String::from), r.total()))
             .collect()
     })
     .await?;
-    let by_feature = sums(&gd, &det, UsageStatisticType::SumByFeatures, |s| {
+    let by_feature = sums(gd, det, UsageStatisticType::SumByFeatures, |s| {
         s.sum_by_feature()
             .iter()
             .map(|r| (r.feature().map(|f| f.as_str().to_string()), r.total()))
@@ -102,12 +104,12 @@ async fn read_region(
     })
     .await?;
     let mut accounts = vec![admin.to_string()];
-    accounts.extend(associated_members(&gd, &det).await?);
+    accounts.extend(associated_members(gd, det).await?);
     let mut trials = Vec::new();
     for chunk in accounts.chunks(BATCH) {
         let out = gd
             .get_remaining_free_trial_days()
-            .detector_id(&det)
+            .detector_id(det)
             .set_account_ids(Some(chunk.to_vec()))
             .send()
             .await
@@ -128,11 +130,11 @@ async fn read_region(
             }
         }
     }
-    Ok(Region::Read(RegionUsage {
+    Ok(RegionUsage {
         by_account,
         by_feature,
         trials,
-    }))
+    })
 }
 
 /// Every page of one statistic, as key -> USD. Every usage feature of the model is named in
