@@ -65,12 +65,19 @@
 
 mod common;
 
+// The bare SDK baseline runs in this process: the allocator gdorg runs with, so that the
+// comparison is of the work per call, not of allocators.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const LATENCY_MS: u64 = 20;
 const OPT_IN_REGIONS: usize = 15;
 /// Calls that must follow one another (see the module comment).
 const CHAIN: u64 = 10;
 const GOAL_CPU_US: f64 = 150.0;
 const GOAL_RSS_MB: f64 = 256.0;
+/// Calls the bare SDK baseline makes (see `common::sdk_floor_us`).
+const FLOOR_CALLS: usize = 20_000;
 
 fn regions(smoke: bool) -> Vec<&'static str> {
     if smoke {
@@ -110,11 +117,13 @@ struct Run {
     calls: u64,
     client: common::Usage,
     sandbox_cpu_s: f64,
+    /// A bare SDK client's CPU per call on this machine, at the same concurrency.
+    floor_us: f64,
 }
 
 fn run(bin: &str, accounts: usize, regions: &[&str], concurrency: usize) -> Run {
     let served = common::Served::start(bin, &org_file(accounts, regions));
-    let concurrency = concurrency.to_string();
+    let concurrency_arg = concurrency.to_string();
     let regions = regions.join(",");
     let mut rollout = served.gdorg(
         bin,
@@ -124,7 +133,7 @@ fn run(bin: &str, accounts: usize, regions: &[&str], concurrency: usize) -> Run 
             "invitation",
             "--quiet",
             "--concurrency",
-            &concurrency,
+            &concurrency_arg,
             "--regions",
             &regions,
         ],
@@ -133,11 +142,13 @@ fn run(bin: &str, accounts: usize, regions: &[&str], concurrency: usize) -> Run 
     let (client, wall_s) = served.measure(rollout);
     assert_eq!(client.status, 0, "gdorg rollout failed");
     let (calls, sandbox) = served.stop();
+    let floor_calls = (calls.total as usize).min(FLOOR_CALLS);
     Run {
         wall_s,
         calls: calls.total,
         client,
         sandbox_cpu_s: sandbox.cpu_s,
+        floor_us: common::sdk_floor_us(bin, floor_calls, concurrency, LATENCY_MS),
     }
 }
 
@@ -161,8 +172,10 @@ fn main() {
         let goal = if concurrency <= 32 { 1.2 } else { 1.5 };
         let cpu_us = r.client.cpu_s / r.calls as f64 * 1e6;
         let rss_mb = r.client.rss_mb();
+        // What one thread of any SDK client needs for these calls on this machine.
+        let cpu_floor_s = r.floor_us * r.calls as f64 / 1e6;
         println!(
-            "rollout_scale: {accounts} accounts x {} regions, concurrency {concurrency}: {:.1} s, bound {:.1} s ({minimal} minimal calls) = {:.2}x (goal {goal}x); gdorg made {} calls ({:.3}x minimal); client CPU {:.1} s = {:.0} µs/call (goal {GOAL_CPU_US}); client peak RSS {:.0} MB (goal {GOAL_RSS_MB}); sandbox CPU {:.1} s = {:.0} µs/call",
+            "rollout_scale: {accounts} accounts x {} regions, concurrency {concurrency}: {:.1} s, bound {:.1} s ({minimal} minimal calls) = {:.2}x (goal {goal}x); gdorg made {} calls ({:.3}x minimal); client CPU {:.1} s = {:.0} µs/call (goal {GOAL_CPU_US}) = {:.2}x a bare SDK client's {:.0} µs/call in this run (one thread of it: {:.1} s for these calls = {:.2}x the bound); client peak RSS {:.0} MB (goal {GOAL_RSS_MB}); sandbox CPU {:.1} s = {:.0} µs/call",
             regions.len(),
             r.wall_s,
             bound,
@@ -171,6 +184,10 @@ fn main() {
             r.calls as f64 / minimal as f64,
             r.client.cpu_s,
             cpu_us,
+            cpu_us / r.floor_us,
+            r.floor_us,
+            cpu_floor_s,
+            cpu_floor_s / bound,
             rss_mb,
             r.sandbox_cpu_s,
             r.sandbox_cpu_s / r.calls as f64 * 1e6,

@@ -173,3 +173,89 @@ pub fn enabled_org(accounts: usize, regions: &[&str], extra: &str) -> String {
         m = accounts - 1,
     )
 }
+
+/// The CPU a bare SDK client spends per call on this machine, in µs: `calls` GuardDuty reads
+/// as the management account of a small organization served with `latency_ms` per call
+/// (ListDetectors, GetDetector, GetMembers and ListInvitations in turn, a few hundred bytes
+/// each way like a rollout's calls), `concurrency` at a time on one thread, with the SDK's
+/// default config. Measured in this process while nothing else runs in it: the baseline of the
+/// same run that gdorg's CPU per call is set against, since that figure moves with the machine
+/// (the same gdorg used 91 µs a call on one machine and ~200 on another).
+pub fn sdk_floor_us(bin: &str, calls: usize, concurrency: usize, latency_ms: u64) -> f64 {
+    let served = Served::start(
+        bin,
+        &enabled_org(
+            2,
+            &["us-east-1"],
+            &format!("[faults]\nlatency_ms = {latency_ms}\n"),
+        ),
+    );
+    let us = served.sdk_floor(calls, concurrency);
+    served.stop();
+    us
+}
+
+impl Served {
+    fn sdk_floor(&self, calls: usize, concurrency: usize) -> f64 {
+        use futures::StreamExt;
+        let env = |k: &str| {
+            self.env
+                .iter()
+                .find(|(name, _)| name == k)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_else(|| panic!("sandbox did not export {k}"))
+        };
+        let config = aws_sdk_guardduty::Config::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .endpoint_url(env("AWS_ENDPOINT_URL"))
+            .region(aws_config::Region::new(env("AWS_REGION")))
+            .credentials_provider(aws_credential_types::Credentials::new(
+                env("AWS_ACCESS_KEY_ID"),
+                env("AWS_SECRET_ACCESS_KEY"),
+                None,
+                None,
+                "sandbox",
+            ))
+            .build();
+        let gd = aws_sdk_guardduty::Client::from_conf(config);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let detector = gd.list_detectors().send().await.unwrap().detector_ids()[0].clone();
+            let started = cpu_seconds_of_this_process();
+            let member = guardduty_org::sandbox::org_file::OrgSpec::generated_id(1);
+            let (detector, member, gd) = (&detector, &member, &gd);
+            futures::stream::iter(0..calls)
+                .map(|i| async move {
+                    let ok = match i % 4 {
+                        0 => gd.list_detectors().send().await.is_ok(),
+                        1 => gd.get_detector().detector_id(detector).send().await.is_ok(),
+                        2 => gd
+                            .get_members()
+                            .detector_id(detector)
+                            .account_ids(member.as_str())
+                            .send()
+                            .await
+                            .is_ok(),
+                        _ => gd.list_invitations().send().await.is_ok(),
+                    };
+                    assert!(ok, "the SDK baseline's call {i} failed");
+                })
+                .buffer_unordered(concurrency)
+                .for_each(|()| async {})
+                .await;
+            (cpu_seconds_of_this_process() - started) / calls as f64 * 1e6
+        })
+    }
+}
+
+/// User + system CPU seconds of this whole process so far.
+fn cpu_seconds_of_this_process() -> f64 {
+    // SAFETY: getrusage writes into the struct we own.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    assert_eq!(unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) }, 0);
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    secs(usage.ru_utime) + secs(usage.ru_stime)
+}

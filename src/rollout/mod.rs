@@ -125,6 +125,12 @@ pub async fn run(
     let started = Instant::now();
     let found = crate::observe::members(&session, &source, &desired.administrator).await?;
     desired.members = found.members;
+    // Each phase's time at -v: where a slow run spent it.
+    tracing::info!(
+        "listed {} member accounts in {:.1?}",
+        desired.members.len(),
+        started.elapsed()
+    );
     let mut notices: Vec<Notice> = found
         .inactive
         .into_iter()
@@ -144,11 +150,17 @@ pub async fn run(
         stop,
     )
     .await;
+    tracing::info!("observed by {:.1?}", started.elapsed());
     let mut plan = if command.offboard() {
         plan_offboard(&desired, &observation)
     } else {
         plan_rollout(&desired, &observation)
     };
+    tracing::info!(
+        "planned {} steps by {:.1?}",
+        plan.steps.len(),
+        started.elapsed()
+    );
     notices.append(&mut plan.notices);
     plan.notices = notices;
     let execution = if command.executes() && !stop.is_stopped() {
@@ -159,7 +171,9 @@ pub async fn run(
         // The plan and the operator hold what the steps need: free every cell's observation
         // before the longest phase.
         drop(observation);
-        Some(execute(&plan, operator, settings.concurrency, reporter, stop).await)
+        let execution = execute(&plan, operator, settings.concurrency, reporter, stop).await;
+        tracing::info!("applied by {:.1?}", started.elapsed());
+        Some(execution)
     } else {
         None
     };

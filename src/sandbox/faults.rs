@@ -14,7 +14,8 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct FaultConfig {
-    /// Fixed latency added to every call, in milliseconds.
+    /// Fixed latency of every call, in milliseconds: the call is answered that long after it
+    /// arrived (or once its work is done, if that takes longer).
     #[serde(default)]
     pub latency_ms: u64,
     /// Uniform random latency added on top, 0..=jitter_ms.

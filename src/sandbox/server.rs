@@ -97,6 +97,10 @@ pub(super) async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    // A call's latency runs from its arrival: the sandbox's own work is done within it, as a
+    // service's is within the time its callers see, so that a busy sandbox does not add its
+    // CPU time (and its queue) to every call on top of the latency it was asked for.
+    let due = tokio::time::Instant::now();
     let request_id = uuid::Uuid::new_v4().to_string();
     let incoming = match classify(&method, &uri, &headers, &body) {
         Ok(i) => i,
@@ -133,16 +137,19 @@ pub(super) async fn handle(
         .judge(service, &caller.account, &caller.region, op)
     {
         Verdict::Serve(latency) => {
-            sleep(latency).await;
-            let mut world = shared.world.lock().expect("world poisoned");
-            dispatch(&mut world, &caller, incoming)
+            let result = {
+                let mut world = shared.world.lock().expect("world poisoned");
+                dispatch(&mut world, &caller, incoming)
+            };
+            sleep_until(due + latency).await;
+            result
         }
         Verdict::Throttle(latency) => {
-            sleep(latency).await;
+            sleep_until(due + latency).await;
             Err(throttled(protocol))
         }
         Verdict::Fail(latency) => {
-            sleep(latency).await;
+            sleep_until(due + latency).await;
             // Account Management's server fault has its own shape name.
             Err(if service == account::SIGNING_NAME {
                 ApiError::new(500, "InternalServerException", "Internal service error.")
@@ -169,9 +176,9 @@ pub(super) async fn handle(
     }
 }
 
-async fn sleep(d: std::time::Duration) {
-    if !d.is_zero() {
-        tokio::time::sleep(d).await;
+async fn sleep_until(due: tokio::time::Instant) {
+    if due > tokio::time::Instant::now() {
+        tokio::time::sleep_until(due).await;
     }
 }
 
