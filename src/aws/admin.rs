@@ -67,17 +67,16 @@ pub async fn detector_here(gd: &aws_sdk_guardduty::Client) -> Result<Here, AwsEr
     }
 }
 
-/// `read(detector id)` in `gd`'s region where the account has a detector there.
-pub async fn read_through_detector<T, F, Fut>(
-    gd: &aws_sdk_guardduty::Client,
-    read: F,
-) -> Result<Here<T>, AwsError>
-where
-    F: FnOnce(String) -> Fut,
-    Fut: std::future::Future<Output = Result<T, AwsError>>,
-{
-    Ok(match detector_here(gd).await? {
-        Here::Detector(d) => Here::Detector(read(d).await?),
+/// `read(client, detector id)` in `region` of the account of `config`, where it has a detector
+/// there.
+pub async fn read_through_detector<T>(
+    config: &SdkConfig,
+    region: &str,
+    read: impl AsyncFnOnce(&aws_sdk_guardduty::Client, &str) -> Result<T, AwsError>,
+) -> Result<Here<T>, AwsError> {
+    let gd = super::ClientFactory::guardduty(config, region);
+    Ok(match detector_here(&gd).await? {
+        Here::Detector(d) => Here::Detector(read(&gd, &d).await?),
         Here::NoDetector => Here::NoDetector,
         Here::RegionNotEnabled => Here::RegionNotEnabled,
     })

@@ -15,7 +15,7 @@ use aws_smithy_types::date_time::Format;
 use super::model::{Coverage, Health, RegionStatus, Resource, ResourceKind};
 use crate::aws::admin::Administrator;
 use crate::aws::admin::{read_through_detector, Here};
-use crate::aws::{AwsError, ClientFactory};
+use crate::aws::AwsError;
 use crate::control::{fan_out, Reporter, Stop};
 
 /// ListCoverage's largest page (the model's limit).
@@ -134,9 +134,8 @@ async fn read_region(
     region: &str,
     criteria: Option<CoverageFilterCriteria>,
 ) -> Result<Here<RegionRead>, AwsError> {
-    let gd = &ClientFactory::guardduty(config, region);
-    read_through_detector(gd, |det| async move {
-        read_coverage(gd, &det, region, criteria).await
+    read_through_detector(config, region, async |gd, det| {
+        read_coverage(gd, det, region, criteria).await
     })
     .await
 }

@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use super::criteria::{self, Criteria};
 use crate::aws::admin::{read_through_detector, Here};
-use crate::aws::{AwsError, ClientFactory};
+use crate::aws::AwsError;
 use crate::control::{fan_out, Reporter, Stop};
 
 /// The most groups one call returns (the API's maximum `maxResults`).
@@ -295,11 +295,10 @@ async fn count_region(
     region: &str,
     criteria: &Criteria,
 ) -> Result<Here<RegionCounts>, AwsError> {
-    let gd = &ClientFactory::guardduty(config, region);
-    read_through_detector(gd, |det| async move {
+    read_through_detector(config, region, async |gd, det| {
         let mut calls = 0;
-        let accounts = groups(gd, &det, criteria, Grouping::Account, &mut calls).await?;
-        let types = groups(gd, &det, criteria, Grouping::FindingType, &mut calls).await?;
+        let accounts = groups(gd, det, criteria, Grouping::Account, &mut calls).await?;
+        let types = groups(gd, det, criteria, Grouping::FindingType, &mut calls).await?;
         Ok(RegionCounts {
             accounts,
             types,

@@ -70,9 +70,8 @@ pub async fn read_region(
     base: &Criteria,
     top: usize,
 ) -> Result<Here<Box<RegionCounts>>, AwsError> {
-    let gd = &ClientFactory::guardduty(config, region);
-    read_through_detector(gd, |det| async move {
-        count_region(gd, &det, region, base, top).await
+    read_through_detector(config, region, async |gd, det| {
+        count_region(gd, det, region, base, top).await
     })
     .await
 }

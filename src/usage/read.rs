@@ -11,7 +11,7 @@ use aws_sdk_guardduty::types::{UsageCriteria, UsageFeature, UsageStatisticType, 
 use super::model::{RegionStatus, RegionUsage, Trial, Usage};
 use crate::aws::admin::Administrator;
 use crate::aws::admin::{read_through_detector, Here};
-use crate::aws::{AwsError, ClientFactory};
+use crate::aws::AwsError;
 use crate::control::{fan_out, Reporter, Stop};
 
 /// GetUsageStatistics' largest page; GetRemainingFreeTrialDays' largest batch.
@@ -75,9 +75,8 @@ async fn read_region(
     admin: &str,
     region: &str,
 ) -> Result<Here<RegionUsage>, AwsError> {
-    let gd = &ClientFactory::guardduty(config, region);
-    read_through_detector(gd, |det| async move {
-        read_usage(gd, &det, admin, region).await
+    read_through_detector(config, region, async |gd, det| {
+        read_usage(gd, det, admin, region).await
     })
     .await
 }
