@@ -25,6 +25,7 @@ pub mod account;
 pub mod auth;
 pub mod authz;
 pub mod calls;
+pub mod clock;
 pub mod error;
 pub mod faults;
 pub mod guardduty;
@@ -54,6 +55,8 @@ pub struct Shared {
     pub world: Mutex<World>,
     pub faults: Faults,
     pub calls: CallLog,
+    /// When answers leave (each call's latency, to a tenth of a millisecond).
+    pub clock: clock::Clock,
 }
 
 /// Long-term credentials the sandbox hands out (never printed except by `sandbox serve`,
@@ -109,6 +112,7 @@ impl Sandbox {
             world: Mutex::new(world),
             faults,
             calls: CallLog::default(),
+            clock: clock::Clock::start(),
         });
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
             .await

@@ -100,7 +100,7 @@ pub(super) async fn handle(
     // A call's latency runs from its arrival: the sandbox's own work is done within it, as a
     // service's is within the time its callers see, so that a busy sandbox does not add its
     // CPU time (and its queue) to every call on top of the latency it was asked for.
-    let arrived = tokio::time::Instant::now();
+    let arrived = std::time::Instant::now();
     let request_id = uuid::Uuid::new_v4().to_string();
     let incoming = match classify(&method, &uri, &headers, &body) {
         Ok(i) => i,
@@ -141,15 +141,15 @@ pub(super) async fn handle(
                 let mut world = shared.world.lock().expect("world poisoned");
                 dispatch(&mut world, &caller, incoming)
             };
-            sleep_until(arrived + latency).await;
+            shared.clock.until(arrived + latency).await;
             result
         }
         Verdict::Throttle(latency) => {
-            sleep_until(arrived + latency).await;
+            shared.clock.until(arrived + latency).await;
             Err(throttled(protocol))
         }
         Verdict::Fail(latency) => {
-            sleep_until(arrived + latency).await;
+            shared.clock.until(arrived + latency).await;
             // Account Management's server fault has its own shape name.
             Err(if service == account::SIGNING_NAME {
                 ApiError::new(500, "InternalServerException", "Internal service error.")
@@ -173,12 +173,6 @@ pub(super) async fn handle(
     match result {
         Ok(reply) => encode(reply, op, protocol, &request_id),
         Err(e) => e.into_response(protocol, &request_id),
-    }
-}
-
-async fn sleep_until(due: tokio::time::Instant) {
-    if due > tokio::time::Instant::now() {
-        tokio::time::sleep_until(due).await;
     }
 }
 
