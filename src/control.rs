@@ -10,6 +10,8 @@ use tokio::sync::watch;
 pub trait Reporter: Send + Sync {
     /// A phase begins with `total` units of work.
     fn start(&self, phase: &'static str, total: usize);
+    /// `n` more units of work were found (a phase whose work is listed as it goes).
+    fn grow(&self, _n: usize) {}
     /// `n` units finished.
     fn advance(&self, n: usize);
     /// The phase is over.

@@ -17,6 +17,8 @@ use std::sync::Arc;
 
 use aws_sdk_guardduty::Client;
 
+use futures::StreamExt;
+
 use crate::aws::{organization, AwsError, OptIn, Session};
 use crate::control::{Reporter, Stop};
 use crate::settings::{AccountSource, Desired, MemberAccount, Mode};
@@ -54,33 +56,43 @@ pub struct Members {
     pub inactive: Vec<(String, String)>,
 }
 
-/// Resolve the member accounts of `source` (Organizations ListAccounts when not listed).
+/// Resolve the member accounts of `source` (Organizations ListAccounts when not listed),
+/// handing each page of active members to `listed` as it comes (a list the user gave is one
+/// page). Returns them all, sorted.
 pub async fn members(
     session: &Session,
     source: &AccountSource,
     administrator: &str,
+    mut listed: impl FnMut(&[MemberAccount]),
 ) -> Result<Members, AwsError> {
     if let AccountSource::Listed(l) = source {
+        listed(l);
         return Ok(Members {
             members: l.clone(),
             inactive: vec![],
         });
     }
     let mut out = Members::default();
-    for a in organization::list_accounts(session).await? {
-        if a.id == administrator {
-            continue;
+    organization::list_accounts_paged(session, |page| {
+        let first = out.members.len();
+        for a in page {
+            if a.id == administrator {
+                continue;
+            }
+            if a.is_active() {
+                out.members.push(MemberAccount {
+                    id: a.id,
+                    email: a.email,
+                });
+            } else {
+                out.inactive.push((a.id, a.status));
+            }
         }
-        if a.is_active() {
-            out.members.push(MemberAccount {
-                id: a.id,
-                email: a.email,
-            });
-        } else {
-            out.inactive.push((a.id, a.status));
-        }
-    }
+        listed(&out.members[first..]);
+    })
+    .await?;
     out.members.sort();
+    out.inactive.sort();
     Ok(out)
 }
 
@@ -278,159 +290,124 @@ impl Scope {
     }
 }
 
-/// Read every cell, `concurrency` cells at a time. Stops starting new reads once `stop` fires
-/// (the cells not read are left out, and the caller sees `stop` fired).
+/// Read every cell of `desired`'s regions, `concurrency` cells at a time, with the member
+/// accounts of `source`: the administrator's side first, while the accounts are being listed
+/// (Organizations ListAccounts: 20 a page, one page after another, ~250 pages at 5,000
+/// accounts), then each member's cells as soon as its page is listed. Stops starting new reads
+/// once `stop` fires (the cells not read are left out, and the caller sees `stop` fired).
+/// Returns the members listed with the observation, or the listing's error.
 pub async fn observe(
     session: Arc<Session>,
     desired: &Desired,
+    source: &AccountSource,
     scope: Scope,
     concurrency: usize,
     reporter: &dyn Reporter,
     stop: &Stop,
-) -> Observation {
-    let sem = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
-    let opt_in = Arc::new(OptIn::new());
-    let members: Vec<String> = if scope.members {
-        desired.members.iter().map(|m| m.id.clone()).collect()
-    } else {
-        vec![]
+) -> Result<(Members, Observation), AwsError> {
+    let read = Reader {
+        session: session.clone(),
+        opt_in: Arc::new(OptIn::new()),
+        admin: desired.administrator.as_str().into(),
+        mode: desired.mode,
+        scope,
     };
-    reporter.start("observe", desired.regions.len() * (1 + members.len()));
-    // The administrator's side first: a region it cannot use is skipped whole, without reading
-    // every member there (the planner could do nothing with them).
-    let admin_cells: Vec<(String, Option<String>)> =
-        desired.regions.iter().map(|r| (r.clone(), None)).collect();
-    let mut admins: BTreeMap<String, Seen<AdminSide>> = BTreeMap::new();
-    let mut cells: BTreeMap<String, BTreeMap<String, Seen<MemberSide>>> = BTreeMap::new();
-    read_cells(
-        &session,
-        &opt_in,
-        desired,
-        scope,
-        admin_cells,
-        &sem,
-        reporter,
-        stop,
-        &mut admins,
-        &mut cells,
-    )
-    .await;
-    let member_cells = member_cells(desired, scope, &admins, &members);
-    let skipped = desired.regions.len() * (1 + members.len()) - admins.len() - member_cells.len();
-    reporter.advance(skipped);
-    read_cells(
-        &session,
-        &opt_in,
-        desired,
-        scope,
-        member_cells,
-        &sem,
-        reporter,
-        stop,
-        &mut admins,
-        &mut cells,
-    )
-    .await;
-    reporter.finish();
-    assemble(admins, cells)
-}
-
-/// [`observe`] while the member accounts are still being listed (`listing`: Organizations
-/// ListAccounts, 20 accounts a page, one page after another): the administrator's side does
-/// not depend on them and is read meanwhile. Progress shows the two phases one after the other.
-/// Returns the members listed with the observation, or the listing's error.
-#[allow(clippy::too_many_arguments)]
-pub async fn observe_listing<F>(
-    session: Arc<Session>,
-    desired: &Desired,
-    listing: F,
-    scope: Scope,
-    concurrency: usize,
-    reporter: &dyn Reporter,
-    stop: &Stop,
-) -> Result<(Members, Observation), AwsError>
-where
-    F: std::future::Future<Output = Result<Members, AwsError>>,
-{
-    let sem = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
-    let opt_in = Arc::new(OptIn::new());
-    let admin_cells: Vec<(String, Option<String>)> =
-        desired.regions.iter().map(|r| (r.clone(), None)).collect();
-    let mut admins: BTreeMap<String, Seen<AdminSide>> = BTreeMap::new();
-    let mut cells: BTreeMap<String, BTreeMap<String, Seen<MemberSide>>> = BTreeMap::new();
-    reporter.start("observe", admin_cells.len());
-    let (found, ()) = tokio::join!(
-        listing,
-        read_cells(
-            &session,
-            &opt_in,
-            desired,
-            scope,
-            admin_cells,
-            &sem,
-            reporter,
+    let (pages_in, pages) = futures::channel::mpsc::unbounded::<Vec<String>>();
+    let listing = async move {
+        let found = members(&session, source, &desired.administrator, |page| {
+            let ids = page.iter().map(|m| m.id.clone()).collect();
+            // The reader may have stopped, or need no members: then its end is gone.
+            let _ = pages_in.unbounded_send(ids);
+        })
+        .await;
+        // `pages_in` goes here: the members' phase ends with the last page.
+        found
+    };
+    let reading = async {
+        // The administrator's side first: a region it cannot use is skipped whole, without
+        // reading every member there (the planner could do nothing with them).
+        reporter.start("observe", desired.regions.len());
+        let mut admins: BTreeMap<String, Seen<AdminSide>> = BTreeMap::new();
+        let todo = futures::stream::iter(desired.regions.iter().map(|r| (r.clone(), None)));
+        read.cells(
+            todo,
+            &BTreeMap::new(),
+            concurrency,
             stop,
-            &mut admins,
-            &mut cells,
+            |region, _, cell| {
+                reporter.advance(1);
+                if let Cell::Admin(seen) = cell {
+                    admins.insert(region, *seen);
+                }
+            },
         )
-    );
-    reporter.finish();
-    let found = found?;
-    let members: Vec<String> = if scope.members {
-        found.members.iter().map(|m| m.id.clone()).collect()
-    } else {
-        vec![]
+        .await;
+        reporter.finish();
+        let mut cells: BTreeMap<String, BTreeMap<String, Seen<MemberSide>>> = BTreeMap::new();
+        if !scope.members {
+            return (admins, cells);
+        }
+
+        // Then the members, as they are listed; the bar grows with the pages. Every page
+        // listed by then is taken at once, its cells region by region: a cell waits for its
+        // account's first calls (AssumeRole, ListRegions), so the reads in flight had better
+        // belong to many accounts than to the 20 of one page. The listing runs ahead of the
+        // reads: past the first pages, each batch holds hundreds of accounts.
+        reporter.start("members", 0);
+        let suspended = if scope.admin_first {
+            suspended_accounts(admins.values())
+        } else {
+            BTreeSet::new()
+        };
+        let todo = pages.ready_chunks(PAGES_AT_ONCE).flat_map(|pages| {
+            let todo = member_cells(desired, scope, &admins, &suspended, &pages.concat());
+            reporter.grow(todo.len());
+            futures::stream::iter(todo)
+        });
+        read.cells(todo, &admins, concurrency, stop, |region, member, cell| {
+            reporter.advance(1);
+            if let (Some(m), Cell::Member(seen)) = (member, cell) {
+                cells.entry(region).or_default().insert(m, seen);
+            }
+        })
+        .await;
+        reporter.finish();
+        (admins, cells)
     };
-    let todo = member_cells(desired, scope, &admins, &members);
-    reporter.start("members", todo.len());
-    read_cells(
-        &session,
-        &opt_in,
-        desired,
-        scope,
-        todo,
-        &sem,
-        reporter,
-        stop,
-        &mut admins,
-        &mut cells,
-    )
-    .await;
-    reporter.finish();
-    Ok((found, assemble(admins, cells)))
+    let (found, (admins, cells)) = tokio::join!(listing, reading);
+    Ok((found?, assemble(admins, cells)))
 }
 
-/// The member cells to read from inside: every member in every region the administrator could
-/// be read in (in every region with `every_region`), but, with `admin_first`, none the
-/// administrator's record answers.
+/// The most pages of members read as one batch: 5,000 accounts, the most GuardDuty allows.
+const PAGES_AT_ONCE: usize = 250;
+
+/// The member cells of `page` to read from inside: each member in every region the
+/// administrator could be read in (in every region with `every_region`), but, with
+/// `admin_first`, none the administrator's record answers.
 fn member_cells(
     desired: &Desired,
     scope: Scope,
     admins: &BTreeMap<String, Seen<AdminSide>>,
-    members: &[String],
+    suspended: &BTreeSet<&String>,
+    page: &[String],
 ) -> Vec<(String, Option<String>)> {
-    // An account GuardDuty reports suspended in one region is suspended in all of them.
-    let suspended: BTreeSet<&String> = if scope.admin_first {
-        suspended_accounts(admins.values())
-    } else {
-        BTreeSet::new()
-    };
     desired
         .regions
         .iter()
         .filter(|r| scope.every_region || matches!(admins.get(*r), Some(Seen::Read(_))))
-        .flat_map(|r| members.iter().map(move |m| (r.clone(), m.clone())))
+        .flat_map(|r| page.iter().map(move |m| (r, m)))
         .filter(|(r, m)| {
+            // An account GuardDuty reports suspended in one region is suspended in all of them.
             let answered = scope.admin_first
                 && (suspended.contains(m)
                     || admins
-                        .get(r)
+                        .get(*r)
                         .and_then(Seen::read)
-                        .and_then(|a| a.members.get(m))
+                        .and_then(|a| a.members.get(*m))
                         .is_some_and(MemberRecord::answers));
             !answered
         })
-        .map(|(r, m)| (r, Some(m)))
+        .map(|(r, m)| (r.clone(), Some(m.clone())))
         .collect()
 }
 
@@ -448,86 +425,97 @@ fn assemble(
     Observation { regions }
 }
 
-/// Read `todo` (region, member or None for the administrator), at most as many at once as
-/// `sem` has permits, into `admins` and `cells`.
-#[allow(clippy::too_many_arguments)]
-async fn read_cells(
-    session: &Arc<Session>,
-    opt_in: &Arc<OptIn>,
-    desired: &Desired,
+/// What every cell's read shares; each read holds a copy (a spawned task owns its data).
+#[derive(Clone)]
+struct Reader {
+    session: Arc<Session>,
+    /// The regions each account has not enabled, learned once per account.
+    opt_in: Arc<OptIn>,
+    admin: Arc<str>,
+    mode: Mode,
     scope: Scope,
-    todo: Vec<(String, Option<String>)>,
-    sem: &Arc<tokio::sync::Semaphore>,
-    reporter: &dyn Reporter,
-    stop: &Stop,
-    admins: &mut BTreeMap<String, Seen<AdminSide>>,
-    cells: &mut BTreeMap<String, BTreeMap<String, Seen<MemberSide>>>,
-) {
-    let mut tasks = tokio::task::JoinSet::new();
-    // A finished task keeps its whole future's memory until joined: join as we go, so the
-    // memory of a run is that of the cells in flight, not of every cell of the organization.
-    let record =
-        |done: Result<(String, Option<String>, Cell), tokio::task::JoinError>,
-         admins: &mut BTreeMap<String, Seen<AdminSide>>,
-         cells: &mut BTreeMap<String, BTreeMap<String, Seen<MemberSide>>>| {
-            let (region, member, cell) = done.expect("observe task panicked");
-            reporter.advance(1);
-            match (member, cell) {
-                (_, Cell::Admin(seen)) => {
-                    admins.insert(region, *seen);
-                }
-                (Some(m), Cell::Member(seen)) => {
-                    cells.entry(region).or_default().insert(m, seen);
-                }
-                (None, Cell::Member(_)) => unreachable!("member cells carry their account"),
+}
+
+impl Reader {
+    /// Read each of `todo` (region, member or None for the administrator) as it comes, at
+    /// most `concurrency` at once, handing each cell to `record` as it is read. Stops
+    /// starting reads once `stop` fires.
+    async fn cells(
+        &self,
+        todo: impl futures::Stream<Item = (String, Option<String>)>,
+        admins: &BTreeMap<String, Seen<AdminSide>>,
+        concurrency: usize,
+        stop: &Stop,
+        mut record: impl FnMut(String, Option<String>, Cell),
+    ) {
+        let sem = Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
+        let mut tasks = tokio::task::JoinSet::new();
+        let mut todo = std::pin::pin!(todo);
+        loop {
+            // A finished task keeps its whole future's memory until joined: join as we go,
+            // so the memory of a run is that of the cells in flight.
+            while let Some(done) = tasks.try_join_next() {
+                let (region, member, cell) = done.expect("observe task panicked");
+                record(region, member, cell);
             }
-        };
-    for (region, member) in todo {
-        while let Some(done) = tasks.try_join_next() {
-            record(done, admins, cells);
+            // Biased, stop first: once stopped, no new read starts.
+            let next = tokio::select! {
+                biased;
+                _ = stop.stopped() => break,
+                next = todo.next() => next,
+            };
+            let Some((region, member)) = next else { break };
+            // Owned permit moved into the task: at most `concurrency` cells are read at once.
+            let permit = tokio::select! {
+                biased;
+                _ = stop.stopped() => break,
+                p = sem.clone().acquire_owned() => p.expect("semaphore open"),
+            };
+            // An invitation from our administrator exists only where it has a member record:
+            // where its list was read and holds none, there is nothing to look for.
+            let may_be_invited = match (&member, admins.get(&region)) {
+                (Some(m), Some(Seen::Read(a))) => a.members.contains_key(m),
+                _ => true,
+            };
+            let account = member.clone().unwrap_or_else(|| self.admin.to_string());
+            let read = self.clone();
+            tasks.spawn(crate::aws::session::acting_as(account, async move {
+                let _permit = permit;
+                read.cell(region, member, may_be_invited).await
+            }));
         }
-        // Owned permit moved into the task: at most `concurrency` cells are read at once.
-        // Biased, stop first: once stopped, no new read starts even when a permit is free.
-        let permit = tokio::select! {
-            biased;
-            _ = stop.stopped() => break,
-            p = sem.clone().acquire_owned() => p.expect("semaphore open"),
-        };
-        let session = session.clone();
-        let opt_in = opt_in.clone();
-        let admin = desired.administrator.clone();
-        let mode = desired.mode;
-        // An invitation from our administrator exists only where it has a member record: where
-        // its list was read and holds none, there is nothing to look for in the member.
-        let may_be_invited = match (&member, admins.get(&region)) {
-            (Some(m), Some(Seen::Read(a))) => a.members.contains_key(m),
-            _ => true,
-        };
-        let account = member.clone().unwrap_or_else(|| admin.clone());
-        tasks.spawn(crate::aws::session::acting_as(account, async move {
-            let _permit = permit;
-            let account = member.as_deref().unwrap_or(&admin);
-            // Learned once per account: no GuardDuty call goes to a region it cannot use.
-            let disabled = opt_in.disabled(&session, account, &region).await;
-            match member {
-                None if disabled => (region, None, Cell::Admin(Box::new(Seen::RegionDisabled))),
-                None => {
-                    let mut seen = read_admin(&session, &admin, mode, scope, &region).await;
-                    if let (true, Seen::Read(side)) = (scope.destinations, &mut seen) {
-                        read_export(&session, &admin, &region, side).await;
-                    }
-                    (region, None, Cell::Admin(Box::new(seen)))
-                }
-                Some(m) if disabled => (region, Some(m), Cell::Member(Seen::RegionDisabled)),
-                Some(m) => {
-                    let seen = read_member(&session, &m, &admin, &region, may_be_invited).await;
-                    (region, Some(m), Cell::Member(seen))
-                }
-            }
-        }));
+        while let Some(done) = tasks.join_next().await {
+            let (region, member, cell) = done.expect("observe task panicked");
+            record(region, member, cell);
+        }
     }
-    while let Some(done) = tasks.join_next().await {
-        record(done, admins, cells);
+
+    async fn cell(
+        &self,
+        region: String,
+        member: Option<String>,
+        may_be_invited: bool,
+    ) -> (String, Option<String>, Cell) {
+        let (session, admin) = (&*self.session, &*self.admin);
+        let account = member.as_deref().unwrap_or(admin);
+        // Learned once per account: no GuardDuty call goes to a region it cannot use. Boxed:
+        // inline, the ListRegions call's future makes this one too deep for rustc to lay out.
+        let disabled = Box::pin(self.opt_in.disabled(session, account, &region)).await;
+        match member {
+            None if disabled => (region, None, Cell::Admin(Box::new(Seen::RegionDisabled))),
+            None => {
+                let mut seen = read_admin(session, admin, self.mode, self.scope, &region).await;
+                if let (true, Seen::Read(side)) = (self.scope.destinations, &mut seen) {
+                    read_export(session, admin, &region, side).await;
+                }
+                (region, None, Cell::Admin(Box::new(seen)))
+            }
+            Some(m) if disabled => (region, Some(m), Cell::Member(Seen::RegionDisabled)),
+            Some(m) => {
+                let seen = read_member(session, &m, admin, &region, may_be_invited).await;
+                (region, Some(m), Cell::Member(seen))
+            }
+        }
     }
 }
 

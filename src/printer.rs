@@ -153,6 +153,12 @@ impl Reporter for Bars {
         *self.bar.lock().expect("bar poisoned") = Some(bar);
     }
 
+    fn grow(&self, n: usize) {
+        if let Some(b) = self.bar.lock().expect("bar poisoned").as_ref() {
+            b.inc_length(n as u64);
+        }
+    }
+
     fn advance(&self, n: usize) {
         if let Some(b) = self.bar.lock().expect("bar poisoned").as_ref() {
             b.inc(n as u64);

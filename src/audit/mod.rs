@@ -31,7 +31,7 @@ pub use model::{Audit, Cell, DetectorStatus, Relationship, SCHEMA_VERSION};
 
 use crate::aws::Session;
 use crate::control::{Reporter, Stop};
-use crate::observe::{observe_listing, Scope};
+use crate::observe::{observe, Scope};
 use crate::outcome::Outcome;
 use crate::settings::{AccountSource, Desired};
 
@@ -80,12 +80,11 @@ pub async fn run(
     let generated_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     // Every account x region, in both modes: from the administrator's records where they
     // answer, from inside the account where they do not. The administrator's side is read
-    // while the organization's accounts are still being listed.
-    let listing = crate::observe::members(&session, source, &desired.administrator);
-    let (found, obs) = observe_listing(
+    // while the organization's accounts are still being listed, each member's as it is listed.
+    let (found, obs) = observe(
         session.clone(),
         &desired,
-        listing,
+        source,
         Scope {
             members: true,
             every_region: true,

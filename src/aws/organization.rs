@@ -25,27 +25,44 @@ impl OrgAccount {
 /// Every account of the organization, sorted by id (the caller must be allowed to list them:
 /// the management account, or a delegated administrator of Organizations).
 pub async fn list_accounts(session: &Session) -> Result<Vec<OrgAccount>, AwsError> {
-    let org = ClientFactory::organizations(session.factory.base());
-    let mut pages = org.list_accounts().into_paginator().send();
     let mut out = Vec::new();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(AwsError::from_sdk("ListAccounts"))?;
-        for a in page.accounts() {
-            #[allow(deprecated)] // Status is deprecated in favour of State; read both.
-            let status = a
-                .state()
-                .map(|s| s.as_str().to_string())
-                .or_else(|| a.status().map(|s| s.as_str().to_string()))
-                .unwrap_or_else(|| "ACTIVE".into());
-            out.push(OrgAccount {
-                id: a.id().unwrap_or_default().to_string(),
-                email: a.email().unwrap_or_default().to_string(),
-                status,
-            });
-        }
-    }
+    list_accounts_paged(session, |page| out.extend(page)).await?;
     out.sort();
     Ok(out)
+}
+
+/// Every account of the organization, handed to `page` one page at a time as Organizations
+/// answers (20 accounts a page at most, in its order), so that work on the first accounts
+/// need not wait for the last page.
+pub async fn list_accounts_paged(
+    session: &Session,
+    mut page: impl FnMut(Vec<OrgAccount>),
+) -> Result<(), AwsError> {
+    let org = ClientFactory::organizations(session.factory.base());
+    let mut pages = org.list_accounts().into_paginator().send();
+    while let Some(answer) = pages.next().await {
+        let answer = answer.map_err(AwsError::from_sdk("ListAccounts"))?;
+        page(
+            answer
+                .accounts()
+                .iter()
+                .map(|a| {
+                    #[allow(deprecated)] // Status is deprecated in favour of State; read both.
+                    let status = a
+                        .state()
+                        .map(|s| s.as_str().to_string())
+                        .or_else(|| a.status().map(|s| s.as_str().to_string()))
+                        .unwrap_or_else(|| "ACTIVE".into());
+                    OrgAccount {
+                        id: a.id().unwrap_or_default().to_string(),
+                        email: a.email().unwrap_or_default().to_string(),
+                        status,
+                    }
+                })
+                .collect(),
+        );
+    }
+    Ok(())
 }
 
 /// The enabled delegated GuardDuty administrator, when the caller may ask (only the

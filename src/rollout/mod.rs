@@ -123,11 +123,26 @@ pub async fn run(
 ) -> Result<Report, RolloutError> {
     let started_at = chrono::Utc::now();
     let started = Instant::now();
-    let found = crate::observe::members(&session, &source, &desired.administrator).await?;
+    let scope = if command.offboard() {
+        Scope::for_offboard(&desired)
+    } else {
+        Scope::for_rollout(&desired)
+    };
+    // The members are observed as they are listed (the listing's pages one after another).
+    let (found, observation) = observe(
+        session.clone(),
+        &desired,
+        &source,
+        scope,
+        settings.concurrency,
+        reporter,
+        stop,
+    )
+    .await?;
     desired.members = found.members;
     // Each phase's time at -v: where a slow run spent it.
     tracing::info!(
-        "listed {} member accounts in {:.1?}",
+        "listed and observed {} member accounts by {:.1?}",
         desired.members.len(),
         started.elapsed()
     );
@@ -136,21 +151,6 @@ pub async fn run(
         .into_iter()
         .map(|(account, _)| Notice::SuspendedAccount { account })
         .collect();
-    let scope = if command.offboard() {
-        Scope::for_offboard(&desired)
-    } else {
-        Scope::for_rollout(&desired)
-    };
-    let observation = observe(
-        session.clone(),
-        &desired,
-        scope,
-        settings.concurrency,
-        reporter,
-        stop,
-    )
-    .await;
-    tracing::info!("observed by {:.1?}", started.elapsed());
     let mut plan = if command.offboard() {
         plan_offboard(&desired, &observation)
     } else {

@@ -591,6 +591,53 @@ async fn credentials_expiring_mid_run_are_refreshed() {
 }
 
 #[tokio::test]
+async fn members_are_observed_while_the_organization_is_still_being_listed() {
+    // 300 members: 16 pages of ListAccounts, one after another, 10 ms each. The administrator's
+    // side takes a few calls; then each listed page's members are read while the next pages
+    // come, rather than after the last one.
+    let mut spec = OrgSpec::generated(300);
+    spec.faults.latency_ms = 10;
+    let env = Env::with_spec(spec).await;
+    let s = session(&env, 3).await;
+    let d = desired(&env, Mode::Invitation);
+    let report = go(
+        &s,
+        &d,
+        &AccountSource::Organizations,
+        Command::Rollout { dry_run: true },
+    )
+    .await;
+    assert_eq!(report.desired.members.len(), 300);
+    // In the order answered: the first call signed by a member came before the last page.
+    let calls = env.sandbox.calls().snapshot();
+    let last_page = calls
+        .iter()
+        .rposition(|c| c.operation == "ListAccounts")
+        .expect("the organization was listed");
+    let pages = calls
+        .iter()
+        .filter(|c| c.operation == "ListAccounts")
+        .count();
+    assert!(pages >= 15, "{pages} pages");
+    let first_member = calls
+        .iter()
+        .position(|c| !c.account.is_empty() && c.account != env.management)
+        .expect("the members were read");
+    assert!(
+        first_member < last_page,
+        "a member was first read at call {first_member}, the last page listed at {last_page}"
+    );
+    // Every member x region was observed all the same: each one's acceptance is planned.
+    let accepts = report
+        .plan
+        .steps
+        .iter()
+        .filter(|step| matches!(step.action, Action::AcceptInvitation { .. }))
+        .count();
+    assert_eq!(accepts, 300 * REGIONS.len());
+}
+
+#[tokio::test]
 async fn stop_before_start_writes_a_partial_journal() {
     let env = Env::new(2).await;
     let s = session(&env, 3).await;
