@@ -174,14 +174,23 @@ pub fn enabled_org(accounts: usize, regions: &[&str], extra: &str) -> String {
     )
 }
 
-/// The CPU a bare SDK client spends per call on this machine, in µs: `calls` GuardDuty reads
+/// A bare SDK client on this machine.
+pub struct SdkFloor {
+    /// Its CPU per call, in µs.
+    pub cpu_us: f64,
+    /// Its wall time against its own bound (calls / concurrency x latency): how close a client
+    /// that makes independent calls, one after another on one thread, gets to that bound here.
+    pub wall_ratio: f64,
+}
+
+/// What a bare SDK client spends per call on this machine: `calls` GuardDuty reads
 /// as the management account of a small organization served with `latency_ms` per call
 /// (ListDetectors, GetDetector, GetMembers and ListInvitations in turn, a few hundred bytes
 /// each way like a rollout's calls), `concurrency` at a time on one thread, with the SDK's
 /// default config. Measured in this process while nothing else runs in it: the baseline of the
 /// same run that gdorg's CPU per call is set against, since that figure moves with the machine
 /// (the same gdorg used 91 µs a call on one machine and ~200 on another).
-pub fn sdk_floor_us(bin: &str, calls: usize, concurrency: usize, latency_ms: u64) -> f64 {
+pub fn sdk_floor(bin: &str, calls: usize, concurrency: usize, latency_ms: u64) -> SdkFloor {
     let served = Served::start(
         bin,
         &enabled_org(
@@ -190,13 +199,18 @@ pub fn sdk_floor_us(bin: &str, calls: usize, concurrency: usize, latency_ms: u64
             &format!("[faults]\nlatency_ms = {latency_ms}\n"),
         ),
     );
-    let us = served.sdk_floor(calls, concurrency);
+    let (cpu_us, wall_s) = served.sdk_floor(calls, concurrency);
     served.stop();
-    us
+    let bound_s = calls as f64 / concurrency as f64 * latency_ms as f64 / 1000.0;
+    SdkFloor {
+        cpu_us,
+        wall_ratio: wall_s / bound_s,
+    }
 }
 
 impl Served {
-    fn sdk_floor(&self, calls: usize, concurrency: usize) -> f64 {
+    /// CPU µs per call, and wall seconds, of the calls.
+    fn sdk_floor(&self, calls: usize, concurrency: usize) -> (f64, f64) {
         use futures::StreamExt;
         let env = |k: &str| {
             self.env
@@ -225,6 +239,7 @@ impl Served {
         runtime.block_on(async {
             let detector = gd.list_detectors().send().await.unwrap().detector_ids()[0].clone();
             let started = cpu_seconds_of_this_process();
+            let wall = std::time::Instant::now();
             let member = guardduty_org::sandbox::org_file::OrgSpec::generated_id(1);
             let (detector, member, gd) = (&detector, &member, &gd);
             futures::stream::iter(0..calls)
@@ -246,7 +261,9 @@ impl Served {
                 .buffer_unordered(concurrency)
                 .for_each(|()| async {})
                 .await;
-            (cpu_seconds_of_this_process() - started) / calls as f64 * 1e6
+            let wall_s = wall.elapsed().as_secs_f64();
+            let cpu_us = (cpu_seconds_of_this_process() - started) / calls as f64 * 1e6;
+            (cpu_us, wall_s)
         })
     }
 }

@@ -392,9 +392,16 @@ fn drift_text(d: &Drift) -> String {
 // ---- json ----
 
 pub fn json(a: &Audit) -> String {
-    let mut s = serde_json::to_string_pretty(a).expect("audit serializes");
-    s.push('\n');
-    s
+    let mut out = Vec::new();
+    write_json(a, &mut out).expect("writing to memory");
+    String::from_utf8(out).expect("JSON is UTF-8")
+}
+
+/// The audit as JSON, written as it is serialized: at 5,000 accounts x 32 regions the text is
+/// ~140 MB, which a String would hold whole (and, growing, twice for a moment) beside the audit.
+pub fn write_json(a: &Audit, out: &mut impl std::io::Write) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, a)?;
+    out.write_all(b"\n")
 }
 
 // ---- csv ----

@@ -3,7 +3,7 @@
 
 use super::{edge, Ctx};
 use crate::audit::plans_render::View;
-use crate::audit::render::render_with_plans;
+use crate::audit::render::{render_with_plans, write_json, Format};
 use crate::audit::FailOn;
 use crate::cli::audit::AuditArgs;
 use crate::outcome::Outcome;
@@ -42,10 +42,16 @@ pub async fn run(ctx: &Ctx, args: &AuditArgs) -> anyhow::Result<Outcome> {
     if let Some(b) = &baseline {
         audit.drift = Some(crate::audit::drift::compare(b, &audit));
     }
-    ctx.printer.write(
-        args.output.file(),
-        &render_with_plans(&audit, format, plans.as_ref()),
-    )?;
+    if format == Format::Json {
+        let mut sink = ctx.printer.sink(args.output.file())?;
+        write_json(&audit, &mut sink)?;
+        sink.finish()?;
+    } else {
+        ctx.printer.write(
+            args.output.file(),
+            &render_with_plans(&audit, format, plans.as_ref()),
+        )?;
+    }
     if interrupted {
         ctx.printer.note(
             "interrupted: the cells not read are marked `not read (stopped)`; nothing was changed",
