@@ -22,11 +22,16 @@
 //! against a bound of 6,464 (1.05x: 3,200 ListMembers and 3,200 GetMemberDetectors, 250
 //! ListAccounts pages, 32 each of the per-region reads), AssumeRole 0; 50.3 s against a bound
 //! of 4.04 s (12.4x); client CPU 7.6 s, client peak RSS 436 MB; the sandbox's CPU while it
-//! answered 17.8 s. The time is CPU, not calls: the sandbox answers under one lock, about
-//! 2.6 ms of CPU a call at opt-level 0, and both processes shared two busy cores. Without CPU
-//! contention the floor is the longest chain of calls that must follow one another: a region's
-//! 100 member pages (each needs the previous page's token) and the 250 account pages (listed
-//! meanwhile), 5 s at 20 ms.
+//! answered 17.8 s.
+//!
+//! Again with `cargo bench` (this crate optimised, 2026-12-02, fifth session, the slower
+//! machine): 6,845 calls (1.06x), AssumeRole 0; 20.65 s against 4.04 s (5.11x); client CPU
+//! 9.5 s; client peak RSS 408 MB (604 MB before the JSON was written as it is serialized: the
+//! file is 140 MB); the sandbox's CPU 16.2 s. The time is the sandbox's one thread: ~2.4 ms of
+//! CPU a call to build and serialize pages of 50 members and their detectors' features (JSON
+//! values), more than 32 calls in flight at 20 ms each leave it. Without that, the floor is the
+//! longest chain of calls that must follow one another: a region's 100 member pages (each
+//! needs the previous page's token) and its 100 batches of member detectors, ~4 s at 20 ms.
 
 mod common;
 

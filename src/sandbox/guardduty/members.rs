@@ -12,6 +12,8 @@
 //! The organization's delegated administrator skips invitations: CreateMembers of an
 //! organization account makes it `Enabled` at once, with a detector if it had none.
 
+use std::collections::BTreeMap;
+
 use chrono::Utc;
 use serde_json::{json, Value};
 
@@ -21,7 +23,7 @@ use crate::sandbox::state::{AccountStatus, AdministratorLink, Invitation, Member
 
 use super::detectors::{apply_features, ensure_detector, FeatureRequest};
 use super::{
-    account_ids, batch, is_account_id, is_delegated_admin, iso, opt_bool, opt_str, page_after,
+    account_ids, batch, is_account_id, is_delegated_admin, iso, opt_bool, opt_str, page_of_map,
     require_owned, unprocessed, via_organization, with_next_token, Request,
 };
 
@@ -266,16 +268,12 @@ fn list(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, ApiE
         Some(_) => return Err(ApiError::invalid_param("onlyAssociated")),
     };
     let region = caller.region.as_str();
-    let members: Vec<&Member> = world
+    let keep = |m: &Member| !only_associated || ASSOCIATED.contains(&m.relationship.as_str());
+    let none = BTreeMap::new();
+    let members = world
         .cell(&caller.account, region)
-        .map(|c| {
-            c.members
-                .values()
-                .filter(|m| !only_associated || ASSOCIATED.contains(&m.relationship.as_str()))
-                .collect()
-        })
-        .unwrap_or_default();
-    let (items, next) = page_after(&members, |m| &m.account_id, max, req.next_token())?;
+        .map_or(&none, |c| &c.members);
+    let (items, next) = page_of_map(members, keep, max, req.next_token())?;
     let items: Vec<Value> = items
         .into_iter()
         .map(|m| member_json(world, &caller.account, region, m))
