@@ -16,7 +16,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use aws_sdk_guardduty::Client;
-
 use futures::StreamExt;
 
 use crate::aws::{organization, AwsError, OptIn, Session};
