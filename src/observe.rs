@@ -58,7 +58,7 @@ pub struct Members {
 /// Resolve the member accounts of `source` (Organizations ListAccounts when not listed),
 /// handing each page of active members to `listed` as it comes (a list the user gave is one
 /// page). Returns them all, sorted.
-pub async fn members(
+async fn members(
     session: &Session,
     source: &AccountSource,
     administrator: &str,

@@ -103,12 +103,17 @@ impl Clock {
 
 impl Drop for Clock {
     fn drop(&mut self) {
-        self.inner.queue.lock().expect("clock poisoned").stopped = true;
-        self.inner.changed.notify_one();
+        self.inner.stop();
     }
 }
 
 impl Inner {
+    /// Stop the thread; it lets every waiter go as it leaves.
+    fn stop(&self) {
+        self.queue.lock().expect("clock poisoned").stopped = true;
+        self.changed.notify_one();
+    }
+
     fn run(&self) {
         let mut ready = Vec::new();
         let mut q = self.queue.lock().expect("clock poisoned");
@@ -187,9 +192,7 @@ mod tests {
         };
         // Let the waiter register, then stop the clock: the thread drops its deadline.
         tokio::time::sleep(Duration::from_millis(20)).await;
-        let inner = clock.inner.clone();
-        inner.queue.lock().unwrap().stopped = true;
-        inner.changed.notify_one();
+        clock.inner.stop();
         tokio::time::timeout(Duration::from_secs(5), waiter)
             .await
             .expect("the waiter was let go")

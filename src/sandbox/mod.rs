@@ -55,7 +55,7 @@ pub struct Shared {
     pub world: Mutex<World>,
     pub faults: Faults,
     pub calls: CallLog,
-    /// When answers leave (each call's latency, to a tenth of a millisecond).
+    /// When answers leave: each call's latency after it arrived, give or take a thread's wake-up.
     pub clock: clock::Clock,
 }
 
